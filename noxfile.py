@@ -1,0 +1,65 @@
+"""Developer sessions: `nox -l` lists them. CI runs `bash .ci/run`, which runs the same checks."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests", "lint", "typecheck", "codegen_check"]
+
+PYTHON = "3.11"
+
+
+def _install(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite (conformance included)."""
+    _install(session)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def conformance(session: nox.Session) -> None:
+    """Schema conformance: document examples, generated cases and bad input, with counts."""
+    _install(session)
+    session.run("pytest", "tests/test_conformance.py", "-q", "-s", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff lint and format check."""
+    _install(session)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    _install(session)
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def codegen(session: nox.Session) -> None:
+    """Regenerate trio_feeds/models/ from schemas/."""
+    _install(session)
+    session.run("python", "codegen/generate.py")
+
+
+@nox.session(python=PYTHON)
+def codegen_check(session: nox.Session) -> None:
+    """Fail when trio_feeds/models/ differs from what the schemas generate."""
+    _install(session)
+    session.run("python", "codegen/generate.py", "--check")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks (not part of CI): decode throughput against orjson and msgspec."""
+    _install(session)
+    session.run("python", "benchmarks/decode.py", *session.posargs)

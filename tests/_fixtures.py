@@ -1,0 +1,83 @@
+"""Shared access to schemas and conformance fixtures for the tests."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections import Counter, defaultdict
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import jsonschema
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "schemas"
+FIXTURES = ROOT / "tests" / "fixtures"
+SEEDS = ROOT.parent / "shared" / "seeds"
+PROTOCOLS = sorted(p.stem for p in SCHEMAS.glob("*.json"))
+
+# Filled by the conformance tests, printed by conftest.pytest_terminal_summary.
+COUNTS: defaultdict[str, Counter[str]] = defaultdict(Counter)
+
+
+def load_json(text: str | bytes) -> Any:
+    """Parse JSON the way a schema validator should see it: numbers exact (no float)."""
+    return json.loads(text, parse_float=Decimal)
+
+
+@cache
+def schema(protocol: str) -> dict[str, Any]:
+    return json.loads((SCHEMAS / f"{protocol}.json").read_text())
+
+
+@cache
+def validator(protocol: str, ref: str | None = None) -> jsonschema.Draft202012Validator:
+    """Validator for the whole schema, or for one `$defs` entry (``ref`` is its name)."""
+    s = schema(protocol)
+    target = s if ref is None else {"$defs": s["$defs"], "$ref": f"#/$defs/{ref}"}
+    return jsonschema.Draft202012Validator(target, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def module(protocol: str) -> ModuleType:
+    return importlib.import_module(f"trio_feeds.{protocol}")
+
+
+def manifest(protocol: str) -> list[dict[str, Any]]:
+    return json.loads((FIXTURES / protocol / "manifest.json").read_text())
+
+
+def fixture_cases() -> list[tuple[str, dict[str, Any]]]:
+    return [(p, entry) for p in PROTOCOLS for entry in manifest(p)]
+
+
+def fixture_text(protocol: str, entry: dict[str, Any]) -> str:
+    return (FIXTURES / protocol / entry["file"]).read_text()
+
+
+def fixture_value(protocol: str, entry: dict[str, Any]) -> Any:
+    """The concrete message of a fixture: the instance for templates, else the file's JSON."""
+    if entry.get("template"):
+        return entry["instance"]
+    return load_json(fixture_text(protocol, entry))
+
+
+def message_defs(protocol: str) -> list[tuple[str, str]]:
+    """(direction, def name) for every message class listed in ServerMessage/ClientMessage."""
+    out = []
+    defs = schema(protocol)["$defs"]
+    for direction, union in (("server", "ServerMessage"), ("client", "ClientMessage")):
+        for ref in defs.get(union, {}).get("anyOf", []):
+            out.append((direction, ref["$ref"].rsplit("/", 1)[1]))
+    return out
+
+
+def model_name(protocol: str, message: object) -> str:
+    """Class name of a decoded message; Ranger stream messages are named by their payload."""
+    if protocol == "peatio":
+        data = getattr(message, "data", None)
+        if data is not None and type(message).__name__ == "StreamMessage":
+            return type(data).__name__
+    return type(message).__name__

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import pytest
+
+from tests._fixtures import COUNTS, PROTOCOLS
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not COUNTS:
+        return
+    tr = terminalreporter
+    tr.section("schema conformance")
+    cols = ("examples", "generated", "bad_input", "failures")
+    tr.write_line(f"{'protocol':<12}" + "".join(f"{c:>12}" for c in cols))
+    for protocol in PROTOCOLS:
+        counts = COUNTS.get(protocol)
+        if counts is None:
+            continue
+        tr.write_line(f"{protocol:<12}" + "".join(f"{counts[c]:>12}" for c in cols))

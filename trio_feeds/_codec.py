@@ -1,0 +1,526 @@
+"""Strict cattrs codecs shared by every protocol module.
+
+Each protocol owns one :class:`Codec`. It parses a frame, asks the protocol's ``classify``
+function which generated class the object is, and structures it with a cattrs converter whose
+hooks are *strict*: a JSON value of the wrong type is an error, never a coercion (cattrs would
+turn ``"false"`` into ``True`` and ``"12"`` into ``12`` on its own).
+
+Decoding runs two converters. The fast one (``detailed_validation=False``) does all the work on
+good frames. When it fails, the frame is structured again by a detailed converter, only to find
+the JSON path of the first bad value for :class:`~trio_feeds.errors.DecodeError`. Bad frames
+are rare; good frames should not pay for error bookkeeping.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, TypeAlias
+
+import attrs
+import cattrs
+import orjson
+from cattrs.errors import ClassValidationError, IterableValidationError
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from ._types import MicrosTime, MillisTime
+from .errors import DecodeError
+
+__all__ = ["Codec", "UnknownMessage", "json_type_name"]
+
+JSONObject: TypeAlias = dict[str, Any]
+Numbers: TypeAlias = Literal["string", "json"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@attrs.define(kw_only=True)
+class UnknownMessage:
+    """A well-formed frame whose tag no model knows.
+
+    Real servers add message types; they must not kill a feed. The frame is kept whole so the
+    application can still look at it.
+
+    Attributes:
+        protocol: which protocol's codec saw it.
+        tag: the tag value (``"_cls"``/``"@type"``/``"channel"``/... value, or the Ranger stream
+            name), or ``None`` when the object carries no tag at all.
+        raw: the decoded JSON object.
+    """
+
+    protocol: str
+    tag: str | None
+    raw: JSONObject = attrs.field(repr=False)
+
+
+def json_type_name(value: object) -> str:
+    """The JSON type name of a decoded value, for error texts."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float | Decimal):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+class _WrongType(TypeError):
+    def __init__(self, expected: str, value: object) -> None:
+        super().__init__(f"expected {expected}, got {json_type_name(value)}")
+
+
+# -- strict scalar hooks ----------------------------------------------------------------------
+# ``type(v) is X`` rather than isinstance: bool is a subclass of int and must not pass as one.
+
+
+def _str(v: object, _: object) -> str:
+    if type(v) is str:
+        return v
+    raise _WrongType("string", v)
+
+
+def _int(v: object, _: object) -> int:
+    if type(v) is int:
+        return v
+    raise _WrongType("integer", v)
+
+
+def _float(v: object, _: object) -> float:
+    t = type(v)
+    if t is float or t is int:
+        return float(v)  # type: ignore[arg-type]
+    if t is Decimal:
+        return float(v)  # type: ignore[arg-type]
+    raise _WrongType("number", v)
+
+
+def _bool(v: object, _: object) -> bool:
+    if type(v) is bool:
+        return v
+    raise _WrongType("boolean", v)
+
+
+def _finite(d: Decimal) -> Decimal:
+    if not d.is_finite():
+        raise ValueError("expected a finite decimal")
+    return d
+
+
+def _decimal_from_string(v: object, _: object) -> Decimal:
+    if type(v) is not str:
+        raise _WrongType("decimal string", v)
+    try:
+        return _finite(Decimal(v))
+    except InvalidOperation:
+        raise ValueError(f"not a decimal number: {v[:40]!r}") from None
+
+
+def _decimal_from_number(v: object, _: object) -> Decimal:
+    # The JSON parser for numeric protocols yields Decimal for every non-integer literal
+    # (parse_float=Decimal), so no value ever passed through a binary float.
+    t = type(v)
+    if t is Decimal:
+        return _finite(v)  # type: ignore[arg-type]
+    if t is int:
+        return Decimal(v)  # type: ignore[arg-type]
+    raise _WrongType("number", v)
+
+
+def _decimal_text(d: Decimal) -> str:
+    # format "f" never uses exponent notation: 0.00000001 stays as written, not "1E-8".
+    return format(d, "f")
+
+
+def _iso_datetime(v: object, _: object) -> datetime:
+    if type(v) is not str:
+        raise _WrongType("ISO-8601 date-time string", v)
+    try:
+        dt = datetime.fromisoformat(v)
+    except ValueError:
+        raise ValueError(f"not an ISO-8601 date-time: {v[:40]!r}") from None
+    # A timestamp without offset is taken as UTC: every protocol here documents UTC.
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def _iso_text(dt: datetime) -> str:
+    """ISO-8601 text: ``Z`` for UTC, milliseconds when the microseconds allow it."""
+    if dt.microsecond % 1000 == 0:
+        text = dt.isoformat(timespec="milliseconds" if dt.microsecond else "seconds")
+    else:
+        text = dt.isoformat()
+    if dt.utcoffset() == timedelta(0):
+        text = text.rsplit("+", 1)[0] + "Z" if text.endswith("+00:00") else text
+    return text
+
+
+def _time_pair(unit: int, name: str) -> Callable[[object, object], datetime]:
+    """Hook for Cryptology's ``[seconds, fraction]``; ``unit`` is fractions per second."""
+
+    def structure(v: object, _: object) -> datetime:
+        if type(v) is not list or not 1 <= len(v) <= 2:
+            raise TypeError(f"expected [seconds, {name}], got {json_type_name(v)}")
+        seconds = v[0]
+        fraction = v[1] if len(v) == 2 else 0
+        if type(seconds) is not int or type(fraction) is not int:
+            raise TypeError(f"expected integers in [seconds, {name}]")
+        if not 0 <= fraction < unit:
+            raise ValueError(f"{name} out of range: {fraction}")
+        try:
+            return _EPOCH + timedelta(seconds=seconds, microseconds=fraction * (1_000_000 // unit))
+        except OverflowError:
+            raise ValueError(f"timestamp out of range: {seconds}") from None
+
+    return structure
+
+
+def _time_pair_out(unit: int) -> Callable[[datetime], list[int]]:
+    def unstructure(dt: datetime) -> list[int]:
+        delta = dt - _EPOCH
+        return [delta.days * 86400 + delta.seconds, delta.microseconds // (1_000_000 // unit)]
+
+    return unstructure
+
+
+# -- strict containers ------------------------------------------------------------------------
+
+
+def _is_list(t: Any) -> bool:
+    return typing.get_origin(t) is list
+
+
+def _is_dict(t: Any) -> bool:
+    return typing.get_origin(t) is dict
+
+
+def _is_tuple(t: Any) -> bool:
+    return typing.get_origin(t) is tuple
+
+
+def _is_model(t: Any) -> bool:
+    return isinstance(t, type) and attrs.has(t)
+
+
+def _is_union(t: Any) -> bool:
+    return typing.get_origin(t) in (typing.Union, types.UnionType)
+
+
+_JSON_KINDS_ALL = frozenset({"null", "boolean", "integer", "number", "string", "array", "object"})
+
+
+def _json_kinds(t: Any, numbers: Numbers) -> frozenset[str]:
+    """The JSON value types that can structure as ``t`` (used to pick a union member)."""
+    if t is type(None):
+        return frozenset({"null"})
+    if t is Any:
+        return _JSON_KINDS_ALL
+    origin = typing.get_origin(t)
+    if origin is Literal:
+        return frozenset().union(*(_json_kinds(type(v), numbers) for v in typing.get_args(t)))
+    if _is_union(t):
+        return frozenset().union(*(_json_kinds(a, numbers) for a in typing.get_args(t)))
+    if t is bool:
+        return frozenset({"boolean"})
+    if t is int:
+        return frozenset({"integer"})
+    if t is float or (t is Decimal and numbers == "json"):
+        return frozenset({"integer", "number"})
+    if t in (str, datetime) or t is Decimal:
+        return frozenset({"string"})
+    if t in (MicrosTime, MillisTime) or origin in (list, tuple):
+        return frozenset({"array"})
+    if origin is dict or _is_model(t):
+        return frozenset({"object"})
+    return _JSON_KINDS_ALL
+
+
+def _field_wire_names(cls: type) -> dict[str, str]:
+    return {a.name: a.metadata["wire"] for a in attrs.fields(cls) if "wire" in a.metadata}
+
+
+def _make_converter(numbers: Numbers, *, detailed: bool) -> cattrs.Converter:
+    conv = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
+    conv.register_structure_hook(str, _str)
+    conv.register_structure_hook(int, _int)
+    conv.register_structure_hook(float, _float)
+    conv.register_structure_hook(bool, _bool)
+    conv.register_structure_hook(datetime, _iso_datetime)
+    conv.register_unstructure_hook(datetime, _iso_text)
+    conv.register_structure_hook(MicrosTime, _time_pair(1_000_000, "microseconds"))
+    conv.register_structure_hook(MillisTime, _time_pair(1_000, "milliseconds"))
+    conv.register_unstructure_hook(MicrosTime, _time_pair_out(1_000_000))
+    conv.register_unstructure_hook(MillisTime, _time_pair_out(1_000))
+    if numbers == "string":
+        conv.register_structure_hook(Decimal, _decimal_from_string)
+        conv.register_unstructure_hook(Decimal, _decimal_text)
+    else:
+        conv.register_structure_hook(Decimal, _decimal_from_number)
+        # Left as Decimal: the encoder writes it as a raw JSON number.
+        conv.register_unstructure_hook(Decimal, lambda d: d)
+
+    def list_factory(t: Any) -> Callable[[object, object], list[Any]]:
+        inner = cattrs.cols.list_structure_factory(t, conv)
+
+        def structure(v: object, tt: object) -> list[Any]:
+            if type(v) is not list:
+                raise _WrongType("array", v)
+            return inner(v, tt)
+
+        return structure
+
+    def dict_factory(t: Any) -> Callable[[object, object], dict[Any, Any]]:
+        inner = cattrs.cols.mapping_structure_factory(t, conv)
+
+        def structure(v: object, tt: object) -> dict[Any, Any]:
+            if type(v) is not dict:
+                raise _WrongType("object", v)
+            return inner(v, tt)
+
+        return structure
+
+    def tuple_factory(t: Any) -> Callable[[object, object], tuple[Any, ...]]:
+        args = typing.get_args(t)
+        hooks = [conv.get_structure_hook(a) for a in args]
+        n = len(args)
+
+        def structure(v: object, _: object) -> tuple[Any, ...]:
+            if type(v) is not list:
+                raise _WrongType(f"array of {n}", v)
+            if len(v) != n:
+                raise ValueError(f"expected an array of {n} items, got {len(v)}")
+            return tuple(h(x, a) for h, x, a in zip(hooks, v, args, strict=True))
+
+        return structure
+
+    def union_factory(t: Any) -> Callable[[object, object], Any]:
+        # Members are told apart by the JSON type of the value (string vs object, ...); where
+        # several members take the same JSON type, the first that structures wins.
+        by_kind: dict[str, list[tuple[Any, Callable[[Any, Any], Any]]]] = {}
+        for member in typing.get_args(t):
+            hook = (lambda v, _: None) if member is type(None) else conv.get_structure_hook(member)
+            for kind in _json_kinds(member, numbers):
+                by_kind.setdefault(kind, []).append((member, hook))
+        expected = " or ".join(sorted(by_kind))
+
+        def structure(v: object, _: object) -> Any:
+            candidates = by_kind.get(json_type_name(v))
+            if not candidates:
+                raise _WrongType(expected, v)
+            if len(candidates) == 1:
+                member, hook = candidates[0]
+                return hook(v, member)
+            error: Exception | None = None
+            for member, hook in candidates:
+                try:
+                    return hook(v, member)
+                except Exception as exc:  # noqa: BLE001 - try the next member
+                    error = exc
+            assert error is not None
+            raise error
+
+        return structure
+
+    def model_structure_factory(cls: type) -> Callable[[object, object], Any]:
+        renames = {name: override(rename=wire) for name, wire in _field_wire_names(cls).items()}
+        fn = make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+
+        def structure(v: object, tt: object) -> Any:
+            if type(v) is not dict:
+                raise _WrongType("object", v)
+            return fn(v, tt)  # type: ignore[arg-type]
+
+        return structure
+
+    def model_unstructure_factory(cls: type) -> Callable[[Any], JSONObject]:
+        # Optional fields (default None) are left out when None, as the wire leaves them out;
+        # required nullable fields are written as null.
+        renames = {name: override(rename=wire) for name, wire in _field_wire_names(cls).items()}
+        return make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **renames)  # type: ignore[arg-type]
+
+    conv.register_structure_hook_factory(_is_list, list_factory)
+    conv.register_structure_hook_factory(_is_dict, dict_factory)
+    conv.register_structure_hook_factory(_is_tuple, tuple_factory)
+    conv.register_structure_hook_factory(_is_union, union_factory)
+    conv.register_structure_hook_factory(_is_model, model_structure_factory)
+    conv.register_unstructure_hook_factory(_is_model, model_unstructure_factory)
+    return conv
+
+
+def _first_error(exc: BaseException, cls: type | None, path: str) -> tuple[str, str]:
+    """Walk a cattrs detailed-validation error down to its first leaf: (JSON path, reason)."""
+    if isinstance(exc, ClassValidationError):
+        with_notes, without = exc.group_exceptions()
+        if with_notes:
+            sub, note = with_notes[0]
+            wire = _field_wire_names(cls).get(note.name, note.name) if cls and attrs.has(cls) else note.name
+            sub_cls = note.type if isinstance(note.type, type) else None
+            if isinstance(sub, KeyError):
+                return f"{path}.{wire}", "required field missing"
+            return _first_error(sub, sub_cls, f"{path}.{wire}")
+        if without:
+            return _first_error(without[0], cls, path)
+    if isinstance(exc, IterableValidationError):
+        with_notes, without = exc.group_exceptions()
+        if with_notes:
+            sub, note = with_notes[0]
+            index = note.index
+            step = f"[{index}]" if isinstance(index, int) else f"[{json.dumps(index)}]"
+            return _first_error(sub, note.type if isinstance(note.type, type) else None, path + step)
+        if without:
+            return _first_error(without[0], cls, path)
+    if isinstance(exc, ExceptionGroup):
+        return _first_error(exc.exceptions[0], cls, path)
+    if isinstance(exc, KeyError):
+        return path, f"required field {exc.args[0]!r} missing"
+    return path, str(exc) or type(exc).__name__
+
+
+def _loads_numbers() -> Callable[[str | bytes], Any]:
+    decoder = json.JSONDecoder(parse_float=Decimal)
+
+    def loads(frame: str | bytes) -> Any:
+        text = frame.decode("utf-8") if isinstance(frame, bytes | bytearray | memoryview) else frame
+        return decoder.decode(text)
+
+    return loads
+
+
+def _encode_default(value: object) -> object:
+    if type(value) is Decimal:
+        return orjson.Fragment(format(value, "f"))
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+Classifier: TypeAlias = Callable[[JSONObject], "tuple[str | None, type | None]"]
+
+
+class Codec:
+    """Decode frames into a protocol's generated models and encode models back to frames.
+
+    Args:
+        protocol: protocol name, used in errors and :class:`UnknownMessage`.
+        classes: every generated message class this codec decodes or encodes.
+        classify: pure function from a decoded JSON object to ``(tag, class)``; ``class`` is
+            ``None`` for a tag no model knows.
+        numbers: ``"string"`` when decimals arrive as JSON strings (parsed with orjson),
+            ``"json"`` when they arrive as JSON numbers (parsed exactly, float-free).
+    """
+
+    def __init__(
+        self,
+        protocol: str,
+        classes: Iterable[type],
+        classify: Classifier,
+        *,
+        numbers: Numbers = "string",
+    ) -> None:
+        self.protocol = protocol
+        self.classify = classify
+        self._numbers = numbers
+        self.converter = _make_converter(numbers, detailed=False)
+        self._detailed = _make_converter(numbers, detailed=True)
+        self._loads: Callable[[str | bytes], Any] = orjson.loads if numbers == "string" else _loads_numbers()
+        self._structure: dict[type, Callable[[Any, Any], Any]] = {}
+        self._unstructure: dict[type, Callable[[Any], Any]] = {}
+        for cls in classes:
+            self._structure[cls] = self.converter.get_structure_hook(cls)
+            self._unstructure[cls] = self.converter.get_unstructure_hook(cls)
+
+    def loads(self, frame: str | bytes) -> Any:
+        """Parse JSON text; raise :class:`DecodeError` for anything that is not JSON."""
+        try:
+            return self._loads(frame)
+        except UnicodeDecodeError:
+            raise DecodeError(self.protocol, "frame is not valid UTF-8") from None
+        except RecursionError:
+            raise DecodeError(self.protocol, "JSON nested too deeply") from None
+        except ValueError as exc:  # orjson.JSONDecodeError and json.JSONDecodeError are ValueErrors
+            raise DecodeError(self.protocol, f"malformed JSON: {exc}") from None
+
+    def decode(self, frame: str | bytes) -> Any:
+        """Decode one frame to a model instance or :class:`UnknownMessage`."""
+        obj = self.loads(frame)
+        if type(obj) is not dict:
+            raise DecodeError(self.protocol, f"expected a JSON object, got {json_type_name(obj)}")
+        return self.decode_object(obj)
+
+    def decode_object(self, obj: JSONObject) -> Any:
+        """Structure an already-parsed JSON object (see :meth:`decode`)."""
+        tag, cls = self.classify(obj)
+        if cls is None:
+            return UnknownMessage(protocol=self.protocol, tag=tag, raw=obj)
+        return self.structure(obj, cls, tag)
+
+    def structure(self, obj: Any, cls: type, tag: str | None = None) -> Any:
+        """Structure ``obj`` as ``cls`` strictly, raising :class:`DecodeError` with a JSON path."""
+        try:
+            return self._structure[cls](obj, cls)
+        except Exception:  # noqa: BLE001 - re-raised below as DecodeError with its path
+            path, reason = self._explain(obj, cls)
+            raise DecodeError(self.protocol, reason, tag=tag, path=path) from None
+
+    def _explain(self, obj: Any, cls: type) -> tuple[str, str]:
+        try:
+            self._detailed.structure(obj, cls)
+        except RecursionError:
+            return "$", "JSON nested too deeply"
+        except Exception as exc:  # noqa: BLE001 - we only want its description
+            return _first_error(exc, cls, "$")
+        # The fast converter failed where the detailed one did not: a bug in our hooks.
+        return "$", "could not be structured"
+
+    def unstructure(self, message: Any) -> JSONObject:
+        """The JSON object (wire names, wire value forms) for a model instance."""
+        if isinstance(message, UnknownMessage):
+            return message.raw
+        try:
+            fn = self._unstructure[type(message)]
+        except KeyError:
+            raise TypeError(f"{type(message).__name__} is not a {self.protocol} message") from None
+        result: JSONObject = fn(message)
+        return result
+
+    def encode(self, message: Any) -> str:
+        """Encode a model instance (or :class:`UnknownMessage`) as JSON text."""
+        return self.dumps(self.unstructure(message))
+
+    def dumps(self, obj: Any) -> str:
+        """JSON text for an unstructured object (Decimals as exact JSON numbers)."""
+        return orjson.dumps(obj, default=_encode_default).decode()
+
+
+def model_classes(module: types.ModuleType) -> list[type]:
+    """Every attrs class defined in a generated models module, in definition order."""
+    return [
+        obj
+        for obj in vars(module).values()
+        if isinstance(obj, type) and attrs.has(obj) and obj.__module__ == module.__name__
+    ]
+
+
+def tag_table(classes: Iterable[type], keys: Iterable[str]) -> dict[tuple[str, str], type]:
+    """Map ``(wire tag key, tag value)`` to class for classes whose tag field is a one-value Literal."""
+    wanted = set(keys)
+    table: dict[tuple[str, str], type] = {}
+    for cls in classes:
+        hints = typing.get_type_hints(cls, include_extras=False)
+        for a in attrs.fields(cls):
+            wire = a.metadata.get("wire", a.name)
+            if wire not in wanted:
+                continue
+            hint = hints[a.name]
+            if typing.get_origin(hint) is Literal and len(typing.get_args(hint)) == 1:
+                table[(wire, typing.get_args(hint)[0])] = cls
+    return table
+

@@ -1,0 +1,200 @@
+"""The sans-IO contract between an exchange protocol and the shared Trio engine.
+
+A protocol object (one per feed, e.g. ``GatewayProtocol``) knows everything about its wire
+format and nothing about I/O: it never imports trio, never touches a socket and never reads a
+clock. The engine (``trio_feeds._engine``) owns the socket, the tasks and the clock, and drives
+the protocol through the methods below, executing the *actions* it returns.
+
+Rules (in the spirit of h11's ``_state.py``):
+
+1. The engine calls :meth:`FeedProtocol.connection_made` once per WebSocket connection, right
+   after the handshake, and sends the frames it returns, in order. Before that it calls
+   :meth:`FeedProtocol.connect_target` to learn URL and headers (they may change between
+   connections: e.g. Ranger streams in the query string).
+2. Every received frame goes to :meth:`FeedProtocol.receive_frame`, in arrival order, from the
+   engine's reader task. The returned actions are executed in order before the next frame is
+   read: ``Send`` frames are written (heartbeat replies go out even when the consumer is slow,
+   because the reader never waits on the consumer), ``Deliver`` items go to the consumer's
+   buffer, the rest update the engine's session state.
+3. :meth:`FeedProtocol.subscribe` / :meth:`unsubscribe` record the user's wish *and* return
+   the request frames for the current connection. The protocol remembers the wish: after a
+   reconnect, ``connection_made`` (or the ``Authenticated`` action's follow-up frames) re-sends
+   every active subscription. A request is finished when ``RequestDone`` with its id comes back
+   from ``receive_frame`` (or ``request_id`` is ``None``: no acknowledgement exists).
+4. :meth:`FeedProtocol.poll` is called by the engine on a timer with the current time; it
+   returns actions that depend on time alone (a request that timed out, an auth deadline).
+5. :meth:`FeedProtocol.classify_close` turns a close code / reason into a verdict: retry,
+   retry slowly (rate limit), or fatal (the feed ends with an error).
+6. Time is a float in seconds from the engine's clock (``trio.current_time()``), passed in.
+
+Actions are attrs classes defined here. A protocol returns a list of them; an empty list means
+"nothing to do".
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+
+import attrs
+
+from .errors import DecodeError
+
+__all__ = [
+    "Action",
+    "AuthFailed",
+    "Authenticated",
+    "BadFrame",
+    "CloseVerdict",
+    "ConnectTarget",
+    "Deliver",
+    "FeedProtocol",
+    "HeartbeatPolicy",
+    "ProtocolClose",
+    "RequestDone",
+    "Send",
+]
+
+
+# -- actions -----------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Send:
+    """Write this text frame on the current connection now."""
+
+    text: str = attrs.field(repr=False)  # may carry credentials (auth frames): never in reprs
+
+
+@attrs.frozen
+class Deliver:
+    """Hand this typed item (a generated model or ``UnknownMessage``) to the consumer."""
+
+    item: Any
+
+
+@attrs.frozen
+class Authenticated:
+    """The server accepted our credentials. ``then`` are frames to send next (re-subscriptions)."""
+
+    then: tuple[Send, ...] = ()
+
+
+@attrs.frozen
+class AuthFailed:
+    """The server rejected our credentials: the feed must end with ``AuthenticationError``."""
+
+    reason: str
+
+
+@attrs.frozen
+class RequestDone:
+    """A subscribe/unsubscribe/auth request was answered. ``error`` is None on success."""
+
+    request_id: str
+    error: str | None = None
+
+
+@attrs.frozen
+class BadFrame:
+    """A frame that could not be decoded. The feed goes on; the engine reports it per config."""
+
+    error: DecodeError
+
+
+class CloseVerdict(enum.Enum):
+    """What a close (or an app-level close/error message) means for reconnecting."""
+
+    RETRY = "retry"  # normal backoff
+    RETRY_SLOW = "retry_slow"  # rate limited: back off longer
+    FATAL = "fatal"  # cannot heal (policy violation, auth): end the feed with an error
+
+
+@attrs.frozen
+class ProtocolClose:
+    """The server said at application level that it is closing, or the protocol decided to.
+
+    The engine closes the connection with ``code`` and then acts on ``verdict``.
+    """
+
+    code: int
+    reason: str
+    verdict: CloseVerdict
+
+
+Action: TypeAlias = Send | Deliver | Authenticated | AuthFailed | RequestDone | BadFrame | ProtocolClose
+
+
+# -- connection parameters -----------------------------------------------------------------------
+
+
+@attrs.frozen
+class ConnectTarget:
+    """Where and how to open the WebSocket."""
+
+    url: str
+    headers: tuple[tuple[str, str], ...] = attrs.field(default=(), repr=False)  # may hold a JWT
+
+
+@attrs.frozen
+class HeartbeatPolicy:
+    """What the protocol promises about liveness.
+
+    Attributes:
+        server_heartbeat: the server promises *some* frame at least this often (seconds), so
+            silence longer than this (plus the engine's grace) means the connection is dead.
+            ``None`` when quiet periods are legitimate (then only WebSocket pings decide).
+        auth_deadline: credentials must be sent within this many seconds of connecting.
+    """
+
+    server_heartbeat: float | None = None
+    auth_deadline: float | None = None
+
+
+# -- the protocol interface ----------------------------------------------------------------------
+
+
+class FeedProtocol(ABC):
+    """A sans-IO exchange protocol. See the module docstring for the rules."""
+
+    #: protocol name, e.g. ``"gateway"``
+    name: str
+    heartbeat: HeartbeatPolicy = HeartbeatPolicy()
+
+    @abstractmethod
+    def connect_target(self) -> ConnectTarget:
+        """URL and headers for the next connection attempt."""
+
+    @abstractmethod
+    def connection_made(self, now: float) -> Sequence[Action]:
+        """A new connection is open: auth and/or re-subscription frames to send."""
+
+    @abstractmethod
+    def receive_frame(self, frame: str | bytes, now: float) -> Sequence[Action]:
+        """Turn one received frame into actions (deliveries, replies, session changes)."""
+
+    @abstractmethod
+    def subscribe(self, now: float, /, *args: Any, **kwargs: Any) -> tuple[str | None, Sequence[Action]]:
+        """Record a subscription and return ``(request_id, actions)`` for the current connection."""
+
+    @abstractmethod
+    def unsubscribe(self, now: float, /, *args: Any, **kwargs: Any) -> tuple[str | None, Sequence[Action]]:
+        """Forget a subscription and return ``(request_id, actions)`` for the current connection."""
+
+    def poll(self, now: float) -> Sequence[Action]:
+        """Actions due by time alone. Default: none."""
+        return ()
+
+    def connection_lost(self) -> None:  # noqa: B027 - optional hook
+        """The connection is gone; forget per-connection state (pending requests, auth)."""
+
+    @abstractmethod
+    def classify_close(self, code: int | None, reason: str) -> CloseVerdict:
+        """Verdict for a WebSocket close with this code (``None``: TCP dropped, no close frame)."""
+
+    @property
+    @abstractmethod
+    def ready(self) -> bool:
+        """True once the current connection is authenticated (or needs no auth)."""

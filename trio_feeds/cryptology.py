@@ -1,0 +1,59 @@
+"""Cryptology exchange: typed messages and their codec.
+
+Server messages are JSON objects tagged by ``_cls`` (the documents' form, names ending in
+``Message``) or ``@type`` (later versions, no suffix). Both decode; each wire form has its own
+class (``BuyOrderPlacedMessage`` and ``BuyOrderPlaced``), so ``encode`` writes back exactly the
+form that was received. ``time`` pairs become aware UTC datetimes (microseconds for order and
+wallet messages, milliseconds for the market-data ``AnonymousTrade``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._codec import Codec, JSONObject, UnknownMessage, model_classes, tag_table
+from .models import cryptology as _models
+from .models.cryptology import *  # noqa: F403 - the generated models are this module's API
+from .models.cryptology import ServerMessage
+
+__all__ = [  # noqa: PLE0604 - generated names
+    *(cls.__name__ for cls in model_classes(_models)),
+    "Message",
+    "ServerMessage",
+    "codec",
+    "decode",
+    "encode",
+]
+
+Message = ServerMessage
+"""Any Cryptology server message."""
+
+_TAG_KEYS = ("_cls", "@type")
+_BY_TAG = tag_table(model_classes(_models), _TAG_KEYS)
+
+
+def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
+    for key in _TAG_KEYS:
+        tag = obj.get(key)
+        if tag is not None:
+            return (tag if isinstance(tag, str) else repr(tag)), _BY_TAG.get((key, tag)) if isinstance(tag, str) else None
+    return None, None
+
+
+codec = Codec("cryptology", model_classes(_models), _classify, numbers="string")
+"""The Cryptology :class:`~trio_feeds._codec.Codec`."""
+
+
+def decode(frame: str | bytes) -> ServerMessage | UnknownMessage:
+    """Decode one frame. Unknown tags give :class:`~trio_feeds.UnknownMessage`.
+
+    Raises:
+        trio_feeds.DecodeError: malformed JSON or a field of the wrong type or value.
+    """
+    result: ServerMessage | UnknownMessage = codec.decode(frame)
+    return result
+
+
+def encode(message: ServerMessage | UnknownMessage | Any) -> str:
+    """Encode a message back to its wire JSON."""
+    return codec.encode(message)

@@ -1,0 +1,281 @@
+# DO NOT EDIT: generated from schemas/onyx.json by codegen/generate.py.
+# Regenerate with `nox -s codegen`; CI fails when this file and the schema drift apart.
+"""Typed models for the Onyx protocol, generated from ``schemas/onyx.json``."""
+
+from __future__ import annotations
+
+import attrs
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, TypeAlias
+
+DecimalString: TypeAlias = Decimal
+
+
+@attrs.define(kw_only=True)
+class AuthRequest:
+    """
+    Authenticate the connection with an API token. Send it first: the server closes a connection that has not authenticated within about 5 seconds, and answers other requests with an error until then. The server replies with a `Response` carrying the same `id`.
+    """
+
+    id: str
+    """
+    Client-chosen request id, echoed in the response (e.g. `msg:1`).
+    """
+    method: Literal["auth"]
+    token: str
+    """
+    Onyx API token.
+    """
+
+
+ChannelName: TypeAlias = Literal["server_info", "dashboards"]
+"""
+A channel that takes no parameters, named by a plain string.
+"""
+
+
+@attrs.define(kw_only=True)
+class TickersFilter:
+    """
+    Which tickers to stream. The document form filters by `product_groups`; later servers filter by `products` (product symbols such as `ebob`, `dub`). Give one of the two: the server rejects an empty filter.
+    """
+
+    products: list[str] | None = None
+    """
+    Product symbols (later form), e.g. `["ebob"]`.
+    """
+    product_groups: list[str] | None = None
+    """
+    Product groups (document form), e.g. `["crude"]`.
+    """
+
+
+@attrs.define(kw_only=True)
+class ResponseDetail:
+    """
+    The object form of a response's `message`, as the live server sends it: `{"Message": "subscribed to server_info"}`.
+    """
+
+    text: str = attrs.field(metadata={"wire": "Message"})
+    """
+    The result or error text.
+    """
+
+
+@attrs.define(kw_only=True)
+class ServerInfo:
+    """
+    State of the websocket connection as seen by the server.
+    """
+
+    uid: str
+    """
+    Unique identifier of this websocket connection.
+    """
+    timestamp: datetime
+    """
+    UTC time when the server sent the event (ISO 8601).
+    """
+    age_millis: int
+    """
+    Milliseconds since the websocket connection was established.
+    """
+
+
+@attrs.define(kw_only=True)
+class PriceAmount:
+    """
+    A price level: price and the amount available at it.
+    """
+
+    price: DecimalString
+    amount: DecimalString
+
+
+Dashboard: TypeAlias = dict[str, Any]
+"""
+One of the user's dashboards, kept as the JSON object the server sends (a `dict`). Neither the protocol document nor the public client specifies its fields, so no key is assumed.
+"""
+
+
+@attrs.define(kw_only=True)
+class DashboardsSnapshotEvent:
+    """
+    The full state of the user's dashboards: the first `dashboards` event after subscribing. Replace any dashboards held so far with this list; `DashboardsIncrementEvent`s follow.
+    """
+
+    channel: Literal["dashboards"]
+    message: list[Dashboard]
+    """
+    Every dashboard of the user.
+    """
+    message_type: Literal[0]
+    """
+    0 (not specified): a full snapshot.
+    """
+
+
+@attrs.define(kw_only=True)
+class DashboardsIncrementEvent:
+    """
+    A change to one of the user's dashboards, after the snapshot: `message_type` 1 means the dashboard was updated, 2 created, 3 deleted. Apply it to the set from `DashboardsSnapshotEvent`.
+    """
+
+    channel: Literal["dashboards"]
+    message: Dashboard
+    """
+    The dashboard that changed (for a delete, the dashboard removed).
+    """
+    message_type: Literal[1, 2, 3]
+    """
+    1 update, 2 create, 3 delete.
+    """
+
+
+@attrs.define(kw_only=True)
+class TickersChannel:
+    """
+    The `tickers` channel with its filter, as sent in a subscribe or unsubscribe request: `{"tickers": {"products": ["ebob"]}}` (later form) or `{"tickers": {"product_groups": ["crude"]}}` (document form).
+    """
+
+    tickers: TickersFilter
+
+
+@attrs.define(kw_only=True)
+class Response:
+    """
+    The server's answer to a request, with the request's `id` and `method`. If `error` is true, `message` says what went wrong; otherwise the request succeeded and `message` is informative (e.g. `subscribed to server_info`). The document sends `message` as a string; the live server sends an object `{"Message": "..."}`. A request with an unknown `method` gets no response: the server closes the connection.
+    """
+
+    id: str
+    """
+    The `id` of the request this answers.
+    """
+    method: Literal["auth", "subscribe", "unsubscribe"]
+    """
+    The `method` of the request this answers.
+    """
+    message: str | ResponseDetail
+    """
+    Result or error text: a plain string (document form) or a `ResponseDetail` object (live server).
+    """
+    error: bool
+    """
+    True if the request failed; `message` then holds the error.
+    """
+
+
+@attrs.define(kw_only=True)
+class ServerInfoEvent:
+    """
+    A periodic `server_info` event about this websocket connection, sent while subscribed to `server_info`.
+    """
+
+    channel: Literal["server_info"]
+    message: ServerInfo
+    message_type: Literal[0]
+    """
+    Always 0 (not specified) for this channel.
+    """
+
+
+@attrs.define(kw_only=True)
+class Ticker:
+    """
+    Top of book of one tradable symbol (a contract of a product).
+    """
+
+    symbol: str
+    """
+    Tradable symbol, e.g. `brtz24`.
+    """
+    timestamp_millis: int
+    """
+    Time of the quote, milliseconds since the Unix epoch (UTC).
+    """
+    bid: PriceAmount
+    """
+    Best bid.
+    """
+    ask: PriceAmount
+    """
+    Best ask.
+    """
+    product_symbol: str | None = None
+    """
+    Product the symbol belongs to, e.g. `ebob` (later form).
+    """
+    mid: DecimalString | None = None
+    """
+    Mid price (later form).
+    """
+
+
+@attrs.define(kw_only=True)
+class SubscribeRequest:
+    """
+    Subscribe to a channel. `channel` is the channel name (`server_info`, `dashboards`) or, for channels that take parameters, an object such as `{"tickers": {"products": [...]}}`. The server replies with a `Response` (e.g. `subscribed to server_info`), then sends the channel's events.
+    """
+
+    id: str
+    """
+    Client-chosen request id, echoed in the response (e.g. `msg:2`).
+    """
+    method: Literal["subscribe"]
+    channel: ChannelName | TickersChannel
+    """
+    The channel: a plain channel name, or a parameterised channel object.
+    """
+
+
+@attrs.define(kw_only=True)
+class UnsubscribeRequest:
+    """
+    Stop a subscription. `channel` takes the same forms as in `SubscribeRequest`; for `tickers` name the products (or product groups) to drop. The server replies with a `Response` (an error response if the connection was not subscribed).
+    """
+
+    id: str
+    """
+    Client-chosen request id, echoed in the response.
+    """
+    method: Literal["unsubscribe"]
+    channel: ChannelName | TickersChannel
+    """
+    The channel: a plain channel name, or a parameterised channel object.
+    """
+
+
+@attrs.define(kw_only=True)
+class TickersEvent:
+    """
+    Ticker updates for the subscribed products: the current best bid and ask of each changed symbol.
+    """
+
+    channel: Literal["tickers"]
+    message: list[Ticker]
+    """
+    One entry per updated symbol.
+    """
+    message_type: Literal[1]
+    """
+    Always 1 (update) for this channel.
+    """
+
+
+ServerMessage: TypeAlias = Response | ServerInfoEvent | TickersEvent | DashboardsSnapshotEvent | DashboardsIncrementEvent
+"""
+Any frame the Onyx server sends: a response to a request, or a channel event.
+"""
+
+
+ClientMessage: TypeAlias = AuthRequest | SubscribeRequest | UnsubscribeRequest
+"""
+Any request a client sends to the Onyx server.
+"""
+
+
+Onyx: TypeAlias = ServerMessage | ClientMessage
+"""
+Onyx websocket API v1 (wss://ws.onyxhub.co/stream/v1), JSON text frames. The client sends requests with an `id` and a `method` (`auth`, `subscribe`, `unsubscribe`); the server answers each valid request with a response carrying the same `id` and `method`, and pushes events tagged by `channel` (`server_info`, `tickers`, `dashboards`) to subscribed clients. A server frame with `method` is a response, one with `channel` is an event.
+"""
