@@ -47,23 +47,31 @@ re-export every model next to ``decode`` and ``encode``.
 '''
 
 DATAMODEL_ARGS = [
-    "--input-file-type", "jsonschema",
-    "--output-model-type", "dataclasses.dataclass",
-    "--custom-template-dir", str(TEMPLATES),
-    "--aliases", str(ALIASES),
+    "--input-file-type",
+    "jsonschema",
+    "--output-model-type",
+    "dataclasses.dataclass",
+    "--custom-template-dir",
+    str(TEMPLATES),
+    "--aliases",
+    str(ALIASES),
     "--disable-timestamp",
-    "--target-python-version", "3.11",
+    "--target-python-version",
+    "3.11",
     "--use-union-operator",
     "--use-standard-collections",
     "--field-constraints",
     "--use-double-quotes",
     "--keyword-only",
-    "--enum-field-as-literal", "all",
+    "--enum-field-as-literal",
+    "all",
     "--use-title-as-name",
-    "--output-datetime-class", "datetime",
+    "--output-datetime-class",
+    "datetime",
     "--use-schema-description",
     "--use-field-description",
-    "--formatters", "builtin",
+    "--formatters",
+    "builtin",
 ]
 
 
@@ -116,9 +124,15 @@ def generate_module(protocol: str, workdir: Path) -> str:
     prepared.write_text(json.dumps(_inline_custom_types(schema), indent=2))
     target = workdir / f"{protocol}.py"
     cmd = [
-        sys.executable, "-m", "datamodel_code_generator",
-        "--input", str(prepared), "--output", str(target),
-        "--class-name", schema["title"],
+        sys.executable,
+        "-m",
+        "datamodel_code_generator",
+        "--input",
+        str(prepared),
+        "--output",
+        str(target),
+        "--class-name",
+        schema["title"],
         *DATAMODEL_ARGS,
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -149,10 +163,14 @@ def main(argv: list[str] | None = None) -> int:
             old = (OUT / name).read_text() if (OUT / name).exists() else ""
             new = files.get(name, "")
             if old != new:
-                drift.extend(difflib.unified_diff(
-                    old.splitlines(True), new.splitlines(True),
-                    f"trio_feeds/models/{name} (committed)", f"trio_feeds/models/{name} (from schema)",
-                ))
+                drift.extend(
+                    difflib.unified_diff(
+                        old.splitlines(True),
+                        new.splitlines(True),
+                        f"trio_feeds/models/{name} (committed)",
+                        f"trio_feeds/models/{name} (from schema)",
+                    )
+                )
         if drift:
             sys.stdout.writelines(drift)
             print("\ncodegen drift: run `nox -s codegen` and commit the result", file=sys.stderr)

@@ -38,7 +38,9 @@ def validator(protocol: str, ref: str | None = None) -> jsonschema.Draft202012Va
     """Validator for the whole schema, or for one `$defs` entry (``ref`` is its name)."""
     s = schema(protocol)
     target = s if ref is None else {"$defs": s["$defs"], "$ref": f"#/$defs/{ref}"}
-    return jsonschema.Draft202012Validator(target, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return jsonschema.Draft202012Validator(
+        target, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def module(protocol: str) -> ModuleType:
@@ -70,8 +72,17 @@ def message_defs(protocol: str) -> list[tuple[str, str]]:
     defs = schema(protocol)["$defs"]
     for direction, union in (("server", "ServerMessage"), ("client", "ClientMessage")):
         for ref in defs.get(union, {}).get("anyOf", []):
-            out.append((direction, ref["$ref"].rsplit("/", 1)[1]))
+            name = ref["$ref"].rsplit("/", 1)[1]
+            # Ranger frames are envelopes; the class a frame decodes to is the payload's.
+            out.append((direction, name.removesuffix("Frame") if protocol == "peatio" else name))
     return out
+
+
+def class_def(protocol: str, direction: str, name: str) -> str:
+    """The `$defs` entry that validates a whole frame of this class."""
+    if protocol == "peatio" and direction == "server":
+        return name + "Frame"
+    return name
 
 
 def model_name(protocol: str, message: object) -> str:

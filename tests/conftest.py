@@ -17,3 +17,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         if counts is None:
             continue
         tr.write_line(f"{protocol:<12}" + "".join(f"{counts[c]:>12}" for c in cols))
+    tr.write_line("generated = instances drawn from each message schema (hypothesis-jsonschema);")
+    tr.write_line("failures = failed example, bad-input or per-class generated tests")

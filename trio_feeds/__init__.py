@@ -19,7 +19,14 @@ __version__ = "0.1.0.dev0"
 
 # Re-exported names claim this package as their home, so reprs, tracebacks and docs show
 # `trio_feeds.DecodeError` rather than a private module (trio's __init__ does the same).
-for _obj in (AuthenticationError, DecodeError, FeedClosed, FeedError, SlowConsumer, SubscriptionError,
-             UnknownMessage):
+for _obj in (
+    AuthenticationError,
+    DecodeError,
+    FeedClosed,
+    FeedError,
+    SlowConsumer,
+    SubscriptionError,
+    UnknownMessage,
+):
     _obj.__module__ = "trio_feeds"
 del _obj

@@ -91,9 +91,17 @@ def _str(v: object, _: object) -> str:
     raise _WrongType("string", v)
 
 
+_INT_MIN = -(2**63)
+_INT_MAX = 2**64 - 1
+
+
 def _int(v: object, _: object) -> int:
     if type(v) is int:
-        return v
+        # Exchange integers are 64-bit; a larger one is corrupt input, and could not be
+        # encoded again.
+        if _INT_MIN <= v <= _INT_MAX:
+            return v
+        raise ValueError("integer out of 64-bit range")
     raise _WrongType("integer", v)
 
 
@@ -212,6 +220,23 @@ def _is_model(t: Any) -> bool:
     return isinstance(t, type) and attrs.has(t)
 
 
+def _is_literal(t: Any) -> bool:
+    return typing.get_origin(t) is Literal
+
+
+def _literal_factory(t: Any) -> Callable[[object, object], Any]:
+    # By value *and* JSON type: cattrs' own check lets True pass for 1 and 1.0 for 1.
+    allowed = {(type(v), v) for v in typing.get_args(t)}
+    expected = " or ".join(json.dumps(v) for v in typing.get_args(t))
+
+    def structure(v: object, _: object) -> Any:
+        if (type(v), v) in allowed:
+            return v
+        raise ValueError(f"expected {expected}, got {json.dumps(v, default=str)[:40]}")
+
+    return structure
+
+
 def _is_union(t: Any) -> bool:
     return typing.get_origin(t) in (typing.Union, types.UnionType)
 
@@ -249,7 +274,10 @@ def _field_wire_names(cls: type) -> dict[str, str]:
     return {a.name: a.metadata["wire"] for a in attrs.fields(cls) if "wire" in a.metadata}
 
 
-def _make_converter(numbers: Numbers, *, detailed: bool) -> cattrs.Converter:
+Check: TypeAlias = Callable[[Any], None]
+
+
+def _make_converter(numbers: Numbers, *, detailed: bool, checks: Mapping[type, Check]) -> cattrs.Converter:
     conv = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
     conv.register_structure_hook(str, _str)
     conv.register_structure_hook(int, _int)
@@ -275,7 +303,8 @@ def _make_converter(numbers: Numbers, *, detailed: bool) -> cattrs.Converter:
         def structure(v: object, tt: object) -> list[Any]:
             if type(v) is not list:
                 raise _WrongType("array", v)
-            return inner(v, tt)
+            result: list[Any] = inner(v, tt)
+            return result
 
         return structure
 
@@ -285,7 +314,8 @@ def _make_converter(numbers: Numbers, *, detailed: bool) -> cattrs.Converter:
         def structure(v: object, tt: object) -> dict[Any, Any]:
             if type(v) is not dict:
                 raise _WrongType("object", v)
-            return inner(v, tt)
+            result: dict[Any, Any] = inner(v, tt)
+            return result
 
         return structure
 
@@ -333,14 +363,20 @@ def _make_converter(numbers: Numbers, *, detailed: bool) -> cattrs.Converter:
 
     def model_structure_factory(cls: type) -> Callable[[object, object], Any]:
         renames = {name: override(rename=wire) for name, wire in _field_wire_names(cls).items()}
-        fn = make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+        fn: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+        check = checks.get(cls)
 
         def structure(v: object, tt: object) -> Any:
             if type(v) is not dict:
                 raise _WrongType("object", v)
-            return fn(v, tt)  # type: ignore[arg-type]
+            return fn(v, tt)
 
-        return structure
+        def structure_checked(v: object, tt: object) -> Any:
+            obj = structure(v, tt)
+            check(obj)  # type: ignore[misc]
+            return obj
+
+        return structure if check is None else structure_checked
 
     def model_unstructure_factory(cls: type) -> Callable[[Any], JSONObject]:
         # Optional fields (default None) are left out when None, as the wire leaves them out;
@@ -351,6 +387,7 @@ def _make_converter(numbers: Numbers, *, detailed: bool) -> cattrs.Converter:
     conv.register_structure_hook_factory(_is_list, list_factory)
     conv.register_structure_hook_factory(_is_dict, dict_factory)
     conv.register_structure_hook_factory(_is_tuple, tuple_factory)
+    conv.register_structure_hook_factory(_is_literal, _literal_factory)
     conv.register_structure_hook_factory(_is_union, union_factory)
     conv.register_structure_hook_factory(_is_model, model_structure_factory)
     conv.register_unstructure_hook_factory(_is_model, model_unstructure_factory)
@@ -360,6 +397,7 @@ def _make_converter(numbers: Numbers, *, detailed: bool) -> cattrs.Converter:
 def _first_error(exc: BaseException, cls: type | None, path: str) -> tuple[str, str]:
     """Walk a cattrs detailed-validation error down to its first leaf: (JSON path, reason)."""
     if isinstance(exc, ClassValidationError):
+        cls = getattr(exc, "cl", cls)  # the class that failed, also when reached via a union
         with_notes, without = exc.group_exceptions()
         if with_notes:
             sub, note = with_notes[0]
@@ -371,14 +409,14 @@ def _first_error(exc: BaseException, cls: type | None, path: str) -> tuple[str, 
         if without:
             return _first_error(without[0], cls, path)
     if isinstance(exc, IterableValidationError):
-        with_notes, without = exc.group_exceptions()
-        if with_notes:
-            sub, note = with_notes[0]
-            index = note.index
+        items, rest = exc.group_exceptions()
+        if items:
+            sub, item = items[0]
+            index = item.index
             step = f"[{index}]" if isinstance(index, int) else f"[{json.dumps(index)}]"
-            return _first_error(sub, note.type if isinstance(note.type, type) else None, path + step)
-        if without:
-            return _first_error(without[0], cls, path)
+            return _first_error(sub, item.type if isinstance(item.type, type) else None, path + step)
+        if rest:
+            return _first_error(rest[0], cls, path)
     if isinstance(exc, ExceptionGroup):
         return _first_error(exc.exceptions[0], cls, path)
     if isinstance(exc, KeyError):
@@ -387,7 +425,10 @@ def _first_error(exc: BaseException, cls: type | None, path: str) -> tuple[str, 
 
 
 def _loads_numbers() -> Callable[[str | bytes], Any]:
-    decoder = json.JSONDecoder(parse_float=Decimal)
+    def reject_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+
+    decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=reject_constant)
 
     def loads(frame: str | bytes) -> Any:
         text = frame.decode("utf-8") if isinstance(frame, bytes | bytearray | memoryview) else frame
@@ -415,6 +456,8 @@ class Codec:
             ``None`` for a tag no model knows.
         numbers: ``"string"`` when decimals arrive as JSON strings (parsed with orjson),
             ``"json"`` when they arrive as JSON numbers (parsed exactly, float-free).
+        checks: per-class checks run after structuring, for schema rules the generated types
+            cannot express (raise ``ValueError`` to reject).
     """
 
     def __init__(
@@ -424,12 +467,13 @@ class Codec:
         classify: Classifier,
         *,
         numbers: Numbers = "string",
+        checks: Mapping[type, Check] | None = None,
     ) -> None:
         self.protocol = protocol
         self.classify = classify
         self._numbers = numbers
-        self.converter = _make_converter(numbers, detailed=False)
-        self._detailed = _make_converter(numbers, detailed=True)
+        self.converter = _make_converter(numbers, detailed=False, checks=checks or {})
+        self._detailed = _make_converter(numbers, detailed=True, checks=checks or {})
         self._loads: Callable[[str | bytes], Any] = orjson.loads if numbers == "string" else _loads_numbers()
         self._structure: dict[type, Callable[[Any, Any], Any]] = {}
         self._unstructure: dict[type, Callable[[Any], Any]] = {}
@@ -523,4 +567,3 @@ def tag_table(classes: Iterable[type], keys: Iterable[str]) -> dict[tuple[str, s
             if typing.get_origin(hint) is Literal and len(typing.get_args(hint)) == 1:
                 table[(wire, typing.get_args(hint)[0])] = cls
     return table
-

@@ -63,9 +63,16 @@ __all__ = [
 
 @attrs.frozen
 class Send:
-    """Write this text frame on the current connection now."""
+    """Write this text frame on the current connection now.
+
+    ``request_id`` (optional) marks a request frame whose answer the protocol will report with
+    ``RequestDone(request_id)``. Set it on re-subscription frames (``connection_made`` /
+    ``Authenticated.then``): the engine then waits for those answers before it reports the
+    session as re-subscribed. Leave it ``None`` for frames without such an answer.
+    """
 
     text: str = attrs.field(repr=False)  # may carry credentials (auth frames): never in reprs
+    request_id: str | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen

@@ -36,7 +36,9 @@ def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
     for key in _TAG_KEYS:
         tag = obj.get(key)
         if tag is not None:
-            return (tag if isinstance(tag, str) else repr(tag)), _BY_TAG.get((key, tag)) if isinstance(tag, str) else None
+            return (tag if isinstance(tag, str) else repr(tag)), _BY_TAG.get((key, tag)) if isinstance(
+                tag, str
+            ) else None
     return None, None
 
 

@@ -23,6 +23,7 @@ from .models.onyx import (
     ServerMessage,
     SubscribeRequest,
     TickersEvent,
+    TickersFilter,
     UnsubscribeRequest,
 )
 
@@ -40,7 +41,11 @@ Message = ServerMessage | ClientMessage
 """Any Onyx message, either direction."""
 
 _CHANNELS: dict[str, type] = {"server_info": ServerInfoEvent, "tickers": TickersEvent}
-_REQUESTS: dict[str, type] = {"auth": AuthRequest, "subscribe": SubscribeRequest, "unsubscribe": UnsubscribeRequest}
+_REQUESTS: dict[str, type] = {
+    "auth": AuthRequest,
+    "subscribe": SubscribeRequest,
+    "unsubscribe": UnsubscribeRequest,
+}
 
 
 def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
@@ -51,8 +56,9 @@ def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
         if not isinstance(channel, str):
             return (None if channel is None else repr(channel)), None
         if channel == "dashboards":
-            kind = DashboardsSnapshotEvent if obj.get("message_type") == 0 else DashboardsIncrementEvent
-            return channel, kind
+            message_type = obj.get("message_type")
+            snapshot = type(message_type) is int and message_type == 0
+            return channel, DashboardsSnapshotEvent if snapshot else DashboardsIncrementEvent
         return channel, _CHANNELS.get(channel)
     if isinstance(method, str):
         # A response has `error`/`message`; a request has neither.
@@ -62,7 +68,19 @@ def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
     return None, None
 
 
-codec = Codec("onyx", model_classes(_models), _classify, numbers="string")
+def _check_tickers_filter(value: TickersFilter) -> None:
+    # The schema's "products or product_groups" rule, which the generated class cannot express.
+    if value.products is None and value.product_groups is None:
+        raise ValueError("a tickers filter needs products or product_groups")
+
+
+codec = Codec(
+    "onyx",
+    model_classes(_models),
+    _classify,
+    numbers="string",
+    checks={TickersFilter: _check_tickers_filter},
+)
 """The Onyx :class:`~trio_feeds._codec.Codec`."""
 
 

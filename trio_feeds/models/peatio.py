@@ -122,7 +122,7 @@ class SuccessFrame:
 @attrs.define(kw_only=True)
 class ErrorFrame:
     """
-    Wire frame of the `error` reply: an object with exactly one key, `error`, whose value is a `Error`.
+    Wire frame of the `error` reply: an object with exactly one key, `error`, whose value is an `Error`.
     """
 
     error: Error
@@ -502,20 +502,20 @@ Wire frame of the public `<market>.trades` stream: an object with exactly one ke
 
 OrderBookSnapshotFrame: TypeAlias = dict[str, OrderBookSnapshot]
 """
-Wire frame of the public `<market>.ob-snap` stream: an object with exactly one key, the stream name (matching `^[a-z0-9_]+\\.ob-snap$`), whose value is a `OrderBookSnapshot`. Decoded as `StreamMessage(stream, OrderBookSnapshot)`.
+Wire frame of the public `<market>.ob-snap` stream: an object with exactly one key, the stream name (matching `^[a-z0-9_]+\\.ob-snap$`), whose value is an `OrderBookSnapshot`. Decoded as `StreamMessage(stream, OrderBookSnapshot)`.
 """
 
 
 OrderBookIncrementFrame: TypeAlias = dict[str, OrderBookIncrement]
 """
-Wire frame of the public `<market>.ob-inc` stream: an object with exactly one key, the stream name (matching `^[a-z0-9_]+\\.ob-inc$`), whose value is a `OrderBookIncrement`. Decoded as `StreamMessage(stream, OrderBookIncrement)`.
+Wire frame of the public `<market>.ob-inc` stream: an object with exactly one key, the stream name (matching `^[a-z0-9_]+\\.ob-inc$`), whose value is an `OrderBookIncrement`. Decoded as `StreamMessage(stream, OrderBookIncrement)`.
 """
 
 
 @attrs.define(kw_only=True)
 class OrderFrame:
     """
-    Wire frame of the `order` private stream: an object with exactly one key, `order`, whose value is a `Order`.
+    Wire frame of the `order` private stream: an object with exactly one key, `order`, whose value is an `Order`.
     """
 
     order: Order

@@ -1,0 +1,138 @@
+"""Sans-IO protocol objects, one per exchange feed (see :mod:`trio_feeds._protocol`).
+
+Each class here turns frames into :mod:`~trio_feeds._protocol` actions and user wishes
+(subscribe/unsubscribe) into frames. None of them imports trio, opens a socket or reads the
+engine's clock: time comes in as ``now``. The one exception is the gateway's *wall* clock, which
+its authentication needs and which is injected (see :class:`GatewayProtocol`).
+
+This module holds what the protocols share: :class:`Credentials`, the close-code table and
+small helpers for request ids and secret hygiene. The protocol classes are exported lazily
+(see the bottom of this module).
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .._protocol import CloseVerdict
+
+__all__ = [
+    "Credentials",
+    "CryptologyProtocol",
+    "Dashboards",
+    "GatewayProtocol",
+    "OnyxProtocol",
+    "PeatioProtocol",
+    "classify_close",
+    "mask",
+]
+
+
+def mask(value: str) -> str:
+    """Return a masked form of an identifier for reprs: a 3-character prefix at most, never the whole.
+
+    Short values are masked entirely: three characters of a six-character key are half of it.
+    """
+    return f"{value[:3]}…" if len(value) >= 8 else "…"
+
+
+def scrub(text: str, *secrets: str | None) -> str:
+    """``text`` with every occurrence of a secret replaced by ``***``.
+
+    Server texts end up in :class:`~trio_feeds._protocol.AuthFailed` and in exceptions; a server
+    that echoes the token it rejected must not make us print it.
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+@attrs.frozen(repr=False)
+class Credentials:
+    """An API key and its secret (trading gateway).
+
+    ``repr()`` shows at most a masked prefix of the key and never the secret, so credentials can
+    sit in objects that get logged.
+    """
+
+    api_key: str
+    api_secret: str
+
+    def __repr__(self) -> str:
+        return f"Credentials(api_key={mask(self.api_key)!r})"
+
+    __str__ = __repr__
+
+
+class RequestIds:
+    """Request ids ``"tf:1"``, ``"tf:2"``, ... unique for the life of one protocol object.
+
+    They never restart on reconnect, so a late answer from a dead connection cannot be taken
+    for the answer to a new request.
+    """
+
+    def __init__(self, prefix: str = "tf") -> None:
+        self._prefix = prefix
+        self._counter = itertools.count(1)
+
+    def next(self) -> str:
+        """Return the next unused id."""
+        return f"{self._prefix}:{next(self._counter)}"
+
+
+# Close codes whose meaning is the same for every feed. Exchange-specific codes are looked up
+# first by each protocol; anything not listed anywhere is retried with normal backoff, because a
+# feed that gives up on an unknown code is worse than one that reconnects once too often.
+_FATAL_CODES = frozenset({1008})  # policy violation: we did something the server forbids
+_SLOW_CODES = frozenset({1013, 4009, 4029, 4429})  # try again later / rate limited / "429"
+_RATE_LIMIT_WORDS = ("rate limit", "too many", "429")
+
+
+def classify_close(code: int | None, reason: str) -> CloseVerdict:
+    """Return the verdict shared by all feeds for a close code (``None``: no close frame at all).
+
+    1008 is fatal; 1013 and the rate-limit codes 4009/4029/4429 (and any reason that says "rate
+    limit" or "too many") retry slowly; everything else, including 1000, 1001, 1006, 1011,
+    1012 and ``None``, retries with normal backoff.
+    """
+    if code in _FATAL_CODES:
+        return CloseVerdict.FATAL
+    if code in _SLOW_CODES:
+        return CloseVerdict.RETRY_SLOW
+    lowered = reason.lower()
+    if any(word in lowered for word in _RATE_LIMIT_WORDS):
+        return CloseVerdict.RETRY_SLOW
+    return CloseVerdict.RETRY
+
+
+# The protocol classes load on first use: each module builds its codec's converters at import,
+# and an application that streams one exchange should not pay for the other three. (This also
+# lets the protocol modules import the helpers above from this package without a cycle.)
+_LAZY = {
+    "CryptologyProtocol": "cryptology",
+    "Dashboards": "onyx",
+    "GatewayProtocol": "gateway",
+    "OnyxProtocol": "onyx",
+    "PeatioProtocol": "peatio",
+}
+
+if TYPE_CHECKING:
+    from .cryptology import CryptologyProtocol as CryptologyProtocol
+    from .gateway import GatewayProtocol as GatewayProtocol
+    from .onyx import Dashboards as Dashboards
+    from .onyx import OnyxProtocol as OnyxProtocol
+    from .peatio import PeatioProtocol as PeatioProtocol
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value

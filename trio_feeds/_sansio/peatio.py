@@ -1,0 +1,311 @@
+"""Sans-IO protocol for the Peatio Ranger WebSocket.
+
+Two generations of the server are spoken:
+
+* **Document form**: streams are chosen only by ``?stream=`` query parameters at connection
+  time; auth is a message ``{"jwt": "Bearer <token>"}`` sent after connecting, answered by
+  ``{"success": {"message": "Authenticated."}}`` or an ``error``.
+* **Later form**: auth by an ``Authorization: Bearer <jwt>`` header at the handshake (a bad
+  token fails the handshake); streams can also be added and removed on a live connection with
+  ``{"event": "subscribe"|"unsubscribe", "streams": [...]}``, answered by ``{"success":
+  {"message": "subscribed"|"unsubscribed", "streams": [<all streams now>]}}``; the server sends
+  the text frame ``ping`` and expects ``pong``.
+
+Both forms take the streams in the query string, so :meth:`PeatioProtocol.connect_target` always
+puts *every* current stream there: a reconnect needs no resubscription messages at all.
+
+Ranger replies carry no request id. A subscribe/unsubscribe reply completes the oldest request
+in flight (FIFO) whose kind matches its ``message`` and whose streams agree with the reply's
+stream list; an ``error`` answers the oldest request in flight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import attrs
+
+from .. import peatio as _codec_module
+from .._protocol import (
+    Action,
+    Authenticated,
+    AuthFailed,
+    BadFrame,
+    CloseVerdict,
+    ConnectTarget,
+    Deliver,
+    FeedProtocol,
+    HeartbeatPolicy,
+    ProtocolClose,
+    RequestDone,
+    Send,
+)
+from ..errors import DecodeError
+from ..peatio import Error, StreamMessage, Success
+from . import RequestIds, classify_close, scrub
+
+__all__ = ["PeatioProtocol"]
+
+AuthMode = Literal["message", "header"]
+SubscribeMode = Literal["query", "event"]
+
+# Error texts that mean "your token is no good": retrying with the same token cannot help.
+_AUTH_ERRORS = frozenset({"Authentication failed.", "Token type is not provided or invalid."})
+
+
+@attrs.define(eq=False)  # identity: two equal records are still two requests
+class _StreamRequest:
+    kind: Literal["subscribe", "unsubscribe"]
+    streams: tuple[str, ...]
+    request_id: str | None  # None once timed out: the reply is still consumed in order
+    deadline: float | None
+
+    def answered_by(self, success: Success) -> bool:
+        """Whether ``success`` can be this request's reply.
+
+        The reply lists every stream of the connection after the change, so a subscribe's
+        streams are all in it and an unsubscribe's are all gone. This keeps the unsolicited
+        ``subscribed`` reply to the handshake's query streams from completing a request.
+        """
+        if success.message != {"subscribe": "subscribed", "unsubscribe": "unsubscribed"}[self.kind]:
+            return False
+        if success.streams is None:
+            return True  # a server that does not list streams: order alone decides
+        listed = set(success.streams)
+        if self.kind == "subscribe":
+            return listed.issuperset(self.streams)
+        return listed.isdisjoint(self.streams)
+
+
+class PeatioProtocol(FeedProtocol):
+    """The Peatio Ranger feed.
+
+    Args:
+        url: the WebSocket URL; ``stream`` parameters already in it join ``streams``.
+        token: a JWT for private streams (``order``, ``trade``, ``deposit_address``); ``None``
+            for public streams only. With or without the ``"Bearer "`` prefix.
+        streams: initial streams, e.g. ``["btcusd.trades", "order"]``.
+        auth: ``"message"`` (document form: send ``{"jwt": ...}`` after connecting) or
+            ``"header"`` (later form: ``Authorization`` header at the handshake).
+        subscribe_mode: how :meth:`subscribe`/:meth:`unsubscribe` change streams on a live
+            connection. ``"event"`` sends subscribe/unsubscribe events (later servers);
+            ``"query"`` (document servers, which take streams only up front) records the change
+            and returns a ``ProtocolClose(RETRY)`` so the engine reconnects with the new query
+            string. Default: ``"event"`` with header auth, else ``"query"``.
+        request_timeout: seconds a subscribe/unsubscribe event or the auth message may go
+            unanswered (see :meth:`poll`); ``None``: never.
+        server_heartbeat: Ranger promises no periodic frame (later servers ping at an
+            unpublished interval), so ``None`` by default.
+    """
+
+    name = "peatio"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        streams: Sequence[str] = (),
+        auth: AuthMode = "message",
+        subscribe_mode: SubscribeMode | None = None,
+        request_timeout: float | None = 10.0,
+        server_heartbeat: float | None = None,
+    ) -> None:
+        if auth not in ("message", "header"):
+            raise ValueError(f"auth must be 'message' or 'header', not {auth!r}")
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        self._base = parts
+        self._other_params = [(k, v) for k, v in query if k != "stream"]
+        self._streams: list[str] = []
+        self._add_streams([v for k, v in query if k == "stream"])
+        self._add_streams(_check_streams(streams))
+        if token is not None and token.startswith("Bearer "):
+            token = token[len("Bearer ") :]
+        self._token = token
+        self.auth: AuthMode = auth
+        self.subscribe_mode: SubscribeMode = subscribe_mode or ("event" if auth == "header" else "query")
+        self.request_timeout = request_timeout
+        self.heartbeat = HeartbeatPolicy(server_heartbeat=server_heartbeat)
+        self._ids = RequestIds()
+        self._connected = False
+        self._ready = False
+        self._auth_deadline: float | None = None
+        self._auth_pending = False
+        self._requests: list[_StreamRequest] = []
+
+    def __repr__(self) -> str:
+        return (
+            f"PeatioProtocol(url={urlunsplit(self._base)!r}, streams={self._streams!r}, "
+            f"auth={self.auth!r}, token={'set' if self._token else None!r}, ready={self._ready})"
+        )
+
+    # -- FeedProtocol -----------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """True once connected and, with message auth, once the token was accepted."""
+        return self._ready
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        """Every stream the next connection asks for."""
+        return tuple(self._streams)
+
+    def connect_target(self) -> ConnectTarget:
+        """Return the URL with every current stream as a ``stream`` parameter, and the auth header."""
+        query = urlencode([*self._other_params, *(("stream", s) for s in self._streams)])
+        url = urlunsplit(self._base._replace(query=query))
+        headers: tuple[tuple[str, str], ...] = ()
+        if self._token is not None and self.auth == "header":
+            headers = (("Authorization", f"Bearer {self._token}"),)
+        return ConnectTarget(url, headers)
+
+    def connection_made(self, now: float) -> Sequence[Action]:
+        """Send the JWT message (message auth with a token); otherwise ready at once.
+
+        Requests left from a lost connection complete here: the query string of this
+        connection already carries the stream set they asked for.
+        """
+        self._connected = True
+        actions: list[Action] = [RequestDone(r.request_id) for r in self._requests if r.request_id]
+        self._requests.clear()
+        if self._token is not None and self.auth == "message":
+            self._ready = False
+            self._auth_pending = True
+            self._auth_deadline = None if self.request_timeout is None else now + self.request_timeout
+            actions.append(Send(_codec_module.codec.dumps({"jwt": f"Bearer {self._token}"})))
+        else:
+            self._ready = True
+        return actions
+
+    def connection_lost(self) -> None:
+        """Forget auth; requests in flight complete on the next connection (see above)."""
+        self._connected = False
+        self._ready = False
+        self._auth_pending = False
+        self._auth_deadline = None
+
+    def receive_frame(self, frame: str | bytes, now: float) -> Sequence[Action]:
+        """Answer ``ping``; follow auth and request replies; deliver stream messages."""
+        if frame in ("ping", b"ping"):
+            # A text heartbeat, not JSON. Answered in any state, auth or not.
+            return [Send("pong")]
+        try:
+            msg: Any = _codec_module.decode(frame)
+        except DecodeError as exc:
+            return [BadFrame(exc)]
+        payload = _reply_payload(msg)
+        if isinstance(payload, Success):
+            return self._on_success(payload)
+        if isinstance(payload, Error):
+            return self._on_error(payload, msg)
+        return [Deliver(msg)]
+
+    def subscribe(self, now: float, /, *streams: str) -> tuple[str | None, Sequence[Action]]:
+        """Add streams; every later connection asks for them in its query string.
+
+        On a live connection: ``"event"`` mode sends a subscribe event and returns its request
+        id; ``"query"`` mode returns ``(None, [ProtocolClose(RETRY)])`` so the engine reconnects
+        with the new streams. Streams already present change nothing: ``(None, ())``.
+        """
+        new = [s for s in dict.fromkeys(_check_streams(streams)) if s not in self._streams]
+        self._add_streams(new)
+        return self._change("subscribe", new, now)
+
+    def unsubscribe(self, now: float, /, *streams: str) -> tuple[str | None, Sequence[Action]]:
+        """Remove streams; the same modes as :meth:`subscribe`."""
+        gone = [s for s in dict.fromkeys(_check_streams(streams)) if s in self._streams]
+        self._streams = [s for s in self._streams if s not in gone]
+        return self._change("unsubscribe", gone, now)
+
+    def poll(self, now: float) -> Sequence[Action]:
+        """Time out the auth reply (reconnect) and subscribe/unsubscribe replies.
+
+        A user's request completes with ``"timed out"``; the stream set keeps the change, so
+        the next connection has it either way. The engine may time out first; it ignores a
+        ``RequestDone`` for a request it gave up on.
+        """
+        actions: list[Action] = []
+        if self._auth_pending and self._auth_deadline is not None and now >= self._auth_deadline:
+            self._auth_pending = False
+            actions.append(ProtocolClose(1000, "no answer to the auth message", CloseVerdict.RETRY))
+        for r in self._requests:
+            if r.request_id is not None and r.deadline is not None and now >= r.deadline:
+                actions.append(RequestDone(r.request_id, f"timed out after {self.request_timeout:g} s"))
+                r.request_id = None
+        return actions
+
+    def classify_close(self, code: int | None, reason: str) -> CloseVerdict:
+        """Use the shared table: 1008 fatal, rate limits slow, the rest retry."""
+        return classify_close(code, reason)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _add_streams(self, streams: Sequence[str]) -> None:
+        for s in streams:
+            if s not in self._streams:
+                self._streams.append(s)
+
+    def _change(
+        self, kind: Literal["subscribe", "unsubscribe"], streams: list[str], now: float
+    ) -> tuple[str | None, Sequence[Action]]:
+        if not streams or not self._connected:
+            return None, ()  # nothing changes, or the next connect_target carries it
+        if self.subscribe_mode == "query":
+            return None, [ProtocolClose(1000, "reconnecting to change streams", CloseVerdict.RETRY)]
+        request_id = self._ids.next()
+        deadline = None if self.request_timeout is None else now + self.request_timeout
+        self._requests.append(_StreamRequest(kind, tuple(streams), request_id, deadline))
+        frame = _codec_module.codec.dumps({"event": kind, "streams": streams})
+        return request_id, [Send(frame, request_id=request_id)]
+
+    def _on_success(self, success: Success) -> list[Action]:
+        if self._auth_pending and success.message == "Authenticated.":
+            self._auth_pending = False
+            self._ready = True
+            # Streams travel in the query string: nothing to re-send.
+            return [Authenticated()]
+        request = next((r for r in self._requests if r.answered_by(success)), None)
+        if request is None:
+            # E.g. the "subscribed" reply to the handshake's query streams: nothing to complete.
+            return []
+        self._requests.remove(request)
+        return [RequestDone(request.request_id)] if request.request_id else []
+
+    def _on_error(self, error: Error, msg: Any) -> list[Action]:
+        text = scrub(error.message, self._token)
+        if self._auth_pending:
+            # The JWT message is the only thing sent so far on this connection.
+            self._auth_pending = False
+            if error.message in _AUTH_ERRORS:
+                return [AuthFailed(text)]
+            return [ProtocolClose(1011, text, CloseVerdict.RETRY)]
+        if self._requests:
+            request = self._requests.pop(0)
+            if request.request_id:
+                return [RequestDone(request.request_id, text)]
+            return []
+        # Unsolicited: the application decides. Delivered with the token scrubbed, like every
+        # server text we pass on.
+        return [Deliver(attrs.evolve(msg, data=Error(message=text)))]
+
+
+def _reply_payload(msg: Any) -> Success | Error | None:
+    """Return the ``success``/``error`` payload of a reply, or None for any other message."""
+    if isinstance(msg, StreamMessage) and msg.stream in ("success", "error"):
+        data: Any = msg.data
+        if isinstance(data, Success | Error):
+            return data
+    return None
+
+
+def _check_streams(streams: Sequence[str]) -> list[str]:
+    if isinstance(streams, str):
+        raise TypeError("streams must be a list of names, not a string")
+    bad = [s for s in streams if not isinstance(s, str) or not s]
+    if bad:
+        raise ValueError(f"stream names must be non-empty strings: {bad!r}")
+    return list(streams)

@@ -1,0 +1,170 @@
+"""Peatio Ranger: typed messages and their codec.
+
+Every server frame is a one-key object, ``{"<stream>": payload}``: ``{"btcusd.trades": {...}}``,
+``{"order": {...}}``, and the replies ``{"success": {...}}`` / ``{"error": {...}}``. ``decode``
+returns a :class:`StreamMessage` holding the stream name and the typed payload, so ``encode``
+can write the frame back. Client requests (``{"jwt": ...}``, ``{"event": "subscribe", ...}``)
+decode to their own classes. The later form's text ``ping``/``pong`` frames are not JSON and
+never reach this codec.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from ._codec import Codec, JSONObject, UnknownMessage, model_classes
+from .errors import DecodeError
+from .models import peatio as _models
+from .models.peatio import *  # noqa: F403 - the generated models are this module's API
+from .models.peatio import (
+    AuthRequest,
+    ClientMessage,
+    DepositAddress,
+    Error,
+    MarketUpdate,
+    Order,
+    OrderBookIncrement,
+    OrderBookSnapshot,
+    PublicTrades,
+    SubscribeRequest,
+    Success,
+    Trade,
+    UnsubscribeRequest,
+)
+
+_PUBLIC_CLASSES = [c for c in model_classes(_models) if not c.__name__.endswith("Frame")]
+
+__all__ = [  # noqa: PLE0604 - generated names
+    *(cls.__name__ for cls in _PUBLIC_CLASSES),
+    "ClientMessage",
+    "Payload",
+    "StreamMessage",
+    "codec",
+    "decode",
+    "encode",
+    "market_of",
+]
+
+Payload = (
+    MarketUpdate
+    | PublicTrades
+    | OrderBookSnapshot
+    | OrderBookIncrement
+    | Order
+    | Trade
+    | DepositAddress
+    | Success
+    | Error
+)
+"""Any payload a Ranger server frame can carry."""
+
+P = TypeVar("P", bound=Payload)
+
+
+@attrs.define(kw_only=True)
+class StreamMessage(Generic[P]):
+    """A server frame: the stream it came on and its typed payload.
+
+    Attributes:
+        stream: the frame's key: ``"btcusd.trades"``, ``"order"``, ``"success"``, ...
+        data: the payload (``PublicTrades``, ``Order``, ``Success``, ...).
+    """
+
+    stream: str
+    data: P
+
+    @property
+    def market(self) -> str | None:
+        """The market of a public stream (``"btcusd"`` for ``"btcusd.trades"``), else None."""
+        return market_of(self.stream)
+
+
+# The same patterns as the `*Frame` defs of schemas/peatio.json.
+_MARKET_STREAMS: list[tuple[re.Pattern[str], type]] = [
+    (re.compile(r"^[a-z0-9_]+\.update$"), MarketUpdate),
+    (re.compile(r"^[a-z0-9_]+\.trades$"), PublicTrades),
+    (re.compile(r"^[a-z0-9_]+\.ob-snap$"), OrderBookSnapshot),
+    (re.compile(r"^[a-z0-9_]+\.ob-inc$"), OrderBookIncrement),
+]
+_NAMED_STREAMS: dict[str, type] = {
+    "order": Order,
+    "trade": Trade,
+    "deposit_address": DepositAddress,
+    "success": Success,
+    "error": Error,
+}
+_EVENTS: dict[str, type] = {"subscribe": SubscribeRequest, "unsubscribe": UnsubscribeRequest}
+
+
+def market_of(stream: str) -> str | None:
+    """The market part of a public stream name, or None for private streams and replies."""
+    market, dot, _ = stream.partition(".")
+    return market if dot else None
+
+
+def _payload_class(stream: str) -> type | None:
+    cls = _NAMED_STREAMS.get(stream)
+    if cls is not None:
+        return cls
+    for pattern, candidate in _MARKET_STREAMS:
+        if pattern.match(stream):
+            return candidate
+    return None
+
+
+def _classify_client(obj: JSONObject) -> tuple[str | None, type | None]:
+    event = obj.get("event")
+    if event is not None:
+        return (event, _EVENTS.get(event)) if isinstance(event, str) else (repr(event), None)
+    if "jwt" in obj:
+        return "jwt", AuthRequest
+    return None, None
+
+
+class _RangerCodec(Codec):
+    """Codec whose server frames are ``{stream: payload}`` envelopes."""
+
+    def decode_object(self, obj: JSONObject) -> Any:
+        if len(obj) == 1:
+            ((stream, payload),) = obj.items()
+            cls = _payload_class(stream)
+            if cls is not None:
+                return StreamMessage(stream=stream, data=self.structure_at(payload, cls, stream))
+            if "jwt" not in obj:
+                return UnknownMessage(protocol=self.protocol, tag=stream, raw=obj)
+        return super().decode_object(obj)
+
+    def structure_at(self, payload: Any, cls: type, stream: str) -> Any:
+        """Structure a payload, with error paths relative to the frame (``$.<stream>...``)."""
+        try:
+            return self.structure(payload, cls, stream)
+        except DecodeError as exc:
+            key = f".{stream}" if re.fullmatch(r"[A-Za-z_]\w*", stream) else f'["{stream}"]'
+            raise DecodeError(self.protocol, exc.reason, tag=stream, path="$" + key + exc.path[1:]) from None
+
+    def unstructure(self, message: Any) -> JSONObject:
+        if isinstance(message, StreamMessage):
+            return {message.stream: super().unstructure(message.data)}
+        return super().unstructure(message)
+
+
+codec = _RangerCodec("peatio", _PUBLIC_CLASSES, _classify_client, numbers="string")
+"""The Peatio Ranger :class:`~trio_feeds._codec.Codec`."""
+
+
+def decode(frame: str | bytes) -> StreamMessage[Any] | ClientMessage | UnknownMessage:
+    """Decode one frame (either direction). Unknown streams give :class:`~trio_feeds.UnknownMessage`.
+
+    Raises:
+        trio_feeds.DecodeError: malformed JSON or a field of the wrong type or value.
+    """
+    result: StreamMessage[Any] | ClientMessage | UnknownMessage = codec.decode(frame)
+    return result
+
+
+def encode(message: StreamMessage[Any] | ClientMessage | UnknownMessage | Any) -> str:
+    """Encode a message to its wire JSON."""
+    return codec.encode(message)
