@@ -127,12 +127,15 @@ def _finite(d: Decimal) -> Decimal:
 
 
 def _decimal_from_string(v: object, _: object) -> Decimal:
-    if type(v) is not str:
-        raise _WrongType("decimal string", v)
-    try:
-        return _finite(Decimal(v))
-    except InvalidOperation:
-        raise ValueError(f"not a decimal number: {v[:40]!r}") from None
+    if type(v) is str:
+        try:
+            d = Decimal(v)
+        except InvalidOperation:
+            raise ValueError(f"not a decimal number: {v[:40]!r}") from None
+        if d.is_finite():  # inline, not _finite(): this is the hottest hook
+            return d
+        raise ValueError("expected a finite decimal")
+    raise _WrongType("decimal string", v)
 
 
 def _decimal_from_number(v: object, _: object) -> Decimal:
@@ -175,6 +178,7 @@ def _iso_text(dt: datetime) -> str:
 
 def _time_pair(unit: int, name: str) -> Callable[[object, object], datetime]:
     """Hook for Cryptology's ``[seconds, fraction]``; ``unit`` is fractions per second."""
+    scale = 1_000_000 // unit
 
     def structure(v: object, _: object) -> datetime:
         if type(v) is not list or not 1 <= len(v) <= 2:
@@ -186,7 +190,8 @@ def _time_pair(unit: int, name: str) -> Callable[[object, object], datetime]:
         if not 0 <= fraction < unit:
             raise ValueError(f"{name} out of range: {fraction}")
         try:
-            return _EPOCH + timedelta(seconds=seconds, microseconds=fraction * (1_000_000 // unit))
+            # Integer arithmetic only: a float timestamp would round the microseconds.
+            return _EPOCH + timedelta(0, seconds, fraction * scale)
         except OverflowError:
             raise ValueError(f"timestamp out of range: {seconds}") from None
 
@@ -336,6 +341,16 @@ def _make_converter(numbers: Numbers, *, detailed: bool, checks: Mapping[type, C
     def union_factory(t: Any) -> Callable[[object, object], Any]:
         # Members are told apart by the JSON type of the value (string vs object, ...); where
         # several members take the same JSON type, the first that structures wins.
+        members = typing.get_args(t)
+        if len(members) == 2 and type(None) in members:
+            # `X | None`, by far the most common union: one comparison, no JSON-kind lookup.
+            inner_type = members[0] if members[1] is type(None) else members[1]
+            inner = conv.get_structure_hook(inner_type)
+
+            def structure_optional(v: object, _: object) -> Any:
+                return None if v is None else inner(v, inner_type)
+
+            return structure_optional
         by_kind: dict[str, list[tuple[Any, Callable[[Any, Any], Any]]]] = {}
         for member in typing.get_args(t):
             hook = (lambda v, _: None) if member is type(None) else conv.get_structure_hook(member)
@@ -494,7 +509,10 @@ class Codec:
 
     def decode(self, frame: str | bytes) -> Any:
         """Decode one frame to a model instance or :class:`UnknownMessage`."""
-        obj = self.loads(frame)
+        try:
+            obj = self._loads(frame)
+        except Exception:  # noqa: BLE001 - loads() below turns it into a DecodeError
+            obj = self.loads(frame)
         if type(obj) is not dict:
             raise DecodeError(self.protocol, f"expected a JSON object, got {json_type_name(obj)}")
         return self.decode_object(obj)
