@@ -9,6 +9,7 @@ wallet messages, milliseconds for the market-data ``AnonymousTrade``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ._codec import Codec, JSONObject, UnknownMessage, model_classes, tag_table
@@ -23,6 +24,8 @@ __all__ = [  # noqa: PLE0604 - generated names
     "codec",
     "decode",
     "encode",
+    "CryptologyProtocol",
+    "open_feed",
 ]
 
 Message = ServerMessage
@@ -59,3 +62,38 @@ def decode(frame: str | bytes) -> ServerMessage | UnknownMessage:
 def encode(message: ServerMessage | UnknownMessage | Any) -> str:
     """Encode a message back to its wire JSON."""
     return codec.encode(message)
+
+
+# -- the feed ----------------------------------------------------------------------------------
+# Imported here, after the codec exists: the protocol object imports this module's codec.
+from contextlib import AbstractAsyncContextManager  # noqa: E402
+
+from ._engine import Feed, open_protocol_feed  # noqa: E402
+from ._sansio.cryptology import CryptologyProtocol  # noqa: E402
+from ._transport import Transport  # noqa: E402
+from .config import FeedConfig  # noqa: E402
+
+
+def open_feed(
+    url: str,
+    *,
+    trade_pairs: Iterable[str] | None = None,
+    config: FeedConfig | None = None,
+    server_heartbeat: float | None = 15.0,
+    transport: Transport | None = None,
+) -> AbstractAsyncContextManager[Feed]:
+    """Open a reconnecting feed of Cryptology market data (plain, unauthenticated JSON).
+
+    The server streams every trade pair; ``trade_pairs`` (and ``feed.subscribe("BTC_USD")``)
+    filter on our side, since the protocol has no subscribe message.
+
+    Args:
+        url: the market-data WebSocket URL.
+        trade_pairs: deliver only these pairs (default: all).
+        config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.FeedConfig`).
+        server_heartbeat: the server sends something at least this often (seconds); longer
+            silence means a dead connection. ``None`` to rely on WebSocket pings alone.
+        transport: how WebSockets are opened (default trio-websocket).
+    """
+    protocol = CryptologyProtocol(url, trade_pairs=trade_pairs, server_heartbeat=server_heartbeat)
+    return open_protocol_feed(protocol, config, transport=transport)

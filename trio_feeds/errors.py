@@ -10,6 +10,7 @@ __all__ = [
     "DecodeError",
     "FeedClosed",
     "FeedError",
+    "RequestTimeout",
     "SlowConsumer",
     "SubscriptionError",
 ]
@@ -51,6 +52,14 @@ class AuthenticationError(FeedError):
 
 class SubscriptionError(FeedError):
     """The server answered a subscribe or unsubscribe request with an error."""
+
+
+class RequestTimeout(SubscriptionError, TimeoutError):
+    """A subscribe/unsubscribe got no answer within ``FeedConfig.request_timeout``.
+
+    The wish stays recorded by the protocol (it may still be granted late, and is re-sent after
+    a reconnect); call ``unsubscribe`` to drop it.
+    """
 
 
 class FeedClosed(FeedError):

@@ -23,6 +23,11 @@ __all__ = [  # noqa: PLE0604 - generated names
     "codec",
     "decode",
     "encode",
+    "Credentials",
+    "GatewayProtocol",
+    "Signer",
+    "hmac_sha256_signer",
+    "open_feed",
 ]
 
 Message = ServerMessage | ClientMessage
@@ -60,3 +65,50 @@ def decode(frame: str | bytes) -> ServerMessage | ClientMessage | UnknownMessage
 def encode(message: ServerMessage | ClientMessage | UnknownMessage | Any) -> str:
     """Encode a message to its wire JSON (money as exact JSON numbers)."""
     return codec.encode(message)
+
+
+# -- the feed ----------------------------------------------------------------------------------
+# Imported here, after the codec exists: the protocol object imports this module's codec.
+from contextlib import AbstractAsyncContextManager  # noqa: E402
+
+from ._engine import Feed, open_protocol_feed  # noqa: E402
+from ._sansio import Credentials  # noqa: E402
+from ._sansio.gateway import GatewayProtocol, Signer, hmac_sha256_signer  # noqa: E402
+from ._transport import Transport  # noqa: E402
+from .config import FeedConfig  # noqa: E402
+
+
+def open_feed(
+    url: str,
+    *,
+    credentials: Credentials,
+    config: FeedConfig | None = None,
+    signer: Signer | None = None,
+    server_heartbeat: float | None = 45.0,
+    transport: Transport | None = None,
+) -> AbstractAsyncContextManager[Feed]:
+    """Open a reconnecting, authenticated feed to a trading gateway (``ws://host:port/ws``).
+
+    ``async with gateway.open_feed(url, credentials=gateway.Credentials(key, secret)) as feed:``
+    then ``await feed.subscribe(["trades"], exchange="binance", symbols=["BTCUSDT"])`` (returns
+    once the server acknowledged) and ``async for item in feed`` (models and session events).
+
+    Args:
+        url: the gateway's WebSocket URL.
+        credentials: API key and secret; the secret never appears in reprs, logs or errors.
+        config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.FeedConfig`).
+        signer: ``signer(api_key, api_secret, timestamp_ms) -> signature``; default HMAC-SHA256
+            hex of ``f"{timestamp}{api_key}"`` keyed by the secret.
+        server_heartbeat: seconds of silence after which the connection is taken for dead
+            (the server pings after 30 s idle); ``None`` to rely on WebSocket pings alone.
+        transport: how WebSockets are opened (default trio-websocket).
+    """
+    config = config or FeedConfig()
+    protocol = GatewayProtocol(
+        url,
+        credentials,
+        signer=signer,
+        request_timeout=config.request_timeout,
+        server_heartbeat=server_heartbeat,
+    )
+    return open_protocol_feed(protocol, config, transport=transport)

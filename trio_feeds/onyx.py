@@ -35,6 +35,9 @@ __all__ = [  # noqa: PLE0604 - generated names
     "codec",
     "decode",
     "encode",
+    "Dashboards",
+    "OnyxProtocol",
+    "open_feed",
 ]
 
 Message = ServerMessage | ClientMessage
@@ -97,3 +100,49 @@ def decode(frame: str | bytes) -> ServerMessage | ClientMessage | UnknownMessage
 def encode(message: ServerMessage | ClientMessage | UnknownMessage | Any) -> str:
     """Encode a message to its wire JSON."""
     return codec.encode(message)
+
+
+# -- the feed ----------------------------------------------------------------------------------
+# Imported here, after the codec exists: the protocol object imports this module's codec.
+from contextlib import AbstractAsyncContextManager  # noqa: E402
+
+from ._engine import Feed, open_protocol_feed  # noqa: E402
+from ._sansio.onyx import Dashboards, OnyxProtocol  # noqa: E402
+from ._transport import Transport  # noqa: E402
+from .config import FeedConfig  # noqa: E402
+
+
+def open_feed(
+    url: str,
+    *,
+    token: str,
+    config: FeedConfig | None = None,
+    auth_deadline: float | None = 5.0,
+    server_heartbeat: float | None = None,
+    transport: Transport | None = None,
+) -> AbstractAsyncContextManager[Feed]:
+    """Open a reconnecting, authenticated Onyx feed.
+
+    ``await feed.subscribe("server_info")``, ``await feed.subscribe("tickers", products=[...])``
+    or ``await feed.subscribe("dashboards")`` return once the server answered the request
+    (correlated by id); an error response raises :class:`~trio_feeds.SubscriptionError`, no
+    answer within ``config.request_timeout`` raises :class:`~trio_feeds.RequestTimeout`.
+    :class:`Dashboards` keeps the current dashboard set from the ``dashboards`` events.
+
+    Args:
+        url: the Onyx WebSocket URL.
+        token: API token, sent in the ``auth`` request (never in reprs, logs or errors).
+        config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.FeedConfig`).
+        auth_deadline: the server wants ``auth`` within this many seconds of connecting.
+        server_heartbeat: silence bound in seconds, or ``None`` (WebSocket pings alone).
+        transport: how WebSockets are opened (default trio-websocket).
+    """
+    config = config or FeedConfig()
+    protocol = OnyxProtocol(
+        url,
+        token,
+        request_timeout=config.request_timeout,
+        auth_deadline=auth_deadline,
+        server_heartbeat=server_heartbeat,
+    )
+    return open_protocol_feed(protocol, config, transport=transport)

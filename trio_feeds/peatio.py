@@ -11,6 +11,7 @@ never reach this codec.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -46,6 +47,8 @@ __all__ = [  # noqa: PLE0604 - generated names
     "decode",
     "encode",
     "market_of",
+    "PeatioProtocol",
+    "open_feed",
 ]
 
 Payload = (
@@ -168,3 +171,57 @@ def decode(frame: str | bytes) -> StreamMessage[Any] | ClientMessage | UnknownMe
 def encode(message: StreamMessage[Any] | ClientMessage | UnknownMessage | Any) -> str:
     """Encode a message to its wire JSON."""
     return codec.encode(message)
+
+
+# -- the feed ----------------------------------------------------------------------------------
+# Imported here, after the codec exists: the protocol object imports this module's codec.
+from contextlib import AbstractAsyncContextManager  # noqa: E402
+
+from ._engine import Feed, open_protocol_feed  # noqa: E402
+from ._sansio.peatio import AuthMode, PeatioProtocol, SubscribeMode  # noqa: E402
+from ._transport import Transport  # noqa: E402
+from .config import FeedConfig  # noqa: E402
+
+
+def open_feed(
+    url: str,
+    *,
+    streams: Sequence[str] = (),
+    token: str | None = None,
+    auth: AuthMode = "message",
+    subscribe_mode: SubscribeMode | None = None,
+    config: FeedConfig | None = None,
+    server_heartbeat: float | None = None,
+    transport: Transport | None = None,
+) -> AbstractAsyncContextManager[Feed]:
+    """Open a reconnecting Peatio Ranger feed.
+
+    Streams given here go in the query string (``?stream=btcusd.trades&stream=order``), the
+    document's way, and every reconnect carries every stream subscribed so far.
+
+    Args:
+        url: the Ranger WebSocket URL.
+        streams: streams to subscribe from the start (public ``<market>.trades``, ... and,
+            with a token, private ``order``, ``trade``, ``deposit_address``).
+        token: JWT for private streams (never in reprs, logs or errors).
+        auth: ``"message"`` sends ``{"jwt": "Bearer <token>"}`` after connecting (document
+            form); ``"header"`` sends ``Authorization: Bearer <token>`` at the handshake
+            (later servers; a rejected token fails the handshake).
+        subscribe_mode: ``"event"`` sends ``{"event": "subscribe", ...}`` on the live
+            connection (later servers); ``"query"`` reconnects with the new query string
+            (document form). Default: ``"event"`` with header auth, else ``"query"``.
+        config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.FeedConfig`).
+        server_heartbeat: silence bound in seconds, or ``None`` (WebSocket pings alone).
+        transport: how WebSockets are opened (default trio-websocket).
+    """
+    config = config or FeedConfig()
+    protocol = PeatioProtocol(
+        url,
+        token=token,
+        streams=streams,
+        auth=auth,
+        subscribe_mode=subscribe_mode,
+        request_timeout=config.request_timeout,
+        server_heartbeat=server_heartbeat,
+    )
+    return open_protocol_feed(protocol, config, transport=transport)

@@ -1,0 +1,98 @@
+"""In-process exchange servers for testing Trio apps offline, with fault injection.
+
+Each server speaks one protocol as its documents describe, on ``127.0.0.1`` and a free port,
+inside an async context manager that owns its tasks (leaving it, or cancelling it, stops
+everything and closes every socket; errors propagate)::
+
+    from trio_feeds.testing import open_gateway_server
+
+    async def test_my_app():
+        async with open_gateway_server(api_key="k", api_secret="s", rate=50) as server:
+            await run_my_app(server.url)              # ws://127.0.0.1:PORT/ws
+            await server.close(1011, "boom")          # ... and check the app reconnects
+            await server.wait_for(lambda: len(server.connections) == 2)
+            assert server.connections[1].subscriptions == server.connections[0].subscriptions
+
+Servers: :func:`open_gateway_server` (authenticate with an HMAC-SHA256 signature, subscribe,
+ping/pong, close events), :func:`open_cryptology_server` (market data, ``@type`` form or
+``legacy=True`` for ``_cls``), :func:`open_onyx_server` (token auth within 5 s, ``id``/``method``
+responses, ``server_info``/``tickers``/``dashboards``), :func:`open_peatio_server` (``?stream=``
+streams, JWT by message or ``Authorization`` header, subscribe events, text ping/pong,
+order-book snapshot then increments). Their module docstrings give the details.
+
+Data: each connection gets generated, schema-valid messages (built from the generated models
+and encoded with the protocol's codec) for what it subscribed, ``rate`` messages per second
+(settable at any time as ``server.rate``); with ``rate=None`` nothing is sent until
+``await server.push()`` (the next generated messages) or ``await server.push(message)``
+(a model, dict or frame of your own).
+
+Sequence numbers: every generated data message that has room for it carries the connection's
+sequence number, 1, 2, 3, ... (per connection, counting only stamped messages), so a test can
+prove nothing was lost or duplicated. ``server.sequence_of(frame_or_dict_or_model)`` reads it:
+
+=========== ===============================================================================
+gateway     ``data.timestamp = SEQUENCE_EPOCH_MS + seq`` on every channel message; ``trades``
+            and ``orders`` also ``data.id = str(seq)``
+cryptology  ``current_order_id = seq`` (an extra key in the ``legacy`` ``_cls`` form)
+onyx        tickers ``timestamp_millis = SEQUENCE_EPOCH_MS + seq``; dashboard increments
+            ``message["seq"]`` (``server_info`` and the dashboards snapshot: none)
+peatio      public trades ``tid``; private ``order``/``trade`` ``id`` (books: none)
+=========== ===============================================================================
+
+Records: ``server.connections`` lists a :class:`ConnectionRecord` per accepted connection
+(kept after it closed): the parsed frames the client sent (``received``), what the server
+sent (``sent``), ``authenticated`` and ``auth_attempts``, active ``subscriptions``,
+``close_code``/``close_reason``/``closed_by``. ``server.refused`` lists refused handshakes.
+``await server.wait_for(predicate)`` waits for any condition on them.
+
+Fault controls (methods of every server, usable while clients are connected; ``connection=``
+picks one connection by record or id, default all open ones):
+
+- ``await close(code, reason="")``: WebSocket close with that code (gateway sends its
+  ``close`` event first); returns once closed.
+- ``await abort(reset=False)``: drop TCP without a close frame (the client sees 1006).
+- ``blackhole()``: stop sending *and* reading: the client's WebSocket pings get no pong, its
+  messages wait; new connections hang in the handshake. ``resume()`` undoes it.
+- ``stop_heartbeats()``: the server's heartbeats stop (gateway ``ping`` events, Peatio text
+  ``ping``, WebSocket pings from ``ws_ping_interval``); data continues. ``resume()`` undoes it.
+- ``await send_raw(text_or_bytes)``: one frame exactly as given (malformed JSON, unknown
+  types, oversized frames).
+- ``reject_auth(n=1)`` / ``reject_auth_always()`` / ``accept_auth()``: fail authentication
+  even with valid credentials (gateway, onyx, peatio).
+- ``await rate_limit()``: gateway: ``error`` 429 then close 1008; cryptology: close 4009;
+  onyx: close 1008; peatio: ``error`` then close 1008.
+- ``refuse_next(n=1, status=503)``: refuse the next connection attempts with that HTTP
+  status, or drop them before answering with ``status=None``.
+- ``delay_replies(seconds)``: answer requests (auth, subscribe, pongs) late, still in order.
+- ``resume()``: undo ``blackhole``, ``stop_heartbeats`` and ``delay_replies``.
+- Gateway only: ``await ping()`` sends a ``ping`` event now and closes 1008 without a ``pong``
+  in ``pong_timeout``.
+
+Pytest: ``trio_feeds.testing.pytest_plugin`` provides the fixtures ``gateway_server``,
+``cryptology_server``, ``onyx_server`` and ``peatio_server`` (pytest-trio tests), configured
+with ``@pytest.mark.trio_feeds_server(rate=..., ...)``.
+"""
+
+from __future__ import annotations
+
+from ._server import SEQUENCE_EPOCH_MS, ConnectionRecord, FeedServer, Target
+from .cryptology import CryptologyServer, open_cryptology_server
+from .gateway import GatewayServer, open_gateway_server, sign
+from .onyx import OnyxServer, open_onyx_server
+from .peatio import PeatioServer, open_peatio_server
+
+__all__ = [
+    "SEQUENCE_EPOCH_MS",
+    "ConnectionRecord",
+    "CryptologyServer",
+    "FeedServer",
+    "GatewayServer",
+    "OnyxServer",
+    "PeatioServer",
+    "Target",
+    "open_cryptology_server",
+    "open_gateway_server",
+    "open_onyx_server",
+    "open_peatio_server",
+    "sign",
+]

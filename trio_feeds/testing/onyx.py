@@ -1,0 +1,311 @@
+"""In-process Onyx WebSocket server (``ws://127.0.0.1:PORT/``) for tests.
+
+Speaks the Onyx document: requests carry ``id`` and ``method`` and get a ``Response`` with the
+same ``id`` and ``method``; a request with an unknown ``method`` (or a frame that is not a JSON
+request at all) makes the server close the connection (1008) without a reply; a connection
+that has not authenticated within ``auth_timeout`` seconds is closed (1008). Channels:
+
+- ``server_info``: ``ServerInfoEvent`` with the connection's uid and age;
+- ``tickers``: ``TickersEvent`` for the products chosen by ``products`` (later form) or
+  ``product_groups`` (document form; groups map to products via the ``products`` argument of
+  :func:`open_onyx_server`); an empty filter or an unknown group is an error response;
+- ``dashboards``: the full list (``message_type`` 0) right after the subscribe response, then
+  increments cycling create (2), update (1), delete (3) of a dashboard ``dash-<seq>``.
+
+Sequence numbers: tickers carry ``timestamp_millis = SEQUENCE_EPOCH_MS + seq``; dashboard
+increments carry the key ``"seq": seq`` in the dashboard object. ``server_info`` events and
+the dashboards snapshot carry none. :meth:`OnyxServer.sequence_of` reads them back.
+
+Subscription keys in :attr:`ConnectionRecord.subscriptions`: ``"server_info"``,
+``"dashboards"``, ``"tickers:<product>"``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import trio
+
+from .. import onyx
+from .._codec import UnknownMessage
+from ..errors import DecodeError
+from ..onyx import (
+    AuthRequest,
+    DashboardsIncrementEvent,
+    DashboardsSnapshotEvent,
+    PriceAmount,
+    Response,
+    ResponseDetail,
+    ServerInfo,
+    ServerInfoEvent,
+    SubscribeRequest,
+    Ticker,
+    TickersChannel,
+    TickersEvent,
+    UnsubscribeRequest,
+)
+from ._server import SEQUENCE_EPOCH_MS, AuthFaults, Connection, FeedServer, Frame, Target, as_object, serve
+
+__all__ = ["OnyxServer", "open_onyx_server"]
+
+POLICY_VIOLATION = 1008  # the close code for unknown methods, auth timeout and rate limiting
+_METHODS = frozenset({"auth", "subscribe", "unsubscribe"})
+
+DEFAULT_PRODUCTS: Mapping[str, Sequence[str]] = {
+    "crude": ("brt", "wti"),
+    "gasoline": ("ebob", "rbob"),
+    "distillates": ("gasoil",),
+}
+DEFAULT_DASHBOARDS: Sequence[Mapping[str, Any]] = (
+    {"id": "dash-1", "name": "Crude", "symbols": ["brtz24", "brtf25"], "shared": False},
+    {"id": "dash-2", "name": "Gasoline", "symbols": ["ebobz24"], "layout": {"columns": 2}},
+)
+
+
+class OnyxServer(AuthFaults, FeedServer):
+    """The Onyx test server; see :func:`open_onyx_server` and the module docstring.
+
+    Fault controls (besides those of :class:`~trio_feeds.testing.FeedServer`):
+    :meth:`reject_auth`, :meth:`reject_auth_always`, :meth:`rate_limit`.
+    """
+
+    protocol = "onyx"
+    codec = onyx.codec
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        rate: float | None,
+        auth_timeout: float | None,
+        products: Mapping[str, Sequence[str]],
+        dashboards: Sequence[Mapping[str, Any]],
+        detail_messages: bool,
+        ws_ping_interval: float | None,
+    ) -> None:
+        super().__init__(rate=rate, ws_ping_interval=ws_ping_interval)
+        self._token = token
+        self.auth_timeout = auth_timeout
+        self.products = {group: list(items) for group, items in products.items()}
+        self.dashboards = [dict(d) for d in dashboards]
+        self.detail_messages = detail_messages
+
+    async def rate_limit(self, *, connection: Target = None) -> None:
+        """Close with 1008 "Too many requests" (Onyx documents no rate-limit message)."""
+        await self.close(POLICY_VIOLATION, "Too many requests", connection=connection)
+
+    @staticmethod
+    def sequence_of(message: object) -> int | None:
+        """Return the sequence number of a generated ticker or dashboard increment, else ``None``."""
+        obj = as_object(onyx.codec, message)
+        if obj is None:
+            return None
+        body = obj.get("message")
+        if obj.get("channel") == "tickers" and isinstance(body, list) and body and isinstance(body[0], dict):
+            ts = body[0].get("timestamp_millis")
+            return ts - SEQUENCE_EPOCH_MS if type(ts) is int and ts > SEQUENCE_EPOCH_MS else None
+        if (
+            obj.get("channel") == "dashboards"
+            and obj.get("message_type") in (1, 2, 3)
+            and isinstance(body, dict)
+        ):
+            seq = body.get("seq")
+            return seq if type(seq) is int else None
+        return None
+
+    # -- protocol -------------------------------------------------------------------------------
+
+    def _response(self, request_id: str, method: Any, text: str, *, error: bool = False) -> Response:
+        message: str | ResponseDetail = ResponseDetail(text=text) if self.detail_messages else text
+        return Response(id=request_id, method=method, message=message, error=error)
+
+    def _setup(self, conn: Connection) -> None:
+        conn.state["uid"] = f"conn-{conn.record.id}"
+
+    async def _on_open(self, conn: Connection) -> None:
+        if self.auth_timeout is None:
+            return
+        await trio.sleep(self.auth_timeout)
+        if not conn.record.authenticated:
+            await conn.close(POLICY_VIOLATION, "authentication timeout")
+
+    async def _on_message(self, conn: Connection, frame: Frame) -> None:
+        obj = as_object(onyx.codec, frame)
+        method = obj.get("method") if obj is not None else None
+        if obj is None or method not in _METHODS or not isinstance(obj.get("id"), str):
+            # The document: an invalid method terminates the connection without a response.
+            await conn.close(POLICY_VIOLATION, "invalid method")
+            return
+        request_id: str = obj["id"]
+        try:
+            msg = onyx.decode(frame)
+        except DecodeError as exc:
+            await self._reply(
+                conn, self._response(request_id, method, f"invalid request: {exc.reason}", error=True)
+            )
+            return
+        record = conn.record
+        if isinstance(msg, AuthRequest):
+            ok = self._auth_verdict(msg.token == self._token)
+            record.auth_attempts.append(ok)
+            record.authenticated = record.authenticated or ok
+            text = "authenticated" if ok else "invalid token"
+            await self._reply(conn, self._response(request_id, method, text, error=not ok))
+        elif isinstance(msg, SubscribeRequest | UnsubscribeRequest):
+            if not record.authenticated:
+                await self._reply(conn, self._response(request_id, method, "not authenticated", error=True))
+                return
+            await self._subscription(conn, msg)
+        elif isinstance(msg, UnknownMessage):  # pragma: no cover - _METHODS covers every request
+            await conn.close(POLICY_VIOLATION, "invalid method")
+        else:
+            await self._reply(conn, self._response(request_id, method, "invalid request", error=True))
+
+    async def _subscription(self, conn: Connection, msg: SubscribeRequest | UnsubscribeRequest) -> None:
+        subs = conn.record.subscriptions
+        channel = msg.channel
+        if isinstance(channel, TickersChannel):
+            name = "tickers"
+            keys, error = self._ticker_keys(channel, subscribe=isinstance(msg, SubscribeRequest), subs=subs)
+            if error:
+                await self._reply(conn, self._response(msg.id, msg.method, error, error=True))
+                return
+        else:
+            name = channel
+            keys = [channel]
+        if isinstance(msg, UnsubscribeRequest):
+            if not any(k in subs for k in keys):
+                await self._reply(
+                    conn, self._response(msg.id, msg.method, f"not subscribed to {name}", error=True)
+                )
+                return
+            subs[:] = [k for k in subs if k not in keys]
+            await self._reply(conn, self._response(msg.id, msg.method, f"unsubscribed from {name}"))
+            return
+        response = self._response(msg.id, msg.method, f"subscribed to {name}")
+        if name == "dashboards":
+            # The full state first, sent with the response so no increment can come between.
+            state: list[dict[str, Any]] = copy.deepcopy(self.dashboards)
+            conn.state["dashboards"] = state
+            conn.state["dash_step"] = 0
+            snapshot = DashboardsSnapshotEvent(
+                channel="dashboards", message=copy.deepcopy(state), message_type=0
+            )
+            await self._reply(conn, response, snapshot)
+        else:
+            await self._reply(conn, response)
+        subs.extend(k for k in keys if k not in subs)
+
+    def _ticker_keys(
+        self, channel: TickersChannel, *, subscribe: bool, subs: list[str]
+    ) -> tuple[list[str], str]:
+        flt = channel.tickers
+        products: list[str] = list(flt.products or [])
+        for group in flt.product_groups or []:
+            if group not in self.products:
+                return [], f"unknown product group: {group}"
+            products.extend(self.products[group])
+        if not products:
+            if subscribe:
+                return [], "empty tickers filter"
+            return [k for k in subs if k.startswith("tickers:")], ""
+        return [f"tickers:{p}" for p in dict.fromkeys(products)], ""
+
+    def _next_data(self, conn: Connection) -> Frame | None:
+        subs = conn.record.subscriptions
+        if not subs:
+            return None
+        turn = conn.state.get("turn", 0)
+        conn.state["turn"] = turn + 1
+        key = subs[turn % len(subs)]
+        if key == "server_info":
+            age = int((trio.current_time() - conn.record.opened_at) * 1000)
+            info = ServerInfo(uid=conn.state.get("uid", ""), timestamp=datetime.now(UTC), age_millis=age)
+            return onyx.encode(ServerInfoEvent(channel="server_info", message=info, message_type=0))
+        seq = conn.record.next_sequence()
+        if key == "dashboards":
+            return onyx.encode(self._dashboard_increment(conn, seq))
+        product = key.split(":", 1)[1]
+        bid = Decimal(745) + Decimal(seq % 40) / 4
+        ask = bid + Decimal("0.5")
+        ticker = Ticker(
+            symbol=f"{product}z24",
+            product_symbol=product,
+            timestamp_millis=SEQUENCE_EPOCH_MS + seq,
+            mid=(bid + ask) / 2,
+            bid=PriceAmount(price=bid, amount=Decimal(5)),
+            ask=PriceAmount(price=ask, amount=Decimal("3.5")),
+        )
+        return onyx.encode(TickersEvent(channel="tickers", message=[ticker], message_type=1))
+
+    def _dashboard_increment(self, conn: Connection, seq: int) -> DashboardsIncrementEvent:
+        # Cycle create -> update -> delete of one dashboard, so the set stays bounded and a
+        # client that applies increments to the snapshot ends where the server is.
+        state: list[dict[str, Any]] = conn.state.setdefault("dashboards", copy.deepcopy(self.dashboards))
+        step = conn.state.get("dash_step", 0)
+        conn.state["dash_step"] = step + 1
+        if step % 3 == 0:
+            dash: dict[str, Any] = {
+                "id": f"dash-{seq}",
+                "name": f"Dashboard {seq}",
+                "symbols": ["brtz24"],
+                "seq": seq,
+            }
+            state.append(dash)
+            kind = 2
+        else:
+            dash = state[-1]
+            dash["seq"] = seq
+            if step % 3 == 1:
+                dash["symbols"] = [*dash["symbols"], "brtf25"]
+                kind = 1
+            else:
+                state.pop()
+                kind = 3
+        message_type: Any = kind
+        return DashboardsIncrementEvent(
+            channel="dashboards", message=copy.deepcopy(dash), message_type=message_type
+        )
+
+
+@asynccontextmanager
+async def open_onyx_server(
+    *,
+    token: str = "token",
+    rate: float | None = 100.0,
+    auth_timeout: float | None = 5.0,
+    products: Mapping[str, Sequence[str]] = DEFAULT_PRODUCTS,
+    dashboards: Sequence[Mapping[str, Any]] = DEFAULT_DASHBOARDS,
+    detail_messages: bool = False,
+    ws_ping_interval: float | None = None,
+) -> AsyncIterator[OnyxServer]:
+    """Run an Onyx test server on ``127.0.0.1`` for the duration of the context.
+
+    Args:
+        token: the only API token accepted.
+        rate: generated events per second per connection, round-robin over its
+            subscriptions; ``None`` or 0: only :meth:`~trio_feeds.testing.FeedServer.push`.
+        auth_timeout: seconds a connection may stay unauthenticated before it is closed with
+            1008 (the real server: about 5); ``None``: never.
+        products: product group -> product symbols, for ``product_groups`` filters.
+        dashboards: the user's dashboards at the start (the snapshot of a new subscription).
+        detail_messages: send response ``message`` as ``{"Message": ...}`` (the live
+            server's form) instead of a plain string (the document's form).
+        ws_ping_interval: send WebSocket ping frames this often as the heartbeat (``None``: none).
+    """
+    server = OnyxServer(
+        token=token,
+        rate=rate,
+        auth_timeout=auth_timeout,
+        products=products,
+        dashboards=dashboards,
+        detail_messages=detail_messages,
+        ws_ping_interval=ws_ping_interval,
+    )
+    async with serve(server) as running:
+        yield running
