@@ -403,3 +403,33 @@ def test_garbage_raises_decode_error(case: tuple[str, dict[str, Any]], label: st
 def test_random_bytes_never_raise_anything_but_decode_error(protocol: str, data: bytes) -> None:
     with contextlib.suppress(DecodeError):
         module(protocol).decode(data)
+
+
+@pytest.mark.parametrize("case", fixture_cases(), ids=_id)
+def test_unknown_extra_fields_are_tolerated(case: tuple[str, dict[str, Any]]) -> None:
+    """Real servers add fields: an extra key, at the top or in any nested object, changes nothing."""
+    protocol, entry = case
+    value = fixture_value(protocol, entry)
+    mod = module(protocol)
+    expected = mod.decode(_dump(value))
+    objects = [keys for _, keys in _paths(value) if isinstance(_at(value, keys), dict)]
+    if not (protocol == "peatio" and entry["direction"] == "server"):
+        objects.append([])  # a Ranger frame has exactly one key: extras go inside its payload
+    for keys in objects:
+        with _count(protocol, "bad_input"):
+            mutated = json.loads(_dump(value), parse_float=Decimal)
+            _at(mutated, keys)["x_added_by_server"] = {"nested": [1, "two", None]}
+            if not validator(protocol).is_valid(load_json(_dump(mutated))):
+                # A map with constrained keys (price -> volume levels), not a message object.
+                continue
+            decoded = mod.decode(_dump(mutated))
+            if "x_added_by_server" in repr(decoded):
+                # An opaque map (e.g. an Onyx dashboard) keeps every key, as it should.
+                continue
+            assert decoded == expected
+
+
+def _at(value: Any, keys: list[str | int]) -> Any:
+    for k in keys:
+        value = value[k]
+    return value
