@@ -9,6 +9,8 @@ Each protocol has a module with its generated models, ``decode``/``encode`` and 
 
 from __future__ import annotations
 
+import logging as _logging
+
 from . import events as events
 from ._codec import UnknownMessage as UnknownMessage
 from ._engine import Feed as Feed
@@ -25,6 +27,10 @@ from .errors import SlowConsumer as SlowConsumer
 from .errors import SubscriptionError as SubscriptionError
 
 __version__ = "0.1.0.dev0"
+
+# A library logs; the application decides where logs go. Without this, Python's last-resort
+# handler would print our warnings (reconnects) to stderr in apps that never set up logging.
+_logging.getLogger("trio_feeds").addHandler(_logging.NullHandler())
 
 # Re-exported errors claim this package as their home, so tracebacks and docs show
 # `trio_feeds.DecodeError` rather than a private module (trio's __init__ does the same).

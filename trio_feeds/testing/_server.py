@@ -801,8 +801,11 @@ class FeedServer:
 
 
 @asynccontextmanager
-async def serve(server: _S) -> AsyncIterator[_S]:
-    """Run ``server`` on ``127.0.0.1`` (a free port) for the duration of the context.
+async def serve(server: _S, *, port: int = 0) -> AsyncIterator[_S]:
+    """Run ``server`` on ``127.0.0.1`` for the duration of the context.
+
+    ``port`` 0 (the default) lets the OS choose a free port (read it from ``server.port``);
+    the ``trio-feeds serve --port N`` command passes a fixed one.
 
     On a normal exit the open connections are closed with 1001 (going away), bounded by 1 s;
     then, and on any error or cancellation, every task is cancelled and every socket closed.
@@ -811,7 +814,7 @@ async def serve(server: _S) -> AsyncIterator[_S]:
     """
     try:
         async with trio.open_nursery() as nursery:
-            listeners = await trio.open_tcp_listeners(0, host=HOST)
+            listeners = await trio.open_tcp_listeners(port, host=HOST)
             server._port = listeners[0].socket.getsockname()[1]
             server._nursery = nursery
             await nursery.start(trio.serve_listeners, server._handle, listeners)

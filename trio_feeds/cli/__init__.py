@@ -1,0 +1,343 @@
+"""The ``trio-feeds`` command (also ``python -m trio_feeds``).
+
+Commands:
+
+- ``trio-feeds demo``: four local exchange servers and feeds, faults injected, shown live.
+- ``trio-feeds watch PROTOCOL URL ...``: print an endpoint's typed messages and session events.
+- ``trio-feeds serve PROTOCOL``: run a local test server standalone, with scheduled faults.
+- ``trio-feeds conform PROTOCOL FILE|-``: check captured frames against the schema and decoder.
+
+Exit status: 0 success, 1 failure (a feed error, a frame that does not conform), 2 bad
+arguments, 130 interrupted by Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ._common import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    PROTOCOLS,
+    UsageError,
+    describe_error,
+    run_trio,
+    scrub,
+)
+
+__all__ = ["build_parser", "main"]
+
+_EPILOG = """\
+exit status: 0 ok, 1 failure, 2 bad arguments, 130 interrupted (Ctrl-C).
+Run 'trio-feeds COMMAND --help' for a command's options."""
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1: {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535: {text!r}")
+    return value
+
+
+def _ws_url(text: str) -> str:
+    if not text.startswith(("ws://", "wss://")):
+        raise argparse.ArgumentTypeError(f"not a WebSocket URL (ws:// or wss://): {text!r}")
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``trio-feeds`` (all commands)."""
+    from ._faults import FAULT_HELP, parse_fault  # noqa: PLC0415 - loaded for its command only
+
+    parser = argparse.ArgumentParser(
+        prog="trio-feeds",
+        description="Typed, reconnecting exchange WebSocket feeds for Trio: demo, watch, serve, conform.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"trio-feeds {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    # -- demo
+    demo = commands.add_parser(
+        "demo",
+        help="run four local exchange servers and feeds, inject faults, show them heal (no network)",
+        description=(
+            "Start the local servers of all four protocols in this process, open a feed to each, "
+            "subscribe to every channel, inject faults on a schedule (dropped connections, a "
+            "stalled server, malformed frames, a rate limit) and show live what each feed "
+            "receives and how it heals. Ends with a summary table."
+        ),
+        epilog=_EPILOG,
+    )
+    demo.add_argument(
+        "--duration", type=_positive_float, default=15.0, metavar="S", help="seconds to run (default 15)"
+    )
+    demo.add_argument(
+        "--json", action="store_true", help="print JSON lines (messages, events, faults, summary) instead"
+    )
+    demo.add_argument("--seed", type=int, default=None, metavar="N", help="seed the reconnect jitter")
+
+    # -- watch
+    watch = commands.add_parser(
+        "watch",
+        help="connect to an endpoint and print its typed messages and session events",
+        description=(
+            "Connect to an exchange endpoint and print its typed messages and session events. "
+            "Credentials come from TRIO_FEEDS_API_KEY / TRIO_FEEDS_API_SECRET (gateway) or "
+            "TRIO_FEEDS_TOKEN (onyx, peatio), or from --credentials-file; never from the "
+            "command line, and they are never printed."
+        ),
+        epilog=_EPILOG,
+    )
+    protocols = watch.add_subparsers(dest="protocol", metavar="PROTOCOL", required=True)
+    gw = _watch_protocol(protocols, "gateway", "trading gateway (needs TRIO_FEEDS_API_KEY and _SECRET)")
+    gw.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        choices=("market_data", "orderbook", "trades", "orders", "positions", "system_events"),
+        help="channel to subscribe (repeatable; default market_data)",
+    )
+    gw.add_argument("--exchange", help="exchange of the subscription (default: the server's)")
+    gw.add_argument("--symbol", action="append", default=[], help="symbol, e.g. BTCUSDT (repeatable)")
+    gw.add_argument("--depth", type=_positive_int, help="order-book depth")
+    gw.add_argument("--type", dest="market_data_type", help="market-data type (e.g. ticker)")
+    cr = _watch_protocol(protocols, "cryptology", "Cryptology market data (no authentication)")
+    cr.add_argument(
+        "--trade-pair",
+        "--symbol",
+        dest="trade_pair",
+        action="append",
+        default=[],
+        help="deliver only this trade pair, e.g. BTC_USD (repeatable; default all)",
+    )
+    ox = _watch_protocol(protocols, "onyx", "Onyx (needs TRIO_FEEDS_TOKEN)")
+    ox.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        choices=("server_info", "tickers", "dashboards"),
+        help="channel to subscribe (repeatable; default server_info)",
+    )
+    ox.add_argument("--product", action="append", default=[], help="tickers: product, e.g. brt (repeatable)")
+    ox.add_argument(
+        "--product-group", action="append", default=[], help="tickers: product group, e.g. crude (repeatable)"
+    )
+    pe = _watch_protocol(protocols, "peatio", "Peatio Ranger (TRIO_FEEDS_TOKEN for private streams)")
+    pe.add_argument(
+        "--stream",
+        action="append",
+        default=[],
+        help="stream, e.g. btcusd.trades, btcusd.ob-inc, order (repeatable; at least one)",
+    )
+    pe.add_argument(
+        "--auth",
+        choices=("message", "header"),
+        default="message",
+        help="send the token as a jwt message (default) or an Authorization header",
+    )
+
+    # -- serve
+    serve = commands.add_parser(
+        "serve",
+        help="run a local protocol server standalone (test credentials, scheduled faults)",
+        description=(
+            "Run the local test server of one protocol until Ctrl-C and print its URL (first "
+            "line) and the test credentials it accepts, so an application can be pointed at it."
+        ),
+        epilog=(
+            "fault syntax: " + FAULT_HELP + ".\n"
+            "kinds: close[:CODE[:REASON]] (default 1011), abort (TCP drop), blackhole[:SECONDS] "
+            "(stall, default 5), stop-heartbeats[:SECONDS], raw:TEXT (one frame as given), "
+            "rate-limit, refuse[:STATUS] (next handshake, default 503), reject-auth. WHEN/EVERY: "
+            "5s, 500ms, 2m or seconds. /EVERY repeats.\n\n" + _EPILOG
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("protocol", choices=PROTOCOLS, help="which server")
+    serve.add_argument("--port", type=_port, default=0, help="TCP port on 127.0.0.1 (default 0: a free one)")
+    serve.add_argument(
+        "--rate",
+        type=_non_negative_float,
+        default=10.0,
+        metavar="R",
+        help="generated messages per second per connection (default 10; 0: none)",
+    )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="inject a fault, KIND[:ARG]@WHEN[/EVERY], e.g. close:1011@5s (repeatable)",
+    )
+    serve.add_argument("--json", action="store_true", help="print JSON lines (ready, connections, faults)")
+    serve.set_defaults(parse_fault=parse_fault)
+
+    # -- conform
+    conform = commands.add_parser(
+        "conform",
+        help="check captured frames (one per line) against the schema and the decoder",
+        description=(
+            "Validate recorded frames, one per line (JSON lines), against the protocol's JSON "
+            "Schema and decode them with the protocol's decoder. Reports per message type how "
+            "many passed, and the first failures with the JSON path of the bad value. Exit "
+            "status 1 when any frame fails."
+        ),
+        epilog=_EPILOG,
+    )
+    conform.add_argument("protocol", choices=PROTOCOLS, help="the frames' protocol")
+    conform.add_argument("file", metavar="FILE", help="the capture, or - for standard input")
+    conform.add_argument(
+        "--max-failures", type=_positive_int, default=10, metavar="N", help="failures to show (default 10)"
+    )
+    conform.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    return parser
+
+
+def _watch_protocol(
+    protocols: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
+) -> argparse.ArgumentParser:
+    sub = protocols.add_parser(
+        name, help=help_text, description=f"Watch a {help_text} endpoint.", epilog=_EPILOG
+    )
+    sub.add_argument("url", type=_ws_url, help="the WebSocket URL (ws:// or wss://)")
+    sub.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+    sub.add_argument("--count", type=_positive_int, metavar="N", help="exit after N messages")
+    sub.add_argument("--no-events", action="store_true", help="print messages only, not session events")
+    sub.add_argument(
+        "--credentials-file",
+        metavar="PATH",
+        help="read credentials from a JSON object or KEY=VALUE lines (names as the environment variables)",
+    )
+    return sub
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``trio-feeds`` command; return its exit status."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C while starting up (imports, parsing)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader of our output went away (`trio-feeds ... | head`)
+        _silence_stdout()
+        return EXIT_FAILURE
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout at exit and would report the broken pipe again.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # The commands show session events themselves; the library's log records would repeat them
+    # on stderr (through logging's last-resort handler) unless an application configured logging.
+    logging.getLogger("trio_feeds").addHandler(logging.NullHandler())
+    debug = bool(os.environ.get("TRIO_FEEDS_DEBUG"))
+    secrets: tuple[str | None, ...] = ()
+    try:
+        if args.command == "demo":
+            from .demo import DemoOptions, run_demo  # noqa: PLC0415 - loaded for its command only
+
+            demo_options = DemoOptions(duration=args.duration, json=args.json, seed=args.seed)
+            return run_trio(lambda stopper: run_demo(demo_options, stopper))
+        if args.command == "watch":
+            from .watch import WatchOptions, load_credentials, run_watch  # noqa: PLC0415 - loaded for its command only
+
+            creds = load_credentials(args.credentials_file)
+            secrets = creds.secrets
+            watch_options = WatchOptions(
+                protocol=args.protocol,
+                url=args.url,
+                json=args.json,
+                count=args.count,
+                events=not args.no_events,
+                channels=tuple(getattr(args, "channel", ())),
+                exchange=getattr(args, "exchange", None),
+                symbols=tuple(getattr(args, "symbol", ())),
+                depth=getattr(args, "depth", None),
+                market_data_type=getattr(args, "market_data_type", None),
+                trade_pairs=tuple(getattr(args, "trade_pair", ())),
+                products=tuple(getattr(args, "product", ())),
+                product_groups=tuple(getattr(args, "product_group", ())),
+                streams=tuple(getattr(args, "stream", ())),
+                peatio_auth=getattr(args, "auth", "message"),
+            )
+            return run_trio(lambda stopper: run_watch(watch_options, creds, stopper))
+        if args.command == "serve":
+            from .serve import ServeOptions, run_serve  # noqa: PLC0415 - loaded for its command only
+
+            try:
+                faults = tuple(args.parse_fault(spec, args.protocol) for spec in args.fault)
+            except ValueError as exc:
+                _usage_error(["serve"], f"argument --fault: {exc}")
+            serve_options = ServeOptions(
+                protocol=args.protocol, port=args.port, rate=args.rate, faults=faults, json=args.json
+            )
+            return run_trio(lambda stopper: run_serve(serve_options, stopper))
+        from .conform import ConformOptions, run_conform  # noqa: PLC0415 - loaded for its command only
+
+        conform_options = ConformOptions(
+            protocol=args.protocol, source=args.file, max_failures=args.max_failures, json=args.json
+        )
+        return run_conform(conform_options)
+    except UsageError as exc:
+        _usage_error([args.command, getattr(args, "protocol", None) or ""], scrub(str(exc), secrets))
+    except OSError as exc:
+        print(f"trio-feeds: {describe_error(exc, secrets, debug=debug)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback, no secret
+        print(f"trio-feeds: unexpected error: {describe_error(exc, secrets, debug=debug)}", file=sys.stderr)
+        if not debug:
+            print("trio-feeds: set TRIO_FEEDS_DEBUG=1 to see the traceback", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_FAILURE  # pragma: no cover - _usage_error exits
+
+
+def _usage_error(path: Sequence[str], message: str) -> None:
+    """Print a usage error the argparse way (``prog command: error: ...``) and exit with 2."""
+    prog = " ".join(["trio-feeds", *(p for p in path if p)])
+    print(f"{prog}: error: {message}\n(see '{prog} --help')", file=sys.stderr)
+    raise SystemExit(EXIT_USAGE)

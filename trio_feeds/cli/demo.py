@@ -1,0 +1,558 @@
+"""``trio-feeds demo``: four local exchange servers, four feeds, faults on a schedule, live.
+
+No network and no credentials: the servers of :mod:`trio_feeds.testing` run in this process.
+Each feed subscribes to every channel of its server; the schedule below drops, stalls,
+rate-limits and corrupts the connections, and the view shows every feed notice it and heal.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import attrs
+import trio
+from rich import box
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .. import cryptology, gateway, onyx, peatio
+from .. import events as ev
+from .._engine import Feed
+from ..config import FeedConfig
+from ..errors import FeedError
+from ..testing import FeedServer
+from ._common import (
+    EXIT_OK,
+    PROTOCOLS,
+    Stopper,
+    event_fields,
+    event_text,
+    is_event,
+    json_line,
+    message_json,
+    message_type,
+    write_line,
+)
+from ._faults import Fault
+from ._servers import API_KEY, API_SECRET, PEATIO_STREAMS, TOKEN, SendTimes, open_server
+
+__all__ = ["DemoOptions", "run_demo"]
+
+RATE = 40.0  # messages per second per server
+_ENCODERS: dict[str, Callable[[Any], str]] = {
+    "cryptology": cryptology.encode,
+    "gateway": gateway.encode,
+    "onyx": onyx.encode,
+    "peatio": peatio.encode,
+}
+_STYLE = {
+    "Connected": "green",
+    "Authenticated": "green",
+    "Resubscribed": "green",
+    "Subscribed": "dim",
+    "Disconnected": "red",
+    "Reconnecting": "yellow",
+    "Gap": "magenta",
+    "DecodeFailed": "bright_red",
+    "Overflow": "magenta",
+}
+
+
+def schedule(duration: float) -> list[tuple[float, str, Fault]]:
+    """The demo's faults: (fraction of the run, protocol, fault), spread over protocols and time."""
+    stall = f"{max(0.8, 0.12 * duration):.1f}"
+    return [
+        (0.12, "gateway", Fault("close", "1011:demo: internal error")),
+        (
+            0.22,
+            "cryptology",
+            Fault(
+                "raw",
+                '{"@type": "AnonymousTrade", "time": [1530093825, 250], '
+                '"trade_pair": "BTC_USD", "amount": "1", "price": "cheap", '
+                '"maker_buy": false}',
+            ),
+        ),
+        (0.30, "onyx", Fault("refuse", "503")),
+        (0.30, "onyx", Fault("abort")),
+        (0.40, "peatio", Fault("blackhole", stall)),
+        (0.55, "cryptology", Fault("rate-limit")),
+        (
+            0.65,
+            "gateway",
+            Fault(
+                "raw",
+                '{"channel": "trades", "exchange": "binance", "symbol": "BTCUSDT", '
+                '"data": {"id": "1", "price": "oops", "amount": 1, "side": "buy", '
+                '"timestamp": 1}, "timestamp": 1}',
+            ),
+        ),
+        (0.72, "onyx", Fault("raw", '{"channel": "tickers", "message": [')),
+        (0.80, "peatio", Fault("close", "1012:service restart")),
+    ]
+
+
+def demo_config(seed: int | None) -> FeedConfig:
+    """Timeouts for a demo: a dead connection is noticed in well under a second."""
+    return FeedConfig(
+        ping_interval=0.3,
+        ping_timeout=0.3,
+        connect_timeout=1.0,
+        close_timeout=0.2,
+        backoff_initial=0.05,
+        backoff_max=0.5,
+        rate_limit_backoff=0.5,
+        healthy_after=1.0,
+        request_timeout=1.0,
+        poll_interval=0.1,
+        rng=random.Random(seed),
+    )
+
+
+@attrs.frozen
+class Arrival:
+    """How a message arrived: its type name, sequence number and delivery latency (seconds)."""
+
+    kind: str
+    seq: int | None
+    latency: float | None
+    encode: Callable[[Any], str]
+
+
+@attrs.frozen
+class DemoOptions:
+    """Options of ``trio-feeds demo``."""
+
+    duration: float = 15.0
+    json: bool = False
+    seed: int | None = None
+
+
+@attrs.define
+class FeedState:
+    """What one protocol's feed has shown so far."""
+
+    name: str
+    by_type: Counter[str] = attrs.field(factory=Counter)
+    messages: int = 0
+    reconnects: int = 0
+    disconnects: int = 0
+    gaps: int = 0
+    decode_errors: int = 0
+    faults: int = 0
+    connected: bool = False
+    ended: str | None = None
+    latest: str = ""
+    last_fault_at: float | None = None
+    after_last_fault: int = 0
+    connection_id: int | None = None
+    latencies: list[float] = attrs.field(factory=list)
+
+    def latency_ms(self, q: float) -> float | None:
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        return ordered[max(0, math.ceil(q * len(ordered)) - 1)] * 1000
+
+    @property
+    def healed(self) -> bool:
+        """Connected at the end, and messages flowed after the last fault."""
+        return self.ended is None and self.connected and (self.faults == 0 or self.after_last_fault > 0)
+
+    def summary(self) -> dict[str, Any]:
+        p50, p99 = self.latency_ms(0.5), self.latency_ms(0.99)
+        return {
+            "messages": self.messages,
+            "by_type": dict(self.by_type.most_common()),
+            "reconnects": self.reconnects,
+            "disconnects": self.disconnects,
+            "gaps": self.gaps,
+            "decode_errors": self.decode_errors,
+            "faults": self.faults,
+            "latency_ms": {
+                "p50": None if p50 is None else round(p50, 3),
+                "p99": None if p99 is None else round(p99, 3),
+                "samples": len(self.latencies),
+            },
+            "connected": self.connected,
+            "healed": self.healed,
+            "ended": self.ended,
+        }
+
+
+class Demo:
+    """Runs the servers, feeds and faults, and reports through a view."""
+
+    def __init__(self, options: DemoOptions, view: _View) -> None:
+        self.options = options
+        self.view = view
+        self.states = {p: FeedState(p) for p in PROTOCOLS}
+        self.t0 = 0.0
+
+    def now(self) -> float:
+        return trio.current_time() - self.t0
+
+    async def run(self, stopper: Stopper) -> int:
+        opts = self.options
+        self.t0 = trio.current_time()
+        end = self.t0 + opts.duration
+        config = demo_config(opts.seed)
+        async with AsyncExitStack() as stack:
+            servers: dict[str, FeedServer] = {}
+            for p in PROTOCOLS:
+                servers[p] = await stack.enter_async_context(open_server(p, rate=RATE))
+            async with trio.open_nursery() as nursery:
+                ready = {p: trio.Event() for p in PROTOCOLS}
+                for p in PROTOCOLS:
+                    times = SendTimes(servers[p])
+                    nursery.start_soon(times.watch)
+                    nursery.start_soon(self._run_feed, p, servers[p], times, config, ready[p])
+                with trio.move_on_at(min(end, self.t0 + 5.0)):
+                    for p in PROTOCOLS:
+                        await ready[p].wait()
+                start = trio.current_time()
+                span = max(0.0, end - start)
+                for fraction, p, fault in schedule(opts.duration):
+                    timed = attrs.evolve(fault, at=fraction * span)
+                    nursery.start_soon(timed.run, servers[p], nursery, start, self._fault_reporter(p))
+                nursery.start_soon(self.view.refresh_loop, self)
+                with trio.move_on_at(end):
+                    await stopper.wait()
+                nursery.cancel_scope.cancel()
+        self.view.finish(self)
+        return EXIT_OK
+
+    def _fault_reporter(self, protocol: str) -> Callable[[Fault], None]:
+        def report(fault: Fault) -> None:
+            state = self.states[protocol]
+            state.faults += 1
+            state.last_fault_at = self.now()
+            state.after_last_fault = 0
+            self.view.fault(self, protocol, fault)
+
+        return report
+
+    async def _run_feed(
+        self, protocol: str, server: FeedServer, times: SendTimes, config: FeedConfig, ready: trio.Event
+    ) -> None:
+        state = self.states[protocol]
+        encode = _ENCODERS[protocol]
+        try:
+            async with _open(protocol, server, config) as feed, trio.open_nursery() as nursery:
+                nursery.start_soon(_subscribe_all, protocol, feed, ready)
+                async for item in feed:
+                    now = trio.current_time()
+                    if is_event(item):
+                        self._on_event(state, server, item)
+                        continue
+                    state.messages += 1
+                    kind = message_type(item)
+                    state.by_type[kind] += 1
+                    if state.last_fault_at is not None:
+                        state.after_last_fault += 1
+                    latency = None
+                    seq = server.sequence_of(item)
+                    if seq is not None and state.connection_id is not None:
+                        sent = times.pop(state.connection_id, seq)
+                        if sent is not None:
+                            latency = now - sent
+                            state.latencies.append(latency)
+                    state.latest = kind
+                    arrival = Arrival(kind=kind, seq=seq, latency=latency, encode=encode)
+                    self.view.message(self, protocol, item, arrival=arrival)
+        except FeedError as exc:
+            state.ended = str(exc)
+            state.connected = False
+            self.view.event(self, protocol, "FeedClosed", {"error": str(exc)}, f"feed ended: {exc}")
+
+    def _on_event(self, state: FeedState, server: FeedServer, event: object) -> None:
+        name = type(event).__name__
+        if isinstance(event, ev.Connected):
+            state.connected = True
+            state.connection_id = server.connections[-1].id if server.connections else None
+        elif isinstance(event, ev.Disconnected):
+            state.connected = False
+            state.disconnects += 1
+        elif isinstance(event, ev.Reconnecting):
+            state.reconnects += 1
+        elif isinstance(event, ev.Gap):
+            state.gaps += 1
+        elif isinstance(event, ev.DecodeFailed):
+            state.decode_errors += 1
+        self.view.event(self, state.name, name, event_fields(event, clock_zero=self.t0), event_text(event))
+
+
+def _open(protocol: str, server: FeedServer, config: FeedConfig) -> AbstractAsyncContextManager[Feed]:
+    if protocol == "gateway":
+        creds = gateway.Credentials(API_KEY, API_SECRET)
+        return gateway.open_feed(server.url, credentials=creds, config=config)
+    if protocol == "cryptology":
+        return cryptology.open_feed(server.url, config=config, server_heartbeat=2.0)
+    if protocol == "onyx":
+        return onyx.open_feed(server.url, token=TOKEN, config=config)
+    return peatio.open_feed(server.url, streams=PEATIO_STREAMS, token=TOKEN, config=config)
+
+
+async def _subscribe_all(protocol: str, feed: Feed, ready: trio.Event) -> None:
+    """Subscribe to every channel the protocol's server has (Cryptology and Peatio need nothing)."""
+    try:
+        if protocol == "gateway":
+            await feed.subscribe(
+                ["market_data", "orderbook", "trades"], exchange="binance", symbols=["BTCUSDT"]
+            )
+            await feed.subscribe(["orders", "positions"], exchange="binance", symbols=["ETHUSDT"])
+            await feed.subscribe("system_events", exchange="binance")
+        elif protocol == "onyx":
+            await feed.subscribe("server_info")
+            await feed.subscribe("tickers", product_groups=["crude", "gasoline"])
+            await feed.subscribe("dashboards")
+    finally:
+        ready.set()
+
+
+# -- views ------------------------------------------------------------------------------------
+
+
+class _View:
+    """How the demo shows what happens (live table, plain lines or JSON lines)."""
+
+    def start(self) -> AbstractAsyncContextManager[None]:
+        return _nothing()
+
+    async def refresh_loop(self, demo: Demo) -> None:
+        """Redraw periodically (live view only)."""
+
+    def message(self, demo: Demo, protocol: str, message: object, *, arrival: Arrival) -> None:
+        """A message arrived."""
+
+    def event(self, demo: Demo, protocol: str, name: str, fields: dict[str, Any], text: str) -> None:
+        """A session event arrived."""
+
+    def fault(self, demo: Demo, protocol: str, fault: Fault) -> None:
+        """A fault was injected."""
+
+    def finish(self, demo: Demo) -> None:
+        """The demo is over: show the summary."""
+
+
+@asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield
+
+
+class JsonView(_View):
+    """One JSON line per message, event and fault, then a summary line."""
+
+    def message(self, demo: Demo, protocol: str, message: object, *, arrival: Arrival) -> None:
+        latency = arrival.latency
+        fields: dict[str, Any] = {
+            "t": round(demo.now(), 4),
+            "protocol": protocol,
+            "kind": "message",
+            "type": arrival.kind,
+            "seq": arrival.seq,
+            "latency_ms": None if latency is None else round(latency * 1000, 3),
+        }
+        write_line(json_line(fields, {"data": message_json(arrival.encode, message)}))
+
+    def event(self, demo: Demo, protocol: str, name: str, fields: dict[str, Any], text: str) -> None:
+        line = {"t": round(demo.now(), 4), "protocol": protocol, "kind": "event", "type": name, **fields}
+        write_line(json_line(line))
+
+    def fault(self, demo: Demo, protocol: str, fault: Fault) -> None:
+        line = {
+            "t": round(demo.now(), 4),
+            "protocol": protocol,
+            "kind": "fault",
+            "fault": fault.kind,
+            "spec": fault.spec,
+            "description": fault.describe(),
+        }
+        write_line(json_line(line))
+
+    def finish(self, demo: Demo) -> None:
+        states = demo.states
+        line = {
+            "t": round(demo.now(), 4),
+            "protocol": None,
+            "kind": "summary",
+            "healed": all(s.healed for s in states.values()),
+            "protocols": {p: s.summary() for p, s in states.items()},
+        }
+        write_line(json_line(line))
+
+
+class RichView(_View):
+    """The live terminal view (or, when stdout is not a terminal, plain lines as things happen)."""
+
+    def __init__(self, duration: float) -> None:
+        self.console = Console(highlight=False)
+        self.live_mode = self.console.is_terminal
+        self.duration = duration
+        self.faults: deque[tuple[float, str, str]] = deque(maxlen=10)
+        self.log: deque[tuple[float, str, str, str]] = deque(maxlen=12)
+        self._live: Any = None
+
+    @asynccontextmanager
+    async def _live_context(self, demo: Demo) -> AsyncIterator[None]:
+        with Live(self._render(demo), console=self.console, auto_refresh=False, transient=False) as live:
+            self._live = live
+            try:
+                yield
+            finally:
+                live.update(self._render(demo), refresh=True)
+                self._live = None
+
+    async def refresh_loop(self, demo: Demo) -> None:
+        if not self.live_mode:
+            return
+        async with self._live_context(demo):
+            while True:
+                self._live.update(self._render(demo), refresh=True)
+                try:
+                    await trio.sleep(0.125)
+                except trio.Cancelled:
+                    self._live.update(self._render(demo), refresh=True)
+                    raise
+
+    def event(self, demo: Demo, protocol: str, name: str, fields: dict[str, Any], text: str) -> None:
+        t = demo.now()
+        self.log.append((t, protocol, text, _STYLE.get(name, "red")))
+        if not self.live_mode and name != "Subscribed":
+            self.console.print(
+                f"{t:7.2f}s  {protocol:<11} {text}", style=_STYLE.get(name, "red"), markup=False
+            )
+
+    def fault(self, demo: Demo, protocol: str, fault: Fault) -> None:
+        t = demo.now()
+        self.faults.append((t, protocol, fault.describe()))
+        if not self.live_mode:
+            self.console.print(
+                f"{t:7.2f}s  {protocol:<11} FAULT {fault.describe()}", style="bold yellow", markup=False
+            )
+
+    def _render(self, demo: Demo) -> Any:
+        elapsed = min(demo.now(), self.duration)
+        header = Text.assemble(
+            ("trio-feeds demo", "bold"),
+            f"  {elapsed:4.1f} / {self.duration:g} s · 4 local servers, faults on a schedule · Ctrl-C stops",
+            no_wrap=True,
+            overflow="ellipsis",
+        )
+        table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+        table.add_column("protocol", no_wrap=True)
+        table.add_column("state", no_wrap=True)
+        for column in ("msgs", "reconn", "gaps", "errors"):
+            table.add_column(column, justify="right", no_wrap=True)
+        table.add_column("latest message", no_wrap=True, overflow="ellipsis", ratio=1)
+        for state in demo.states.values():
+            if state.ended:
+                status = Text("✘ ended", style="bold red")
+            elif state.connected:
+                status = Text("● live", style="green")
+            else:
+                status = Text("○ healing", style="bold yellow")
+            table.add_row(
+                state.name,
+                status,
+                str(state.messages),
+                _count(state.reconnects, "yellow"),
+                _count(state.gaps, "magenta"),
+                _count(state.decode_errors, "bright_red"),
+                state.latest,
+            )
+        # Fit a terminal of 24 rows: the table takes 9, the two panels' borders 4.
+        room = max(4, self.console.size.height - 14)
+        fault_rows = max(2, min(len(self.faults), room // 2))
+        faults = _log_grid()
+        for t, p, text in list(self.faults)[-fault_rows:]:
+            faults.add_row(f"{t:5.1f}s", p, Text(text, style="yellow"))
+        log = _log_grid()
+        for t, p, text, style in list(self.log)[-max(2, room - fault_rows) :]:
+            log.add_row(f"{t:5.1f}s", p, Text(text, style=style))
+        return Group(
+            header,
+            table,
+            Panel(faults, title="faults injected", border_style="yellow", title_align="left"),
+            Panel(log, title="session events", border_style="cyan", title_align="left"),
+        )
+
+    def finish(self, demo: Demo) -> None:
+        table = Table(
+            title="trio-feeds demo: summary",
+            title_style="bold",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            collapse_padding=True,
+        )
+        table.add_column("protocol", no_wrap=True)
+        for column in ("msgs", "faults", "reconn", "gaps", "errors", "p50 ms", "p99 ms"):
+            table.add_column(column, justify="right", no_wrap=True)
+        table.add_column("healed", no_wrap=True)
+        types = Table(
+            title="messages by type", title_justify="left", box=None, show_header=False, pad_edge=False
+        )
+        types.add_column("protocol", no_wrap=True)
+        types.add_column("types", ratio=1)
+        for state in demo.states.values():
+            p50, p99 = state.latency_ms(0.5), state.latency_ms(0.99)
+            healed = Text("✔ yes", style="bold green") if state.healed else Text("✘ NO", style="bold red")
+            table.add_row(
+                state.name,
+                str(state.messages),
+                str(state.faults),
+                str(state.reconnects),
+                str(state.gaps),
+                str(state.decode_errors),
+                "-" if p50 is None else f"{p50:.2f}",
+                "-" if p99 is None else f"{p99:.2f}",
+                healed,
+            )
+            types.add_row(state.name, " · ".join(f"{k} {v}" for k, v in sorted(state.by_type.items())))
+        self.console.print()
+        self.console.print(table)
+        self.console.print(
+            "reconn: reconnects · errors: frames that failed to decode (reported, feed goes on) · "
+            "p50/p99: delivery latency, server send -> consumer",
+            style="dim",
+        )
+        self.console.print(types)
+        states = list(demo.states.values())
+        faults = sum(s.faults for s in states)
+        reconnects = sum(s.reconnects for s in states)
+        errors = sum(s.decode_errors for s in states)
+        if all(s.healed for s in states):
+            self.console.print(
+                f"[bold green]✔ {faults} faults injected, {reconnects} reconnects, {errors} bad frames "
+                "reported: every feed healed and kept delivering typed messages.[/]"
+            )
+        else:
+            broken = "; ".join(f"{s.name}: {s.ended or 'not connected'}" for s in states if not s.healed)
+            self.console.print(f"[bold red]✘ not healed: {broken}[/]", markup=True)
+
+
+def _log_grid() -> Any:
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(no_wrap=True, style="dim")
+    grid.add_column(no_wrap=True, min_width=10)
+    grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
+    return grid
+
+
+def _count(value: int, style: str) -> Any:
+    return Text(str(value), style=f"bold {style}" if value else "dim")
+
+
+async def run_demo(options: DemoOptions, stopper: Stopper) -> int:
+    """Run the demo; return the exit status."""
+    view: _View = JsonView() if options.json else RichView(options.duration)
+    return await Demo(options, view).run(stopper)
