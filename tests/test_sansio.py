@@ -261,13 +261,18 @@ def test_gateway_500_before_auth_retries() -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "verdict"),
-    [(1000, CloseVerdict.RETRY), (1008, CloseVerdict.FATAL), (1011, CloseVerdict.RETRY)],
+    ("code", "reason", "verdict"),
+    [
+        (1000, "Session timeout", CloseVerdict.RETRY),
+        (1008, "Session timeout", CloseVerdict.RETRY),  # a timed-out session heals on reconnect
+        (1008, "Policy violation", CloseVerdict.FATAL),
+        (1011, "Internal error", CloseVerdict.RETRY),
+    ],
 )
-def test_gateway_close_event(code: int, verdict: CloseVerdict) -> None:
+def test_gateway_close_event(code: int, reason: str, verdict: CloseVerdict) -> None:
     p = gw_authed()
-    msg = dumps({"event": "close", "message": "Session timeout", "code": code, "timestamp": 1})
-    assert p.receive_frame(msg, 1) == [ProtocolClose(code, "Session timeout", verdict)]
+    msg = dumps({"event": "close", "message": reason, "code": code, "timestamp": 1})
+    assert p.receive_frame(msg, 1) == [ProtocolClose(code, reason, verdict)]
 
 
 @pytest.mark.parametrize(
@@ -283,6 +288,10 @@ def test_gateway_close_event(code: int, verdict: CloseVerdict) -> None:
         (4029, "", CloseVerdict.RETRY_SLOW),
         (1013, "", CloseVerdict.RETRY_SLOW),
         (1000, "rate limit exceeded", CloseVerdict.RETRY_SLOW),
+        (1008, "Too many requests", CloseVerdict.RETRY_SLOW),
+        (1008, "Pong timeout", CloseVerdict.RETRY),
+        (1008, "authentication timeout", CloseVerdict.RETRY),
+        (1008, "Policy violation", CloseVerdict.FATAL),
         (4999, "", CloseVerdict.RETRY),
     ],
 )

@@ -91,22 +91,28 @@ class RequestIds:
 _FATAL_CODES = frozenset({1008})  # policy violation: we did something the server forbids
 _SLOW_CODES = frozenset({1013, 4009, 4029, 4429})  # try again later / rate limited / "429"
 _RATE_LIMIT_WORDS = ("rate limit", "too many", "429")
+# A 1008 for a missed deadline ("Pong timeout", "authentication timeout") heals: we always answer
+# pings and send auth at once, so missing one means a slow or lossy path, not a forbidden act.
+_TIMEOUT_WORDS = ("timeout", "timed out")
 
 
 def classify_close(code: int | None, reason: str) -> CloseVerdict:
     """Return the verdict shared by all feeds for a close code (``None``: no close frame at all).
 
-    1008 is fatal; 1013 and the rate-limit codes 4009/4029/4429 (and any reason that says "rate
-    limit" or "too many") retry slowly; everything else, including 1000, 1001, 1006, 1011,
-    1012 and ``None``, retries with normal backoff.
+    1013 and the rate-limit codes 4009/4029/4429, and any close whose reason says "rate limit"
+    or "too many", retry slowly: a rate limit heals, even when a server signals it with 1008
+    (Onyx and Ranger close with 1008 "Too many requests"). A 1008 whose reason is a timeout
+    ("Pong timeout", "authentication timeout") retries normally: it heals. Any other 1008 is
+    fatal; everything else, including 1000, 1001, 1006, 1011, 1012 and ``None``, retries with
+    normal backoff.
     """
-    if code in _FATAL_CODES:
-        return CloseVerdict.FATAL
     if code in _SLOW_CODES:
         return CloseVerdict.RETRY_SLOW
     lowered = reason.lower()
     if any(word in lowered for word in _RATE_LIMIT_WORDS):
         return CloseVerdict.RETRY_SLOW
+    if code in _FATAL_CODES and not any(word in lowered for word in _TIMEOUT_WORDS):
+        return CloseVerdict.FATAL
     return CloseVerdict.RETRY
 
 

@@ -135,6 +135,9 @@ class PeatioProtocol(FeedProtocol):
         self._auth_deadline: float | None = None
         self._auth_pending = False
         self._requests: list[_StreamRequest] = []
+        # The streams of the last connect_target(): a subscribe/unsubscribe made while that
+        # connection was being opened is not in its query string (see connection_made).
+        self._target_streams: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -161,13 +164,17 @@ class PeatioProtocol(FeedProtocol):
         headers: tuple[tuple[str, str], ...] = ()
         if self._token is not None and self.auth == "header":
             headers = (("Authorization", f"Bearer {self._token}"),)
+        self._target_streams = tuple(self._streams)
         return ConnectTarget(url, headers)
 
     def connection_made(self, now: float) -> Sequence[Action]:
         """Send the JWT message (message auth with a token); otherwise ready at once.
 
         Requests left from a lost connection complete here: the query string of this
-        connection already carries the stream set they asked for.
+        connection already carries the stream set they asked for. Streams changed while this
+        connection was being opened (after :meth:`connect_target`) are not in its query string:
+        they are sent as events (``"event"`` mode, after the JWT), or the connection is
+        replaced by one with the new query string (``"query"`` mode).
         """
         self._connected = True
         actions: list[Action] = [RequestDone(r.request_id) for r in self._requests if r.request_id]
@@ -179,6 +186,23 @@ class PeatioProtocol(FeedProtocol):
             actions.append(Send(_codec_module.codec.dumps({"jwt": f"Bearer {self._token}"})))
         else:
             self._ready = True
+        target, self._target_streams = self._target_streams, None
+        if target is not None:
+            added = [s for s in self._streams if s not in target]
+            removed = [s for s in target if s not in self._streams]
+            if (added or removed) and self.subscribe_mode == "query":
+                actions.append(ProtocolClose(1000, "reconnecting to change streams", CloseVerdict.RETRY))
+            elif added or removed:
+                deadline = None if self.request_timeout is None else now + self.request_timeout
+                changes: tuple[tuple[Literal["subscribe", "unsubscribe"], list[str]], ...] = (
+                    ("subscribe", added),
+                    ("unsubscribe", removed),
+                )
+                for kind, streams in changes:
+                    if streams:
+                        # No user waits (their call returned): the reply is consumed, in order.
+                        self._requests.append(_StreamRequest(kind, tuple(streams), None, deadline))
+                        actions.append(Send(_codec_module.codec.dumps({"event": kind, "streams": streams})))
         return actions
 
     def connection_lost(self) -> None:
