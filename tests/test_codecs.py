@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests._fixtures import FIXTURES
 from trio_feeds import DecodeError, UnknownMessage, cryptology, gateway, onyx, peatio
@@ -262,3 +265,29 @@ def test_peatio_unknown_stream_is_unknown() -> None:
     msg = peatio.decode('{"global.tickers": {"btcusd": {}}}')
     assert isinstance(msg, UnknownMessage)
     assert msg.tag == "global.tickers"
+
+
+# -- the gateway's number parser is exact ---------------------------------------------------------
+
+_REFERENCE = json.JSONDecoder(parse_float=Decimal)  # the standard library, exact by construction
+
+
+@given(
+    mantissa=st.integers(min_value=-(10**40), max_value=10**40),
+    scale=st.integers(min_value=0, max_value=30),
+    exponent=st.one_of(st.none(), st.integers(min_value=-400, max_value=400)),
+)
+@settings(max_examples=500, deadline=None, database=None)
+def test_gateway_number_parser_agrees_with_exact_reference(
+    mantissa: int, scale: int, exponent: int | None
+) -> None:
+    digits = str(abs(mantissa)).rjust(scale + 1, "0")
+    literal = ("-" if mantissa < 0 else "") + (digits[:-scale] + "." + digits[-scale:] if scale else digits)
+    if exponent is not None:
+        literal += f"e{exponent}"
+    frame = f'{{"price": {literal}, "list": [{literal}, 1]}}'
+    ours = gateway.codec.loads(frame)
+    reference = _REFERENCE.decode(frame)
+    assert ours == reference
+    assert [type(v) for v in ours["list"]] == [type(v) for v in reference["list"]]
+    assert str(ours["price"]) == str(reference["price"])

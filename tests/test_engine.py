@@ -46,7 +46,7 @@ def fast(**overrides: Any) -> FeedConfig:
     """A config for real-socket tests: everything in tens of milliseconds."""
     base: dict[str, Any] = {
         "ping_interval": 0.05,
-        "ping_timeout": 0.05,
+        "ping_timeout": 0.25,  # generous: a loaded 2-core CI box must not fake a dead connection
         "stale_grace": 0.05,
         "connect_timeout": 1.0,
         "close_timeout": 0.2,
@@ -540,6 +540,11 @@ async def test_poll_runs_and_its_actions_are_executed() -> None:
             await take(feed, 1)
             from trio_feeds._protocol import Deliver
 
+            # Poll runs on its own (the consumer may see Connected before the first poll) ...
+            with trio.fail_after(5):
+                while proto.poll_calls < 1:  # noqa: ASYNC110 - the fake protocol is sans-IO: no event to wait on
+                    await trio.sleep(0.005)
+            # ... and keeps running: actions armed now come from a later poll.
             proto.poll_actions = [Deliver("from poll")]
             assert await take(feed, 1) == ["from poll"]
             assert proto.poll_calls >= 2

@@ -35,14 +35,22 @@ _TAG_KEYS = ("_cls", "@type")
 _BY_TAG = tag_table(model_classes(_models), _TAG_KEYS)
 
 
+_LEGACY = {tag: cls for (key, tag), cls in _BY_TAG.items() if key == "_cls"}
+_LATER = {tag: cls for (key, tag), cls in _BY_TAG.items() if key == "@type"}
+
+
 def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
-    for key in _TAG_KEYS:
-        tag = obj.get(key)
-        if tag is not None:
-            return (tag if isinstance(tag, str) else repr(tag)), _BY_TAG.get((key, tag)) if isinstance(
-                tag, str
-            ) else None
-    return None, None
+    # `_cls` first, then `@type`; one table per key (no tuple key to build per frame).
+    tag = obj.get("_cls")
+    table = _LEGACY
+    if tag is None:
+        tag = obj.get("@type")
+        if tag is None:
+            return None, None
+        table = _LATER
+    if isinstance(tag, str):
+        return tag, table.get(tag)
+    return repr(tag), None
 
 
 codec = Codec("cryptology", model_classes(_models), _classify, numbers="string")

@@ -38,13 +38,16 @@ _TAG_KEYS = ("channel", "event", "action")
 _BY_TAG = tag_table(model_classes(_models), _TAG_KEYS)
 
 
+_BY_KEY = tuple((key, {tag: cls for (k, tag), cls in _BY_TAG.items() if k == key}) for key in _TAG_KEYS)
+
+
 def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
-    for key in _TAG_KEYS:
+    for key, table in _BY_KEY:
         tag = obj.get(key)
         if tag is not None:
             if not isinstance(tag, str):
                 return repr(tag), None
-            return tag, _BY_TAG.get((key, tag))
+            return tag, table.get(tag)
     return None, None
 
 

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from ._codec import Codec, JSONObject, UnknownMessage, model_classes
+from ._codec import Codec, JSONObject, UnknownMessage, _constructor, model_classes
 from .errors import DecodeError
 from .models import peatio as _models
 from .models.peatio import *  # noqa: F403 - the generated models are this module's API
@@ -85,6 +85,9 @@ class StreamMessage(Generic[P]):
         return market_of(self.stream)
 
 
+_new_stream_message = _constructor(StreamMessage, ["stream", "data"]) or StreamMessage
+"""Builds a StreamMessage without ``type.__call__``'s keyword packing (see ``_constructor``)."""
+
 # The same patterns as the `*Frame` defs of schemas/peatio.json.
 _MARKET_STREAMS: list[tuple[re.Pattern[str], type]] = [
     (re.compile(r"^[a-z0-9_]+\.update$"), MarketUpdate),
@@ -108,7 +111,7 @@ def market_of(stream: str) -> str | None:
     return market if dot else None
 
 
-def _payload_class(stream: str) -> type | None:
+def _match_payload_class(stream: str) -> type | None:
     cls = _NAMED_STREAMS.get(stream)
     if cls is not None:
         return cls
@@ -116,6 +119,21 @@ def _payload_class(stream: str) -> type | None:
         if pattern.match(stream):
             return candidate
     return None
+
+
+_PAYLOAD_CLASSES: dict[str, type | None] = {}
+
+
+def _payload_class(stream: str) -> type | None:
+    # A feed uses a handful of streams: remember the answer instead of running the patterns
+    # on every frame (bounded, in case a server invents stream names).
+    try:
+        return _PAYLOAD_CLASSES[stream]
+    except KeyError:
+        cls = _match_payload_class(stream)
+        if len(_PAYLOAD_CLASSES) < 1024:
+            _PAYLOAD_CLASSES[stream] = cls
+        return cls
 
 
 def _classify_client(obj: JSONObject) -> tuple[str | None, type | None]:
@@ -135,7 +153,11 @@ class _RangerCodec(Codec):
             ((stream, payload),) = obj.items()
             cls = _payload_class(stream)
             if cls is not None:
-                return StreamMessage(stream=stream, data=self.structure_at(payload, cls, stream))
+                try:
+                    data = self._structure[cls](payload, cls)
+                except Exception:  # noqa: BLE001 - structure_at() raises it with its JSON path
+                    data = self.structure_at(payload, cls, stream)
+                return _new_stream_message(stream=stream, data=data)
             if "jwt" not in obj:
                 return UnknownMessage(protocol=self.protocol, tag=stream, raw=obj)
         return super().decode_object(obj)

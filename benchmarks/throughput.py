@@ -1,0 +1,1045 @@
+"""End-to-end WebSocket throughput, latency, reconnect time and memory per feed, over loopback.
+
+Run with ``nox -s bench`` (after ``decode.py``) or ``python benchmarks/throughput.py [--quick]``.
+Not part of CI: it prints figures and writes ``benchmarks/results/throughput-*.json``; it
+asserts nothing. Traffic goes to 127.0.0.1 only; every loop is bounded in count and time, and
+every child process stops by itself.
+
+The sender is never the bottleneck: a separate process with plain non-blocking sockets
+(``selectors``) completes the WebSocket handshake itself and writes *pre-encoded* frames
+(gateway ``trades`` JSON, about 180 bytes) as fast as the socket takes them, or at a fixed
+rate with a send-time stamp. In ``gateway`` mode it speaks enough of the gateway protocol for
+``trio_feeds.gateway.open_feed``: ``authenticate`` gets ``authenticated``, ``subscribe`` gets
+``subscribed``, then the channel frames flow. It answers WebSocket pings and Close frames.
+
+Measurements (each receiver in the same run, against its own fresh sender):
+
+* throughput, messages/s and ratio to line 1: raw trio-websocket ``get_message``; trio-feeds
+  end to end (typed objects out of ``async for``) on each transport; the fast transport's raw
+  ``receive``; websockets' asyncio client + ``json.loads`` + dict access; aiohttp + the same;
+* decode only (``benchmarks/decode.py``'s cases);
+* delivery latency p50/p99 at 10 k msg/s (the sender stamps ``data.timestamp`` with
+  ``time.time_ns()``; sender and receiver share the host clock);
+* reconnect: the sender drops TCP every K messages; time from the drop to the first message
+  after re-subscription, p50/p99 (config: ``healthy_after=0`` so every drop is a first
+  attempt, delay ``uniform(0, backoff_initial)``);
+* memory: 500 concurrent gateway feeds in one fresh process, low rate; RSS per feed and RSS
+  growth over the run (60 s; ``--quick``: 15 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import gc
+import hashlib
+import importlib.metadata
+import json
+import multiprocessing
+import os
+import platform
+import selectors
+import socket
+import struct
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HOST = "127.0.0.1"
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+TRADE_TEMPLATE = (
+    '{{"channel":"trades","exchange":"binance","symbol":"BTCUSDT","data":{{"id":"{id}",'
+    '"price":42650.5,"amount":0.1,"side":"buy","timestamp":{ts}}},"timestamp":1647356789123}}'
+)
+
+
+# ============================================================================================
+# The sender (child process): plain sockets, pre-encoded frames.
+# ============================================================================================
+
+
+def ws_frame(payload: bytes, opcode: int = 0x1) -> bytes:
+    """A server-to-client (unmasked) WebSocket frame."""
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x80 | opcode, n)
+    elif n < 65536:
+        head = struct.pack("!BBH", 0x80 | opcode, 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, 127, n)
+    return head + payload
+
+
+def trade_frame(i: int, ts: int) -> bytes:
+    return ws_frame(TRADE_TEMPLATE.format(id=i, ts=ts).encode())
+
+
+class _Peer:
+    """One client connection in the sender."""
+
+    def __init__(self, sock: socket.socket, index: int) -> None:
+        self.sock = sock
+        self.index = index
+        self.inbuf = bytearray()
+        self.out = bytearray()
+        self.handshaken = False
+        self.streaming = False
+        self.sent = 0  # data frames queued
+        self.started = 0.0
+        self.closed = False
+
+
+class Sender:
+    """The sender's event loop; see the module docstring. Runs in its own process."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.mode: str = spec["mode"]  # "raw" | "gateway"
+        self.count: int = spec["count"]  # data frames per connection (blast / rate)
+        self.rate: float | None = spec.get("rate")  # per connection; None: as fast as possible
+        self.stamp: bool = spec.get("stamp", False)
+        self.drop_every: int | None = spec.get("drop_every")
+        self.max_drops: int = spec.get("drops", 0)
+        self.deadline = time.monotonic() + spec["max_seconds"]
+        self.max_conns: int = spec.get("max_conns", 1)
+        self.drop_times: list[int] = []
+        self.accepted = 0
+        self.sel = selectors.DefaultSelector()
+        self.peers: dict[int, _Peer] = {}
+        # Pre-encoded: 1000 distinct frames, concatenated; offsets to cut at frame boundaries.
+        frames = [trade_frame(i, 1647356789123) for i in range(1000)]
+        self.blob = b"".join(frames)
+        self.offsets = [0]
+        for f in frames:
+            self.offsets.append(self.offsets[-1] + len(f))
+
+    def run(self, ctrl: Any) -> None:
+        lsock = socket.socket()
+        lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        lsock.bind((HOST, 0))
+        lsock.listen(1024)
+        lsock.setblocking(False)
+        self.sel.register(lsock, selectors.EVENT_READ, None)
+        ctrl.send(lsock.getsockname()[1])
+        try:
+            while time.monotonic() < self.deadline:
+                if ctrl.poll():  # the parent says stop
+                    break
+                timeout = 0.001 if self.rate or any(p.streaming for p in self.peers.values()) else 0.05
+                for key, mask in self.sel.select(timeout):
+                    if key.data is None:
+                        self._accept(lsock)
+                        continue
+                    peer: _Peer = key.data
+                    if mask & selectors.EVENT_READ:
+                        self._read(peer)
+                    if not peer.closed and mask & selectors.EVENT_WRITE:
+                        self._write(peer)
+                for peer in list(self.peers.values()):
+                    if peer.streaming and not peer.closed:
+                        self._stream(peer)
+                self.peers = {k: p for k, p in self.peers.items() if not p.closed}
+                if self.drop_every and len(self.drop_times) >= self.max_drops:
+                    break
+        finally:
+            for peer in list(self.peers.values()):
+                self._close(peer)
+            lsock.close()
+            ctrl.send({"drop_times": self.drop_times, "accepted": self.accepted})
+
+    def _accept(self, lsock: socket.socket) -> None:
+        try:
+            sock, _ = lsock.accept()
+        except BlockingIOError:
+            return
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.accepted += 1
+        peer = _Peer(sock, self.accepted)
+        self.peers[sock.fileno()] = peer
+        self.sel.register(sock, selectors.EVENT_READ, peer)
+
+    def _close(self, peer: _Peer) -> None:
+        if peer.closed:
+            return
+        peer.closed = True
+        with contextlib.suppress(Exception):
+            self.sel.unregister(peer.sock)
+        peer.sock.close()
+
+    def _want_write(self, peer: _Peer, on: bool) -> None:
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if on else 0)
+        with contextlib.suppress(Exception):
+            self.sel.modify(peer.sock, events, peer)
+
+    def _queue(self, peer: _Peer, data: bytes) -> None:
+        peer.out += data
+        self._write(peer)
+
+    def _write(self, peer: _Peer) -> None:
+        if peer.closed or not peer.out:
+            self._want_write(peer, False)
+            return
+        try:
+            n = peer.sock.send(peer.out)
+        except BlockingIOError:
+            n = 0
+        except OSError:
+            self._close(peer)
+            return
+        del peer.out[:n]
+        self._want_write(peer, bool(peer.out))
+
+    def _read(self, peer: _Peer) -> None:
+        try:
+            data = peer.sock.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._close(peer)
+            return
+        peer.inbuf += data
+        if not peer.handshaken:
+            end = peer.inbuf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(peer.inbuf[:end]).decode("latin-1")
+            del peer.inbuf[: end + 4]
+            key = ""
+            for line in head.split("\r\n")[1:]:
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "sec-websocket-key":
+                    key = value.strip()
+            accept = base64.b64encode(hashlib.sha1(key.encode() + WS_GUID).digest()).decode()
+            self._queue(
+                peer,
+                (
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+                ).encode(),
+            )
+            peer.handshaken = True
+            if self.mode == "raw":
+                self._start(peer)
+        self._parse(peer)
+
+    def _parse(self, peer: _Peer) -> None:
+        buf = peer.inbuf
+        while len(buf) >= 2:
+            b0, b1 = buf[0], buf[1]
+            n = b1 & 0x7F
+            pos = 2
+            if n == 126:
+                if len(buf) < 4:
+                    return
+                n = struct.unpack_from("!H", buf, 2)[0]
+                pos = 4
+            elif n == 127:
+                if len(buf) < 10:
+                    return
+                n = struct.unpack_from("!Q", buf, 2)[0]
+                pos = 10
+            masked = b1 & 0x80
+            if len(buf) < pos + (4 if masked else 0) + n:
+                return
+            payload = bytes(buf[pos + 4 : pos + 4 + n]) if masked else bytes(buf[pos : pos + n])
+            if masked:
+                mask = bytes(buf[pos : pos + 4]) * (n // 4 + 1)
+                payload = (int.from_bytes(payload, "big") ^ int.from_bytes(mask[:n], "big")).to_bytes(
+                    n, "big"
+                )
+            del buf[: pos + (4 if masked else 0) + n]
+            self._on_frame(peer, b0 & 0x0F, payload)
+            if peer.closed:
+                return
+
+    def _on_frame(self, peer: _Peer, opcode: int, payload: bytes) -> None:
+        if opcode == 0x9:  # ping
+            self._queue(peer, ws_frame(payload, 0xA))
+        elif opcode == 0x8:  # close: echo (after whatever is still queued), then drop TCP
+            peer.out += ws_frame(payload[:2], 0x8)
+            with contextlib.suppress(OSError):
+                peer.sock.settimeout(1.0)
+                peer.sock.sendall(peer.out)
+            self._close(peer)
+        elif opcode == 0x1 and self.mode == "gateway":
+            msg = json.loads(payload)
+            action = msg.get("action")
+            now_ms = time.time_ns() // 1_000_000
+            if action == "authenticate":
+                reply = {"event": "authenticated", "success": True, "timestamp": now_ms}
+                self._queue(peer, ws_frame(json.dumps(reply).encode()))
+            elif action == "subscribe":
+                reply = {"event": "subscribed", "channels": msg["channels"], "timestamp": now_ms}
+                if "params" in msg:
+                    reply["params"] = msg["params"]
+                self._queue(peer, ws_frame(json.dumps(reply).encode()))
+                self._start(peer)
+
+    def _start(self, peer: _Peer) -> None:
+        if not peer.streaming:
+            peer.streaming = True
+            peer.started = time.monotonic()
+
+    def _stream(self, peer: _Peer) -> None:
+        limit = self.drop_every or self.count
+        if self.rate is None:
+            # Blast: keep about 256 KiB queued; cut the pre-encoded blob at frame boundaries.
+            while len(peer.out) < 262144 and peer.sent < limit:
+                start = peer.sent % 1000
+                take = min(1000 - start, limit - peer.sent)
+                peer.out += self.blob[self.offsets[start] : self.offsets[start + take]]
+                peer.sent += take
+        else:
+            due = min(limit, int((time.monotonic() - peer.started) * self.rate) + 1) - peer.sent
+            if due > 0:
+                if self.stamp:
+                    ts = time.time_ns()
+                    data = b"".join(trade_frame(peer.sent + i, ts) for i in range(due))
+                else:
+                    start = peer.sent % 1000
+                    due = min(due, 1000 - start)
+                    data = self.blob[self.offsets[start] : self.offsets[start + due]]
+                peer.out += data
+                peer.sent += due
+        self._write(peer)
+        if peer.sent >= limit and not peer.out and not peer.closed:
+            if self.drop_every:
+                self.drop_times.append(time.time_ns())
+                self._close(peer)  # TCP FIN, no Close frame
+            else:
+                peer.streaming = False  # done; the client closes
+
+
+def sender_main(ctrl: Any, spec: dict[str, Any]) -> None:
+    Sender(spec).run(ctrl)
+
+
+class SenderProcess:
+    """A sender in a child process; ``with SenderProcess(spec) as s: s.url``."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.ctrl, child = ctx.Pipe()
+        self.proc = ctx.Process(target=sender_main, args=(child, spec), daemon=True)
+        self.result: dict[str, Any] = {}
+        self.port = 0
+
+    def __enter__(self) -> SenderProcess:
+        self.proc.start()
+        if not self.ctrl.poll(30):
+            raise RuntimeError("sender did not start")
+        self.port = self.ctrl.recv()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"ws://{HOST}:{self.port}/ws"
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(OSError):
+            self.ctrl.send("stop")
+        if self.ctrl.poll(10):
+            self.result = self.ctrl.recv()
+        self.proc.join(10)
+        if self.proc.is_alive():  # pragma: no cover - bounded anyway by max_seconds
+            self.proc.kill()
+            self.proc.join()
+
+
+# ============================================================================================
+# Receivers
+# ============================================================================================
+
+CREDS = ("bench-key", "bench-secret")
+RECEIVE_LIMIT = 120.0  # seconds: no receiver runs longer, whatever happens
+
+
+def _feed_config(**overrides: Any) -> Any:
+    from trio_feeds import FeedConfig
+
+    base: dict[str, Any] = {"buffer_size": 10_000}
+    base.update(overrides)
+    return FeedConfig(**base)
+
+
+def _transport(name: str) -> Any:
+    from trio_feeds.transports import FastTransport, TrioWebsocketTransport
+
+    if name == "fast+batched":  # run inside engine_variant(name)
+        return FastTransport(yield_every=0)
+    return FastTransport() if name == "fast" else TrioWebsocketTransport()
+
+
+@contextlib.contextmanager
+def engine_variant(transport: str) -> Any:
+    """Apply the proposed engine change for the ``fast+batched`` rows only, then undo it."""
+    if transport != "fast+batched":
+        yield
+        return
+    from trio_feeds import _engine
+
+    saved = _engine._Buffer.get
+    patch_engine_batched_get()
+    try:
+        yield
+    finally:
+        _engine._Buffer.get = saved  # type: ignore[method-assign]
+
+
+def patch_engine_batched_get(interval: float = 0.001) -> None:
+    """PROPOSED engine change, applied here by monkeypatch for measurement only.
+
+    ``_Buffer.get`` yields to the scheduler once per item today. With a transport that parses
+    a whole chunk per read, that costs one scheduler round per message on the consumer side
+    and forces the reader to yield per message too (``FastTransport(yield_every=1)``, the
+    default), or it outruns the consumer. Proposed: ``get`` stays a cancellation point per
+    item but yields only when ``interval`` seconds passed since it last yielded (or woke),
+    and the fast transport yields once per socket read (``yield_every=0``).
+    """
+    import trio
+
+    from trio_feeds import _engine
+    from trio_feeds import events as ev
+
+    event_types = _engine._EVENT_TYPES
+    perf = time.perf_counter
+    last = [0.0]
+
+    async def get(self: Any) -> Any:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        while True:
+            items = self._items
+            if items:
+                item = items[0]
+                is_message = type(item) not in event_types
+                if is_message and self._dropped:
+                    out: Any = ev.Overflow(self._dropped)
+                    self._dropped = 0
+                else:
+                    items.popleft()
+                    out = item
+                    if is_message:
+                        self._data -= 1
+                if perf() - last[0] >= interval:
+                    await trio.lowlevel.cancel_shielded_checkpoint()
+                    last[0] = perf()
+                return out
+            if self._closed:
+                if self._error is not None:
+                    raise self._error
+                raise StopAsyncIteration
+            if self._wakeup is None:
+                self._wakeup = trio.Event()
+            await self._wakeup.wait()
+            last[0] = perf()
+
+    _engine._Buffer.get = get  # type: ignore[method-assign]
+
+
+def recv_trio_websocket_raw(url: str, n: int) -> dict[str, Any]:
+    import trio
+    import trio_websocket
+
+    async def main() -> dict[str, Any]:
+        got = 0
+        start = end = time.perf_counter()
+        with trio.move_on_after(RECEIVE_LIMIT):
+            async with trio_websocket.open_websocket_url(url, max_message_size=1 << 22) as ws:
+                await ws.get_message()
+                start = time.perf_counter()
+                for _ in range(n - 1):
+                    await ws.get_message()
+                    got += 1
+                end = time.perf_counter()  # before the closing handshake
+        return {"seconds": end - start, "messages": got}
+
+    return trio.run(main)
+
+
+def recv_fast_raw(url: str, n: int) -> dict[str, Any]:
+    import trio
+
+    from trio_feeds._protocol import ConnectTarget
+    from trio_feeds.transports import FastTransport
+
+    async def main() -> dict[str, Any]:
+        async with trio.open_nursery() as nursery:
+            conn = await FastTransport().connect(
+                nursery, ConnectTarget(url), connect_timeout=10, max_message_size=1 << 22
+            )
+            got = 0
+            try:
+                await conn.receive()
+                start = time.perf_counter()
+                with trio.move_on_after(RECEIVE_LIMIT):
+                    for _ in range(n - 1):
+                        await conn.receive()
+                        got += 1
+                return {"seconds": time.perf_counter() - start, "messages": got}
+            finally:
+                await conn.aclose(grace=0.2)
+
+    return trio.run(main)
+
+
+def recv_trio_feeds(url: str, n: int, transport: str) -> dict[str, Any]:
+    import trio
+
+    from trio_feeds import gateway
+
+    async def main() -> dict[str, Any]:
+        creds = gateway.Credentials(*CREDS)
+        feed_cm = gateway.open_feed(
+            url, credentials=creds, config=_feed_config(), transport=_transport(transport)
+        )
+        async with feed_cm as feed:
+            await feed.subscribe(["trades"], exchange="binance", symbols=["BTCUSDT"])
+            got = 0
+            start = time.perf_counter()
+            with trio.move_on_after(RECEIVE_LIMIT):
+                async for item in feed:
+                    if type(item) is gateway.TradesMessage:
+                        _ = item.data.price
+                        got += 1
+                        if got == 1:
+                            start = time.perf_counter()
+                        elif got >= n:
+                            break
+            return {
+                "seconds": time.perf_counter() - start,
+                "messages": got - 1,
+                "dropped": feed.stats.dropped,
+                "frames": feed.stats.frames,
+            }
+
+    with engine_variant(transport):
+        return trio.run(main)
+
+
+def recv_websockets_asyncio(url: str, n: int) -> dict[str, Any]:
+    from websockets.asyncio.client import connect
+
+    async def main() -> dict[str, Any]:
+        got = 0
+        start = end = time.perf_counter()
+        async with asyncio.timeout(RECEIVE_LIMIT), connect(url, max_size=1 << 22, compression=None) as ws:
+            msg = json.loads(await ws.recv())
+            start = time.perf_counter()
+            for _ in range(n - 1):
+                msg = json.loads(await ws.recv())
+                _ = msg["data"]["price"]
+                got += 1
+            end = time.perf_counter()  # before the closing handshake
+        return {"seconds": end - start, "messages": got}
+
+    return asyncio.run(main())
+
+
+def recv_aiohttp(url: str, n: int) -> dict[str, Any]:
+    import aiohttp
+
+    async def main() -> dict[str, Any]:
+        got = 0
+        start = end = time.perf_counter()
+        async with (
+            asyncio.timeout(RECEIVE_LIMIT),
+            aiohttp.ClientSession() as session,
+            session.ws_connect(url, max_msg_size=1 << 22) as ws,
+        ):
+            await ws.receive()
+            start = time.perf_counter()
+            for _ in range(n - 1):
+                m = await ws.receive()
+                msg = json.loads(m.data)
+                _ = msg["data"]["price"]
+                got += 1
+            end = time.perf_counter()  # before the closing handshake
+        return {"seconds": end - start, "messages": got}
+
+    return asyncio.run(main())
+
+
+THROUGHPUT: list[tuple[str, str, Callable[..., dict[str, Any]], tuple[Any, ...]]] = [
+    ("trio-websocket get_message (raw)", "raw", recv_trio_websocket_raw, ()),
+    ("trio-feeds gateway typed, trio-websocket transport", "gateway", recv_trio_feeds, ("trio_websocket",)),
+    ("trio-feeds gateway typed, fast transport", "gateway", recv_trio_feeds, ("fast",)),
+    (
+        "trio-feeds typed, fast + PROPOSED engine batching",
+        "gateway",
+        recv_trio_feeds,
+        ("fast+batched",),
+    ),
+    ("fast transport receive() (raw)", "raw", recv_fast_raw, ()),
+    ("websockets asyncio + json.loads + dict", "raw", recv_websockets_asyncio, ()),
+    ("aiohttp + json.loads + dict", "raw", recv_aiohttp, ()),
+]
+
+
+def run_throughput(n: int) -> list[dict[str, Any]]:
+    rows = []
+    for name, mode, fn, args in THROUGHPUT:
+        spec = {"mode": mode, "count": n + 10, "max_seconds": 120}
+        gc.collect()
+        with SenderProcess(spec) as sender:
+            result = fn(sender.url, n, *args)
+        rate = result["messages"] / result["seconds"]
+        rows.append({"receiver": name, "msgs_per_s": round(rate), **result})
+        print(f"  {name:<52} {rate:>10,.0f} msg/s", flush=True)
+    base = rows[0]["msgs_per_s"]
+    for r in rows:
+        r["ratio_to_line_1"] = round(r["msgs_per_s"] / base, 2)
+    return rows
+
+
+# -- latency -----------------------------------------------------------------------------------
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"n": 0}
+    values = sorted(values)
+
+    def pct(p: float) -> float:
+        return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+    return {"n": len(values), "p50": pct(50), "p99": pct(99), "max": values[-1]}
+
+
+def latency_trio_feeds(url: str, seconds: float, transport: str) -> list[float]:
+    import trio
+
+    from trio_feeds import gateway
+
+    async def main() -> list[float]:
+        lat: list[float] = []
+        creds = gateway.Credentials(*CREDS)
+        async with gateway.open_feed(
+            url, credentials=creds, config=_feed_config(), transport=_transport(transport)
+        ) as feed:
+            await feed.subscribe(["trades"], exchange="binance", symbols=["BTCUSDT"])
+            with trio.move_on_after(seconds):
+                async for item in feed:
+                    if type(item) is gateway.TradesMessage:
+                        lat.append((time.time_ns() - item.data.timestamp) / 1e6)
+        return lat
+
+    with engine_variant(transport):
+        return trio.run(main)
+
+
+def latency_websockets_asyncio(url: str, seconds: float) -> list[float]:
+    from websockets.asyncio.client import connect
+
+    async def main() -> list[float]:
+        lat: list[float] = []
+        async with connect(url, compression=None) as ws:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    while True:
+                        msg = json.loads(await ws.recv())
+                        lat.append((time.time_ns() - msg["data"]["timestamp"]) / 1e6)
+        return lat
+
+    return asyncio.run(main())
+
+
+def run_latency(rate: float, seconds: float) -> list[dict[str, Any]]:
+    rows = []
+    cases: list[tuple[str, str, Callable[..., list[float]], tuple[Any, ...]]] = [
+        ("trio-feeds typed, trio-websocket transport", "gateway", latency_trio_feeds, ("trio_websocket",)),
+        ("trio-feeds typed, fast transport", "gateway", latency_trio_feeds, ("fast",)),
+        ("trio-feeds typed, fast + PROPOSED batching", "gateway", latency_trio_feeds, ("fast+batched",)),
+        ("websockets asyncio + json.loads", "raw", latency_websockets_asyncio, ()),
+    ]
+    for name, mode, fn, args in cases:
+        spec = {
+            "mode": mode,
+            "count": int(rate * (seconds + 5)),
+            "rate": rate,
+            "stamp": True,
+            "max_seconds": seconds + 30,
+        }
+        with SenderProcess(spec) as sender:
+            lat = fn(sender.url, seconds, *args)
+        warm = lat[len(lat) // 10 :]  # the first 10 %: connection warm-up
+        p = _percentiles(warm)
+        rows.append({"receiver": name, "rate": rate, **{k: round(v, 3) for k, v in p.items()}})
+        print(f"  {name:<52} p50 {p.get('p50', 0):7.3f} ms  p99 {p.get('p99', 0):7.3f} ms", flush=True)
+    return rows
+
+
+# -- reconnect ---------------------------------------------------------------------------------
+
+
+def reconnect_trio_feeds(url: str, drops: int, transport: str, backoff_initial: float) -> list[int]:
+    import trio
+
+    from trio_feeds import events as ev
+    from trio_feeds import gateway
+
+    async def main() -> list[int]:
+        firsts: list[int] = []  # time_ns of the first message on each connection after the first
+        creds = gateway.Credentials(*CREDS)
+        config = _feed_config(backoff_initial=backoff_initial, healthy_after=0.0)
+        async with gateway.open_feed(
+            url, credentials=creds, config=config, transport=_transport(transport)
+        ) as feed:
+            await feed.subscribe(["trades"], exchange="binance", symbols=["BTCUSDT"])
+            waiting = False
+            with trio.move_on_after(drops * (backoff_initial + 1.0) + 10):
+                async for item in feed:
+                    if isinstance(item, ev.Disconnected):
+                        waiting = True
+                    elif waiting and type(item) is gateway.TradesMessage:
+                        firsts.append(time.time_ns())
+                        waiting = False
+                        if len(firsts) >= drops:
+                            break
+        return firsts
+
+    return trio.run(main)
+
+
+def run_reconnect(drops: int, every: int, rate: float, backoff_initial: float) -> list[dict[str, Any]]:
+    rows = []
+    for transport in ("trio_websocket", "fast"):
+        spec = {
+            "mode": "gateway",
+            "count": every,
+            "rate": rate,
+            "drop_every": every,
+            "drops": drops + 1,
+            "max_conns": drops + 2,
+            "max_seconds": drops * (backoff_initial + 1.0) + 30,
+        }
+        with SenderProcess(spec) as sender:
+            firsts = reconnect_trio_feeds(sender.url, drops, transport, backoff_initial)
+        drop_times = sender.result.get("drop_times", [])
+        gaps = [(f - d) / 1e6 for d, f in zip(drop_times, firsts, strict=False)]
+        p = _percentiles(gaps)
+        target = backoff_initial * 1000 + 50
+        rows.append(
+            {
+                "transport": transport,
+                "drops": len(gaps),
+                "drop_every": every,
+                "backoff_initial_ms": backoff_initial * 1000,
+                "target_p99_ms": target,
+                **{k: round(v, 2) for k, v in p.items()},
+            }
+        )
+        print(
+            f"  {transport:<16} drops {len(gaps):3}  p50 {p.get('p50', 0):7.1f} ms"
+            f"  p99 {p.get('p99', 0):7.1f} ms  (target p99 <= {target:.0f} ms)",
+            flush=True,
+        )
+    return rows
+
+
+# -- memory: many feeds in one fresh process ----------------------------------------------------
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def memory_child(url: str, feeds: int, seconds: float, transport: str, out: Any) -> None:
+    import trio
+
+    from trio_feeds import events as ev
+    from trio_feeds import gateway
+
+    async def main() -> dict[str, Any]:
+        creds = gateway.Credentials(*CREDS)
+        config = _feed_config(ping_interval=5.0)
+        counts = [0] * feeds
+        subscribed = 0
+        all_up = trio.Event()
+        # Warm up code paths and imports with one feed first, so the baseline is fair.
+        async with gateway.open_feed(
+            url, credentials=creds, config=config, transport=_transport(transport)
+        ) as f:
+            await f.subscribe(["trades"], exchange="binance", symbols=["BTCUSDT"])
+            async for item in f:
+                if type(item) is gateway.TradesMessage:
+                    break
+        gc.collect()
+        await trio.sleep(0.5)
+        rss_before = _rss_bytes()
+
+        async def one(i: int) -> None:
+            nonlocal subscribed
+            feed_cm = gateway.open_feed(
+                url, credentials=creds, config=config, transport=_transport(transport)
+            )
+            async with feed_cm as feed:
+                await feed.subscribe(["trades"], exchange="binance", symbols=["BTCUSDT"])
+                subscribed += 1
+                if subscribed == feeds:
+                    all_up.set()
+                async for item in feed:
+                    if type(item) is gateway.TradesMessage:
+                        counts[i] += 1
+                    elif isinstance(item, ev.Disconnected):
+                        counts[i] -= 10**9  # must not happen; shows up in the result
+
+        samples: list[tuple[float, int]] = []
+        async with trio.open_nursery() as nursery:
+            for i in range(feeds):
+                nursery.start_soon(one, i)
+            with trio.fail_after(60):
+                await all_up.wait()
+            await trio.sleep(2.0)
+            gc.collect()
+            t0 = trio.current_time()
+            rss_up = _rss_bytes()
+            samples.append((0.0, rss_up))
+            while trio.current_time() - t0 < seconds:
+                await trio.sleep(min(5.0, seconds / 6))
+                samples.append((round(trio.current_time() - t0, 1), _rss_bytes()))
+            nursery.cancel_scope.cancel()
+        return {
+            "feeds": feeds,
+            "rss_before_mib": round(rss_before / 2**20, 1),
+            "rss_up_mib": round(rss_up / 2**20, 1),
+            "rss_per_feed_kib": round((rss_up - rss_before) / feeds / 1024, 1),
+            "samples_mib": [(t, round(r / 2**20, 2)) for t, r in samples],
+            "growth_kib": round((samples[-1][1] - samples[0][1]) / 1024, 1),
+            "seconds": seconds,
+            "messages": sum(c for c in counts if c > 0),
+            "disconnects": sum(1 for c in counts if c < 0),
+        }
+
+    out.send(trio.run(main))
+
+
+def run_memory(feeds: int, seconds: float, rate_per_feed: float) -> list[dict[str, Any]]:
+    rows = []
+    ctx = multiprocessing.get_context("spawn")
+    for transport in ("trio_websocket", "fast"):
+        spec = {
+            "mode": "gateway",
+            "count": int(rate_per_feed * (seconds + 120)),
+            "rate": rate_per_feed,
+            "max_conns": feeds + 1,
+            "max_seconds": seconds + 150,
+        }
+        with SenderProcess(spec) as sender:
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=memory_child, args=(sender.url, feeds, seconds, transport, child))
+            proc.start()
+            result = parent.recv() if parent.poll(seconds + 120) else {"error": "no result"}
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+        row = {"transport": transport, "rate_per_feed": rate_per_feed, **result}
+        rows.append(row)
+        print(
+            f"  {transport:<16} {feeds} feeds: {row.get('rss_per_feed_kib')} KiB/feed,"
+            f" growth {row.get('growth_kib')} KiB over {seconds:g} s, {row.get('messages')} msgs,"
+            f" {row.get('disconnects')} disconnects",
+            flush=True,
+        )
+    return rows
+
+
+# -- decode only -------------------------------------------------------------------------------
+
+
+def run_decode(seconds: float) -> list[dict[str, Any]]:
+    sys.path.insert(0, str(HERE))
+    import decode  # benchmarks/decode.py
+    import orjson
+
+    rows = []
+    for name, frame, ours, _typed in decode.CASES:
+        r_ours = decode.rate(ours, frame, seconds)
+        r_json = decode.rate(json.loads, frame, seconds)
+        r_orjson = decode.rate(orjson.loads, frame, seconds)
+        rows.append(
+            {
+                "message": name,
+                "bytes": len(frame),
+                "trio_feeds_decode_per_s": round(r_ours),
+                "json_loads_per_s": round(r_json),
+                "orjson_loads_per_s": round(r_orjson),
+            }
+        )
+        print(f"  {name:<28} ours {r_ours:>10,.0f}/s  json.loads {r_json:>10,.0f}/s", flush=True)
+    return rows
+
+
+# ============================================================================================
+
+
+def machine_info() -> dict[str, Any]:
+    versions = {}
+    for pkg in (
+        "trio",
+        "trio-websocket",
+        "websockets",
+        "aiohttp",
+        "wsproto",
+        "orjson",
+        "cattrs",
+        "attrs",
+        "msgspec",
+    ):
+        try:
+            versions[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            versions[pkg] = None
+    with contextlib.suppress(OSError):
+        versions["trio-feeds"] = importlib.metadata.version("trio-feeds")
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[:3]
+    return {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "loadavg_at_start": load,
+        "packages": versions,
+    }
+
+
+TARGETS_DOC = {
+    "typed_vs_asyncio": "trio-feeds typed msgs/s (fast transport) >= 1.0x websockets-asyncio + json pipeline",
+    "fast_vs_trio_websocket": "trio-feeds on the fast transport >= 3x raw trio-websocket",
+    "reconnect": "reconnect p99 <= backoff_initial + 50 ms",
+    "memory": "500 feeds: RSS/feed <= 256 KiB, no growth over 60 s",
+}
+
+
+def evaluate(results: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    tp = {r["receiver"]: r["msgs_per_s"] for r in results.get("throughput", [])}
+    fast = tp.get("trio-feeds gateway typed, fast transport")
+    default = tp.get("trio-feeds gateway typed, trio-websocket transport")
+    asyncio_ = tp.get("websockets asyncio + json.loads + dict")
+    raw_tw = tp.get("trio-websocket get_message (raw)")
+    if fast and asyncio_:
+        out["typed_fast_over_asyncio_json"] = round(fast / asyncio_, 2)
+        out["typed_fast_over_asyncio_json_met"] = fast >= asyncio_
+    if default and asyncio_:
+        out["typed_default_over_asyncio_json"] = round(default / asyncio_, 2)
+    if fast and raw_tw:
+        out["typed_fast_over_raw_trio_websocket"] = round(fast / raw_tw, 2)
+        out["typed_fast_over_raw_trio_websocket_met"] = fast >= 3 * raw_tw
+    for r in results.get("reconnect", []):
+        if "p99" in r:
+            out[f"reconnect_{r['transport']}_met"] = r["p99"] <= r["target_p99_ms"]
+    for r in results.get("memory", []):
+        if "rss_per_feed_kib" in r:
+            out[f"memory_{r['transport']}_per_feed_met"] = r["rss_per_feed_kib"] <= 256
+            out[f"memory_{r['transport']}_growth_kib"] = r["growth_kib"]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="shorter runs, for development")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        choices=["throughput", "decode", "latency", "reconnect", "memory"],
+        help="run only these parts",
+    )
+    parser.add_argument("--messages", type=int, help="messages per throughput receiver")
+    parser.add_argument("--feeds", type=int, default=500, help="concurrent feeds for the memory test")
+    parser.add_argument("--out", type=Path, help="JSON result file (default benchmarks/results/...)")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    parts = args.only or ["decode", "throughput", "latency", "reconnect", "memory"]
+    n = args.messages or (50_000 if quick else 200_000)
+
+    results: dict[str, Any] = {"mode": "quick" if quick else "full", "machine": machine_info()}
+    started = time.time()
+    if "decode" in parts:
+        print("decode only (messages/s, one core):", flush=True)
+        results["decode"] = run_decode(0.5 if quick else 1.0)
+    if "throughput" in parts:
+        print(f"throughput ({n:,} messages per receiver, one connection):", flush=True)
+        results["throughput"] = run_throughput(n)
+    if "latency" in parts:
+        seconds = 4.0 if quick else 15.0
+        print(f"delivery latency at 10k msg/s for {seconds:g} s:", flush=True)
+        results["latency"] = run_latency(10_000, seconds)
+    if "reconnect" in parts:
+        drops = 20 if quick else 50
+        print(f"reconnect after a TCP drop ({drops} drops):", flush=True)
+        results["reconnect"] = run_reconnect(drops, every=200, rate=2000, backoff_initial=0.1)
+    if "memory" in parts:
+        seconds = 15.0 if quick else 60.0
+        print(f"memory: {args.feeds} feeds in one process for {seconds:g} s:", flush=True)
+        results["memory"] = run_memory(args.feeds, seconds, rate_per_feed=2.0)
+    results["targets"] = TARGETS_DOC
+    results["verdicts"] = evaluate(results)
+    results["wall_seconds"] = round(time.time() - started, 1)
+    print_table(results)
+    RESULTS.mkdir(exist_ok=True)
+    out = args.out or RESULTS / f"throughput-{time.strftime('%Y%m%d-%H%M%S')}{'-quick' if quick else ''}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {out}")
+    return 0
+
+
+def print_table(results: dict[str, Any]) -> None:
+    m = results["machine"]
+    print(
+        f"\n== trio-feeds throughput ({results['mode']}) | {m['cpu_count']} CPUs | {m['platform']} | "
+        f"Python {m['python']} | load {' '.join(m['loadavg_at_start'])}"
+    )
+    if results.get("throughput"):
+        print(f"\n{'receiver':<54}{'msgs/s':>11}{'x line 1':>10}{'dropped':>9}")
+        for r in results["throughput"]:
+            print(
+                f"{r['receiver']:<54}{r['msgs_per_s']:>11,}{r['ratio_to_line_1']:>10.2f}"
+                f"{r.get('dropped', ''):>9}"
+            )
+    if results.get("decode"):
+        print(f"\n{'decode only':<30}{'bytes':>7}{'ours/s':>11}{'json.loads/s':>14}{'orjson/s':>11}")
+        for r in results["decode"]:
+            print(
+                f"{r['message']:<30}{r['bytes']:>7}{r['trio_feeds_decode_per_s']:>11,}"
+                f"{r['json_loads_per_s']:>14,}{r['orjson_loads_per_s']:>11,}"
+            )
+    if results.get("latency"):
+        print(f"\n{'latency at 10k msg/s':<54}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+        for r in results["latency"]:
+            print(f"{r['receiver']:<54}{r.get('p50', 0):>9.3f}{r.get('p99', 0):>9.3f}{r.get('max', 0):>9.2f}")
+    if results.get("reconnect"):
+        print(f"\n{'reconnect (drop -> first msg)':<30}{'drops':>7}{'p50 ms':>9}{'p99 ms':>9}{'target':>9}")
+        for r in results["reconnect"]:
+            print(
+                f"{r['transport']:<30}{r['drops']:>7}{r.get('p50', 0):>9.1f}{r.get('p99', 0):>9.1f}"
+                f"{r['target_p99_ms']:>9.0f}"
+            )
+    if results.get("memory"):
+        print(
+            f"\n{'memory':<18}{'feeds':>6}{'KiB/feed':>10}{'growth KiB':>12}{'over s':>8}"
+            f"{'msgs':>9}{'disc.':>7}"
+        )
+        for r in results["memory"]:
+            print(
+                f"{r['transport']:<18}{r.get('feeds', 0):>6}{r.get('rss_per_feed_kib', 0):>10}"
+                f"{r.get('growth_kib', 0):>12}{r.get('seconds', 0):>8g}{r.get('messages', 0):>9}"
+                f"{r.get('disconnects', 0):>7}"
+            )
+    print("\nverdicts:", json.dumps(results["verdicts"], indent=1))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
