@@ -127,7 +127,7 @@ async def client(url: str, **kwargs: Any) -> AsyncIterator[WebSocketConnection]:
 # -- gateway ------------------------------------------------------------------------------------
 
 
-def gw_auth(key: str = "k", secret: str = "s", ts: int | None = None) -> str:
+def gw_auth(key: str = "test-key", secret: str = "test-secret", ts: int | None = None) -> str:
     ts = ts if ts is not None else int(time.time() * 1000)
     return json.dumps(
         {"action": "authenticate", "api_key": key, "timestamp": ts, "signature": sign(key, secret, ts)}
@@ -437,7 +437,7 @@ async def onyx_call(ws: WebSocketConnection, rid: str, method: str, **fields: An
 async def test_onyx_auth_subscribe_channels_and_sequence() -> None:
     async with open_onyx_server(rate=None) as server, client(server.url) as ws:
         assert (await onyx_call(ws, "1", "subscribe", channel="server_info"))["error"] is True  # no auth yet
-        assert (await onyx_call(ws, "2", "auth", token="token"))["error"] is False
+        assert (await onyx_call(ws, "2", "auth", token="test-token"))["error"] is False
         assert (await onyx_call(ws, "3", "subscribe", channel={"tickers": {"product_groups": ["crude"]}}))[
             "error"
         ] is False
@@ -488,7 +488,7 @@ async def test_onyx_auth_timeout_and_reject_auth() -> None:
     async with open_onyx_server(rate=None, auth_timeout=0.3, detail_messages=True) as server:
         server.reject_auth_always()
         async with client(server.url) as ws:
-            response = await onyx_call(ws, "a", "auth", token="token")
+            response = await onyx_call(ws, "a", "auth", token="test-token")
             assert response["error"] is True
             assert response["message"] == {"Message": "invalid token"}
             code, _ = await closed_code(ws, within=1)
@@ -506,7 +506,7 @@ async def test_peatio_query_streams_jwt_message_auth_and_sequence() -> None:
         async with client(url) as ws:
             before_auth = [await recv_json(ws, "peatio") for _ in range(4)]
             assert all(list(o) == ["btcusd.trades"] for o in before_auth)
-            await ws.send_message(json.dumps({"jwt": "Bearer token"}))
+            await ws.send_message(json.dumps({"jwt": "Bearer test-token"}))
             frames: list[dict[str, Any]] = []
             while len(frames) < 30:
                 obj = await recv_json(ws, "peatio")
@@ -541,7 +541,9 @@ async def test_peatio_header_auth_and_401() -> None:
                 pass
         assert info.value.status_code == 401
         assert server.refused[0].auth_attempts == [False]
-        async with client(server.url_for("order"), extra_headers=[(b"Authorization", b"Bearer token")]) as ws:
+        async with client(
+            server.url_for("order"), extra_headers=[(b"Authorization", b"Bearer test-token")]
+        ) as ws:
             record = await server.wait_for_connection()
             await server.wait_for(lambda: record.subscriptions == ["order"])
             await server.push()

@@ -343,7 +343,7 @@ async def test_server_pings_are_answered_while_the_consumer_does_not_read() -> N
     # Engine level: the reader keeps calling receive(), the consumer sleeps; pongs still go out.
     async with open_gateway_server(rate=200, ws_ping_interval=0.02) as server:
         config = FeedConfig(ping_interval=10, buffer_size=10_000)
-        creds = gateway.Credentials("k", "s")
+        creds = gateway.Credentials("test-key", "test-secret")
         async with gateway.open_feed(
             server.url, credentials=creds, config=config, transport=FastTransport()
         ) as feed:
@@ -505,7 +505,7 @@ async def test_cancellation_while_connecting_leaves_no_socket() -> None:
 async def test_engine_reconnects_through_codes_with_fast_transport() -> None:
     config = FeedConfig(backoff_initial=0.01, backoff_max=0.02, rate_limit_backoff=0.05, healthy_after=0)
     async with open_gateway_server(rate=500) as server:
-        creds = gateway.Credentials("k", "s")
+        creds = gateway.Credentials("test-key", "test-secret")
         async with gateway.open_feed(
             server.url, credentials=creds, config=config, transport=FastTransport()
         ) as feed:

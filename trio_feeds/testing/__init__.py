@@ -7,7 +7,7 @@ everything and closes every socket; errors propagate)::
     from trio_feeds.testing import open_gateway_server
 
     async def test_my_app():
-        async with open_gateway_server(api_key="k", api_secret="s", rate=50) as server:
+        async with open_gateway_server(api_key="test-key", api_secret="test-secret", rate=50) as server:
             await run_my_app(server.url)              # ws://127.0.0.1:PORT/ws
             await server.close(1011, "boom")          # ... and check the app reconnects
             await server.wait_for(lambda: len(server.connections) == 2)

@@ -400,8 +400,8 @@ class GatewayServer(AuthFaults, FeedServer):
 @asynccontextmanager
 async def open_gateway_server(
     *,
-    api_key: str = "k",
-    api_secret: str = "s",
+    api_key: str = "test-key",
+    api_secret: str = "test-secret",
     rate: float | None = 100.0,
     idle_ping: float | None = 30.0,
     pong_timeout: float = 10.0,

@@ -276,7 +276,7 @@ class OnyxServer(AuthFaults, FeedServer):
 @asynccontextmanager
 async def open_onyx_server(
     *,
-    token: str = "token",
+    token: str = "test-token",
     rate: float | None = 100.0,
     auth_timeout: float | None = 5.0,
     products: Mapping[str, Sequence[str]] = DEFAULT_PRODUCTS,

@@ -360,7 +360,7 @@ class PeatioServer(AuthFaults, FeedServer):
 @asynccontextmanager
 async def open_peatio_server(
     *,
-    token: str = "token",
+    token: str = "test-token",
     rate: float | None = 100.0,
     ping_interval: float | None = None,
     market: str = "btcusd",
