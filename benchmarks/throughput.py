@@ -375,75 +375,7 @@ def _feed_config(**overrides: Any) -> Any:
 def _transport(name: str) -> Any:
     from trio_feeds.transports import FastTransport, TrioWebsocketTransport
 
-    if name == "fast+batched":  # run inside engine_variant(name)
-        return FastTransport(yield_every=0)
     return FastTransport() if name == "fast" else TrioWebsocketTransport()
-
-
-@contextlib.contextmanager
-def engine_variant(transport: str) -> Any:
-    """Apply the proposed engine change for the ``fast+batched`` rows only, then undo it."""
-    if transport != "fast+batched":
-        yield
-        return
-    from trio_feeds import _engine
-
-    saved = _engine._Buffer.get
-    patch_engine_batched_get()
-    try:
-        yield
-    finally:
-        _engine._Buffer.get = saved  # type: ignore[method-assign]
-
-
-def patch_engine_batched_get(interval: float = 0.001) -> None:
-    """PROPOSED engine change, applied here by monkeypatch for measurement only.
-
-    ``_Buffer.get`` yields to the scheduler once per item today. With a transport that parses
-    a whole chunk per read, that costs one scheduler round per message on the consumer side
-    and forces the reader to yield per message too (``FastTransport(yield_every=1)``, the
-    default), or it outruns the consumer. Proposed: ``get`` stays a cancellation point per
-    item but yields only when ``interval`` seconds passed since it last yielded (or woke),
-    and the fast transport yields once per socket read (``yield_every=0``).
-    """
-    import trio
-
-    from trio_feeds import _engine
-    from trio_feeds import events as ev
-
-    event_types = _engine._EVENT_TYPES
-    perf = time.perf_counter
-    last = [0.0]
-
-    async def get(self: Any) -> Any:
-        await trio.lowlevel.checkpoint_if_cancelled()
-        while True:
-            items = self._items
-            if items:
-                item = items[0]
-                is_message = type(item) not in event_types
-                if is_message and self._dropped:
-                    out: Any = ev.Overflow(self._dropped)
-                    self._dropped = 0
-                else:
-                    items.popleft()
-                    out = item
-                    if is_message:
-                        self._data -= 1
-                if perf() - last[0] >= interval:
-                    await trio.lowlevel.cancel_shielded_checkpoint()
-                    last[0] = perf()
-                return out
-            if self._closed:
-                if self._error is not None:
-                    raise self._error
-                raise StopAsyncIteration
-            if self._wakeup is None:
-                self._wakeup = trio.Event()
-            await self._wakeup.wait()
-            last[0] = perf()
-
-    _engine._Buffer.get = get  # type: ignore[method-assign]
 
 
 def recv_trio_websocket_raw(url: str, n: int) -> dict[str, Any]:
@@ -522,8 +454,7 @@ def recv_trio_feeds(url: str, n: int, transport: str) -> dict[str, Any]:
                 "frames": feed.stats.frames,
             }
 
-    with engine_variant(transport):
-        return trio.run(main)
+    return trio.run(main)
 
 
 def recv_websockets_asyncio(url: str, n: int) -> dict[str, Any]:
@@ -573,12 +504,6 @@ THROUGHPUT: list[tuple[str, str, Callable[..., dict[str, Any]], tuple[Any, ...]]
     ("trio-websocket get_message (raw)", "raw", recv_trio_websocket_raw, ()),
     ("trio-feeds gateway typed, trio-websocket transport", "gateway", recv_trio_feeds, ("trio_websocket",)),
     ("trio-feeds gateway typed, fast transport", "gateway", recv_trio_feeds, ("fast",)),
-    (
-        "trio-feeds typed, fast + PROPOSED engine batching",
-        "gateway",
-        recv_trio_feeds,
-        ("fast+batched",),
-    ),
     ("fast transport receive() (raw)", "raw", recv_fast_raw, ()),
     ("websockets asyncio + json.loads + dict", "raw", recv_websockets_asyncio, ()),
     ("aiohttp + json.loads + dict", "raw", recv_aiohttp, ()),
@@ -633,8 +558,7 @@ def latency_trio_feeds(url: str, seconds: float, transport: str) -> list[float]:
                         lat.append((time.time_ns() - item.data.timestamp) / 1e6)
         return lat
 
-    with engine_variant(transport):
-        return trio.run(main)
+    return trio.run(main)
 
 
 def latency_websockets_asyncio(url: str, seconds: float) -> list[float]:
@@ -658,7 +582,6 @@ def run_latency(rate: float, seconds: float) -> list[dict[str, Any]]:
     cases: list[tuple[str, str, Callable[..., list[float]], tuple[Any, ...]]] = [
         ("trio-feeds typed, trio-websocket transport", "gateway", latency_trio_feeds, ("trio_websocket",)),
         ("trio-feeds typed, fast transport", "gateway", latency_trio_feeds, ("fast",)),
-        ("trio-feeds typed, fast + PROPOSED batching", "gateway", latency_trio_feeds, ("fast+batched",)),
         ("websockets asyncio + json.loads", "raw", latency_websockets_asyncio, ()),
     ]
     for name, mode, fn, args in cases:
@@ -884,7 +807,7 @@ def run_decode(seconds: float) -> list[dict[str, Any]]:
 
 
 def machine_info() -> dict[str, Any]:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for pkg in (
         "trio",
         "trio-websocket",
@@ -927,14 +850,14 @@ def evaluate(results: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     tp = {r["receiver"]: r["msgs_per_s"] for r in results.get("throughput", [])}
     fast = tp.get("trio-feeds gateway typed, fast transport")
-    default = tp.get("trio-feeds gateway typed, trio-websocket transport")
+    classic = tp.get("trio-feeds gateway typed, trio-websocket transport")
     asyncio_ = tp.get("websockets asyncio + json.loads + dict")
     raw_tw = tp.get("trio-websocket get_message (raw)")
     if fast and asyncio_:
         out["typed_fast_over_asyncio_json"] = round(fast / asyncio_, 2)
         out["typed_fast_over_asyncio_json_met"] = fast >= asyncio_
-    if default and asyncio_:
-        out["typed_default_over_asyncio_json"] = round(default / asyncio_, 2)
+    if classic and asyncio_:
+        out["typed_trio_websocket_over_asyncio_json"] = round(classic / asyncio_, 2)
     if fast and raw_tw:
         out["typed_fast_over_raw_trio_websocket"] = round(fast / raw_tw, 2)
         out["typed_fast_over_raw_trio_websocket_met"] = fast >= 3 * raw_tw
