@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .._protocol import CloseVerdict
+from .._protocol import CloseVerdict, RequestDone
 
 __all__ = [
     "Credentials",
@@ -28,6 +28,7 @@ __all__ = [
     "OnyxProtocol",
     "PeatioProtocol",
     "classify_close",
+    "expire_waiters",
     "mask",
 ]
 
@@ -94,6 +95,24 @@ _RATE_LIMIT_WORDS = ("rate limit", "too many", "429")
 # A 1008 for a missed deadline ("Pong timeout", "authentication timeout") heals: we always answer
 # pings and send auth at once, so missing one means a slow or lossy path, not a forbidden act.
 _TIMEOUT_WORDS = ("timeout", "timed out")
+
+
+Waiter = tuple[str, float | None]
+"""A request id waiting for its answer, and its deadline (``None``: no deadline)."""
+
+
+def expire_waiters(
+    waiters: list[Waiter], now: float, timeout: float | None
+) -> tuple[list[Waiter], list[RequestDone]]:
+    """Split ``waiters`` into those still waiting and ``RequestDone`` errors for the expired."""
+    kept: list[Waiter] = []
+    expired: list[RequestDone] = []
+    for rid, deadline in waiters:
+        if deadline is not None and now >= deadline:
+            expired.append(RequestDone(rid, f"timed out after {timeout:g} s"))
+        else:
+            kept.append((rid, deadline))
+    return kept, expired
 
 
 def classify_close(code: int | None, reason: str) -> CloseVerdict:

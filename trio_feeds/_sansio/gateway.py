@@ -54,7 +54,7 @@ from ..models.gateway import (
     SubscriptionParams,
     UnsubscribedEvent,
 )
-from . import Credentials, RequestIds, classify_close, mask, scrub
+from . import Credentials, RequestIds, Waiter, classify_close, expire_waiters, mask, scrub
 
 __all__ = ["GatewayProtocol", "Signer", "hmac_sha256_signer", "system_wall_clock_ms"]
 
@@ -157,7 +157,7 @@ class _InFlight:
     sub: _Subscription
     sent: bool
     user: bool
-    waiters: list[tuple[str, float | None]] = attrs.Factory(list)
+    waiters: list[Waiter] = attrs.Factory(list)
 
 
 class GatewayProtocol(FeedProtocol):
@@ -356,13 +356,8 @@ class GatewayProtocol(FeedProtocol):
         """
         actions: list[Action] = []
         for entry in self._inflight:
-            kept = []
-            for rid, deadline in entry.waiters:
-                if deadline is not None and now >= deadline:
-                    actions.append(RequestDone(rid, f"timed out after {self.request_timeout:g} s"))
-                else:
-                    kept.append((rid, deadline))
-            entry.waiters = kept
+            entry.waiters, expired = expire_waiters(entry.waiters, now, self.request_timeout)
+            actions += expired
         return actions
 
     def classify_close(self, code: int | None, reason: str) -> CloseVerdict:

@@ -33,7 +33,7 @@ from .._protocol import (
 )
 from ..errors import DecodeError
 from ..models.onyx import DashboardsIncrementEvent, DashboardsSnapshotEvent, Response, ResponseDetail
-from . import RequestIds, classify_close, scrub
+from . import RequestIds, Waiter, classify_close, expire_waiters, scrub
 
 __all__ = ["Dashboard", "Dashboards", "OnyxProtocol"]
 
@@ -76,7 +76,7 @@ class _Pending:
     sent: bool
     user: bool = False
     deadline: float | None = None  # for the auth request only
-    waiters: list[tuple[str, float | None]] = attrs.Factory(list)
+    waiters: list[Waiter] = attrs.Factory(list)
 
 
 class OnyxProtocol(FeedProtocol):
@@ -242,13 +242,8 @@ class OnyxProtocol(FeedProtocol):
                     del self._pending[wire_id]
                     actions.append(ProtocolClose(1000, "no answer to the auth request", CloseVerdict.RETRY))
                 continue
-            kept = []
-            for rid, deadline in p.waiters:
-                if deadline is not None and now >= deadline:
-                    actions.append(RequestDone(rid, f"timed out after {self.request_timeout:g} s"))
-                else:
-                    kept.append((rid, deadline))
-            p.waiters = kept
+            p.waiters, expired = expire_waiters(p.waiters, now, self.request_timeout)
+            actions += expired
         return actions
 
     def classify_close(self, code: int | None, reason: str) -> CloseVerdict:
