@@ -126,19 +126,13 @@ def _bool(v: object, _: object) -> bool:
     raise _WrongType("boolean", v)
 
 
-def _finite(d: Decimal) -> Decimal:
-    if not d.is_finite():
-        raise ValueError("expected a finite decimal")
-    return d
-
-
 def _decimal_from_string(v: object, _: object) -> Decimal:
     if type(v) is str:
         try:
             d = Decimal(v)
         except InvalidOperation:
             raise ValueError(f"not a decimal number: {v[:40]!r}") from None
-        if d.is_finite():  # inline, not _finite(): this is the hottest hook
+        if d.is_finite():
             return d
         raise ValueError("expected a finite decimal")
     raise _WrongType("decimal string", v)
@@ -149,7 +143,7 @@ def _decimal_from_number(v: object, _: object) -> Decimal:
     # (parse_float=Decimal), so no value ever passed through a binary float.
     t = type(v)
     if t is Decimal:
-        if v.is_finite():  # type: ignore[attr-defined]  # inline, not _finite(): a hot hook
+        if v.is_finite():  # type: ignore[attr-defined]
             return v  # type: ignore[return-value]
         raise ValueError("expected a finite decimal")
     if t is int:
@@ -753,7 +747,6 @@ class Codec:
     ) -> None:
         self.protocol = protocol
         self.classify = classify
-        self._numbers = numbers
         self.converter = _make_converter(numbers, detailed=False, checks=checks or {})
         self._detailed = _make_converter(numbers, detailed=True, checks=checks or {})
         self._loads: Callable[[str | bytes], Any] = orjson.loads if numbers == "string" else _loads_numbers()
@@ -769,19 +762,24 @@ class Codec:
         """Parse JSON text; raise :class:`DecodeError` for anything that is not JSON."""
         try:
             return self._loads(frame)
-        except UnicodeDecodeError:
-            raise DecodeError(self.protocol, "frame is not valid UTF-8") from None
-        except RecursionError:
-            raise DecodeError(self.protocol, "JSON nested too deeply") from None
-        except ValueError as exc:  # orjson.JSONDecodeError and json.JSONDecodeError are ValueErrors
-            raise DecodeError(self.protocol, f"malformed JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise self._not_json(exc) from None
+
+    def _not_json(self, exc: ValueError | RecursionError) -> DecodeError:
+        """The :class:`DecodeError` for what the JSON parser raised."""
+        if isinstance(exc, UnicodeDecodeError):
+            return DecodeError(self.protocol, "frame is not valid UTF-8")
+        if isinstance(exc, RecursionError):
+            return DecodeError(self.protocol, "JSON nested too deeply")
+        # orjson.JSONDecodeError, json.JSONDecodeError and msgspec's DecodeError are ValueErrors.
+        return DecodeError(self.protocol, f"malformed JSON: {exc}")
 
     def decode(self, frame: str | bytes) -> Any:
         """Decode one frame to a model instance or :class:`UnknownMessage`."""
         try:
             obj = self._loads(frame)
-        except Exception:  # noqa: BLE001 - loads() below turns it into a DecodeError
-            obj = self.loads(frame)
+        except (ValueError, RecursionError) as exc:
+            raise self._not_json(exc) from None
         if type(obj) is not dict:
             raise DecodeError(self.protocol, f"expected a JSON object, got {json_type_name(obj)}")
         if self._own_decode_object:

@@ -725,8 +725,7 @@ class Feed:
             try:
                 frame = await receive()
             except TransportClosed as exc:
-                verdict = self._protocol.classify_close(exc.code, exc.reason)
-                sess.end(_Ending(exc.code, exc.reason, verdict, connected_at=sess.connected_at))
+                self._transport_closed(sess, exc)
                 return
             now = current_time()
             sess.last_frame = now
@@ -751,8 +750,12 @@ class Feed:
             async for text in sess.outbox_recv:
                 await sess.conn.send(text)
         except TransportClosed as exc:
-            verdict = self._protocol.classify_close(exc.code, exc.reason)
-            sess.end(_Ending(exc.code, exc.reason, verdict, connected_at=sess.connected_at))
+            self._transport_closed(sess, exc)
+
+    def _transport_closed(self, sess: _Session, exc: TransportClosed) -> None:
+        """End the session for the close (or drop) the transport reported."""
+        verdict = self._protocol.classify_close(exc.code, exc.reason)
+        sess.end(_Ending(exc.code, exc.reason, verdict, connected_at=sess.connected_at))
 
     async def _pinger(self, sess: _Session) -> None:
         cfg = self._config

@@ -159,6 +159,37 @@ def _split_url(url: str) -> tuple[str, int, str, bool]:
     return parts.hostname, port, resource, tls
 
 
+async def _open_stream(
+    host: str, port: int, tls: bool, ssl_context: ssl.SSLContext | None
+) -> trio.abc.Stream:
+    """TCP to ``host:port``, and for ``wss:`` TLS over it with the TLS handshake done.
+
+    The TLS handshake happens here, not inside the WebSocket library (where a TLS failure may
+    only end a reader task). On any failure, cancellation included, the socket is closed.
+    """
+    tcp = await trio.open_tcp_stream(host, port)
+    if not tls:
+        return tcp
+    stream: trio.abc.Stream = tcp
+    try:
+        context = ssl_context or ssl.create_default_context()
+        ssl_stream = trio.SSLStream(tcp, context, server_hostname=host, https_compatible=True)
+        stream = ssl_stream
+        await ssl_stream.do_handshake()
+    except BaseException:
+        await trio.aclose_forcefully(stream)
+        raise
+    return ssl_stream
+
+
+def _close_args(code: int, reason: str) -> tuple[int, str]:
+    """``code`` if a Close frame may carry it (else 1000), and ``reason`` cut to fit the frame."""
+    if code not in _SENDABLE_CODES:
+        code = 1000
+    # The Close reason is limited to 123 bytes; cut by characters, conservatively.
+    return code, reason.encode()[:_MAX_CLOSE_REASON].decode(errors="ignore")
+
+
 class _ReaderWatch:
     """Stands in for a nursery in ``wrap_client_stream`` so we learn when its reader ends.
 
@@ -227,13 +258,10 @@ class _WebSocketConnection:
         return False
 
     async def aclose(self, code: int = 1000, reason: str = "", *, grace: float) -> None:
-        if code not in _SENDABLE_CODES:
-            code = 1000
-        # The Close reason is limited to 123 bytes; cut by characters, conservatively.
-        text = reason.encode()[:_MAX_CLOSE_REASON].decode(errors="ignore") or None
+        code, text = _close_args(code, reason)
         try:
             with trio.move_on_after(grace):
-                await self._ws.aclose(code, text)
+                await self._ws.aclose(code, text or None)
         finally:
             # Always, even after a graceful close: trio-websocket leaves TCP open after the
             # peer's Close until the peer closes it, and its reader task waits for that.
@@ -284,14 +312,7 @@ class WebSocketTransport:
         done = False
         try:
             with trio.fail_after(connect_timeout):
-                tcp = await trio.open_tcp_stream(host, port)
-                stream = tcp
-                if tls:
-                    context = self._ssl_context or ssl.create_default_context()
-                    ssl_stream = trio.SSLStream(tcp, context, server_hostname=host, https_compatible=True)
-                    stream = ssl_stream
-                    # Handshake now: inside trio-websocket a TLS failure only ends its reader.
-                    await ssl_stream.do_handshake()
+                stream = await _open_stream(host, port, tls, self._ssl_context)
                 with watch.handshake_scope:
                     ws = await trio_websocket.wrap_client_stream(
                         # Duck-typed: wrap_client_stream only calls start_soon (see _ReaderWatch).

@@ -41,12 +41,13 @@ from websockets.uri import parse_uri
 
 from ._protocol import ConnectTarget
 from ._transport import (
-    _MAX_CLOSE_REASON,
-    _SENDABLE_CODES,
+    _ABNORMAL_CLOSURE,
     ConnectFailed,
     Connection,
     HandshakeRejected,
     TransportClosed,
+    _close_args,
+    _open_stream,
     _split_url,
     redact_url,
 )
@@ -58,7 +59,6 @@ _BINARY: Final = Opcode.BINARY
 _CONT: Final = Opcode.CONT
 _PONG: Final = Opcode.PONG
 _CLOSE: Final = Opcode.CLOSE
-_ABNORMAL_CLOSURE = 1006
 _INVALID_DATA = 1007
 _logger = logging.getLogger("trio_feeds.transport")
 _MAX_HANDSHAKE = 64 * 1024  # a handshake response bigger than this is not one
@@ -181,9 +181,7 @@ class FastConnection:
         try:
             proto = self._proto
             if proto.state is OPEN and self._closed is None and not self._broken and grace > 0:
-                if code not in _SENDABLE_CODES:
-                    code = 1000
-                text = reason.encode()[:_MAX_CLOSE_REASON].decode(errors="ignore")
+                code, text = _close_args(code, reason)
                 with trio.move_on_after(grace):
                     try:
                         proto.send_close(code, text)
@@ -476,13 +474,7 @@ class FastTransport:
         done = False
         try:
             with trio.fail_after(connect_timeout):
-                tcp = await trio.open_tcp_stream(host, port)
-                stream = tcp
-                if tls:
-                    context = self._ssl_context or ssl.create_default_context()
-                    ssl_stream = trio.SSLStream(tcp, context, server_hostname=host, https_compatible=True)
-                    stream = ssl_stream
-                    await ssl_stream.do_handshake()
+                stream = await _open_stream(host, port, tls, self._ssl_context)
                 conn = FastConnection(
                     stream, proto, chunk=self._chunk, yield_every=self._yield_every, fast_path=self._fast_path
                 )

@@ -155,20 +155,18 @@ class _RangerCodec(Codec):
             if cls is not None:
                 try:
                     data = self._structure[cls](payload, cls)
-                except Exception:  # noqa: BLE001 - structure_at() raises it with its JSON path
-                    data = self.structure_at(payload, cls, stream)
+                except Exception:  # noqa: BLE001 - re-raised below as DecodeError with its path
+                    raise self._error_at(payload, cls, stream) from None
                 return _new_stream_message(stream=stream, data=data)
             if "jwt" not in obj:
                 return UnknownMessage(protocol=self.protocol, tag=stream, raw=obj)
         return super().decode_object(obj)
 
-    def structure_at(self, payload: Any, cls: type, stream: str) -> Any:
-        """Structure a payload, with error paths relative to the frame (``$.<stream>...``)."""
-        try:
-            return self.structure(payload, cls, stream)
-        except DecodeError as exc:
-            key = f".{stream}" if re.fullmatch(r"[A-Za-z_]\w*", stream) else f'["{stream}"]'
-            raise DecodeError(self.protocol, exc.reason, tag=stream, path="$" + key + exc.path[1:]) from None
+    def _error_at(self, payload: Any, cls: type, stream: str) -> DecodeError:
+        """Why ``payload`` is not a ``cls``, with its path relative to the frame (``$.<stream>...``)."""
+        path, reason = self._explain(payload, cls)
+        key = f".{stream}" if re.fullmatch(r"[A-Za-z_]\w*", stream) else f'["{stream}"]'
+        return DecodeError(self.protocol, reason, tag=stream, path="$" + key + path[1:])
 
     def unstructure(self, message: Any) -> JSONObject:
         if isinstance(message, StreamMessage):

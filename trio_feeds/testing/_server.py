@@ -187,6 +187,16 @@ class Connection:
         while self.blackholed:
             await self._unblocked.wait()
 
+    # -- generated data -----------------------------------------------------------------------
+
+    def next_in_turn(self, keys: Sequence[str]) -> str | None:
+        """The key whose turn it is (each call takes the next, round-robin); ``None`` if none."""
+        if not keys:
+            return None
+        turn: int = self.state.get("turn", 0)
+        self.state["turn"] = turn + 1
+        return keys[turn % len(keys)]
+
     # -- writing ------------------------------------------------------------------------------
 
     async def send(self, frames: Sequence[Frame]) -> None:

@@ -80,12 +80,10 @@ class CryptologyServer(FeedServer):
         )
 
     def _next_data(self, conn: Connection) -> Frame | None:
-        subs = conn.record.subscriptions
-        if not subs:
+        key = conn.next_in_turn(conn.record.subscriptions)
+        if key is None:
             return None
-        turn = conn.state.get("turn", 0)
-        conn.state["turn"] = turn + 1
-        kind, pair = subs[turn % len(subs)].split(":", 1)
+        kind, pair = key.split(":", 1)
         seq = conn.record.next_sequence()
         price = Decimal(555) + Decimal(seq % 100) / 4
         if kind == "order_book":

@@ -252,12 +252,9 @@ class GatewayServer(AuthFaults, FeedServer):
             subs[:] = [k for k in subs if k not in gone]
 
     def _next_data(self, conn: Connection) -> Frame | None:
-        subs = conn.record.subscriptions
-        if not subs:
+        key = conn.next_in_turn(conn.record.subscriptions)
+        if key is None:
             return None
-        turn = conn.state.get("turn", 0)
-        conn.state["turn"] = turn + 1
-        key = subs[turn % len(subs)]
         seq = conn.record.next_sequence()
         return gateway.encode(self._message(key, seq, conn.state.get("depth", {}).get(key, 10)))
 

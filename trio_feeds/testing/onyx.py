@@ -217,12 +217,9 @@ class OnyxServer(AuthFaults, FeedServer):
         return [f"tickers:{p}" for p in dict.fromkeys(products)], ""
 
     def _next_data(self, conn: Connection) -> Frame | None:
-        subs = conn.record.subscriptions
-        if not subs:
+        key = conn.next_in_turn(conn.record.subscriptions)
+        if key is None:
             return None
-        turn = conn.state.get("turn", 0)
-        conn.state["turn"] = turn + 1
-        key = subs[turn % len(subs)]
         if key == "server_info":
             age = int((trio.current_time() - conn.record.opened_at) * 1000)
             info = ServerInfo(uid=conn.state.get("uid", ""), timestamp=datetime.now(UTC), age_millis=age)

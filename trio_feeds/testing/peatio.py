@@ -273,12 +273,11 @@ class PeatioServer(AuthFaults, FeedServer):
     # -- data -----------------------------------------------------------------------------------
 
     def _next_data(self, conn: Connection) -> Frame | None:
-        subs = [s for s in conn.record.subscriptions if s in PRIVATE_STREAMS or _PUBLIC.match(s)]
-        if not subs:
+        stream = conn.next_in_turn(
+            [s for s in conn.record.subscriptions if s in PRIVATE_STREAMS or _PUBLIC.match(s)]
+        )
+        if stream is None:
             return None
-        turn = conn.state.get("turn", 0)
-        conn.state["turn"] = turn + 1
-        stream = subs[turn % len(subs)]
         match = _PUBLIC.match(stream)
         payload: Any
         if match:
