@@ -3,7 +3,7 @@
 Wire format (JSON text frames), server to client::
 
     {"t": "data", "v": <any>}                 -> Deliver(v)
-    {"t": "authed"}                           -> Authenticated(then=<re-subscriptions>)
+    {"t": "authed"}                           -> AuthAccepted(then=<re-subscriptions>)
     {"t": "auth_failed", "reason": "..."}     -> AuthFailed
     {"t": "ack", "id": "...", "error": null}  -> RequestDone
     {"t": "ping"}                             -> Send({"t": "pong"})
@@ -25,9 +25,10 @@ from typing import Any
 import attrs
 import trio
 
-from trio_feeds._protocol import (
+from trio_feeds import Feed, run_feed
+from trio_feeds._sansio._protocol import (
     Action,
-    Authenticated,
+    AuthAccepted,
     AuthFailed,
     BadFrame,
     CloseVerdict,
@@ -39,8 +40,9 @@ from trio_feeds._protocol import (
     RequestDone,
     Send,
 )
-from trio_feeds._transport import ConnectFailed, TransportClosed
+from trio_feeds.config import FeedConfig
 from trio_feeds.errors import DecodeError
+from trio_feeds.transports import ConnectFailed, Transport, TransportClosed
 
 
 def dumps(obj: Any) -> str:
@@ -71,8 +73,7 @@ class FakeProtocol(FeedProtocol):
         self._ready = False
         self.wishes: list[str] = []
         self.pending: dict[str, str] = {}  # channel -> user request id, kept across reconnects
-        self.poll_calls = 0
-        self.poll_actions: list[Action] = []
+        self.forgotten: list[str] = []  # request ids the engine gave up on
         self.connections_made = 0
         self.connections_lost = 0
 
@@ -113,7 +114,7 @@ class FakeProtocol(FeedProtocol):
             return [Deliver(msg["v"])]
         if kind == "authed":
             self._ready = True
-            return [Authenticated(tuple(self._resubscriptions()))]
+            return [AuthAccepted(tuple(self._resubscriptions()))]
         if kind == "auth_failed":
             return [AuthFailed(msg["reason"])]
         if kind == "ack":
@@ -128,8 +129,7 @@ class FakeProtocol(FeedProtocol):
             return [ProtocolClose(msg["code"], "server asked", CloseVerdict(msg["verdict"]))]
         return [BadFrame(DecodeError(self.name, f"unknown kind {kind!r}"))]
 
-    def subscribe(self, now: float, /, *args: Any, **kwargs: Any) -> tuple[str | None, Sequence[Action]]:
-        (ch,) = args
+    def subscribe(self, now: float, /, ch: str) -> tuple[str | None, Sequence[Action]]:
         if ch not in self.wishes:
             self.wishes.append(ch)
         if ch.startswith("url:"):  # like Ranger's query mode: a new connection carries it
@@ -140,8 +140,7 @@ class FakeProtocol(FeedProtocol):
             return rid, ()  # goes out with the re-subscriptions once ready
         return rid, [Send(dumps({"t": "sub", "ch": ch, "id": rid}), request_id=rid)]
 
-    def unsubscribe(self, now: float, /, *args: Any, **kwargs: Any) -> tuple[str | None, Sequence[Action]]:
-        (ch,) = args
+    def unsubscribe(self, now: float, /, ch: str) -> tuple[str | None, Sequence[Action]]:
         self.wishes = [w for w in self.wishes if w != ch]
         self.pending.pop(ch, None)
         if not self._ready:
@@ -149,15 +148,37 @@ class FakeProtocol(FeedProtocol):
         rid = f"u{next(self._ids)}"
         return rid, [Send(dumps({"t": "unsub", "ch": ch, "id": rid}))]
 
-    def poll(self, now: float) -> Sequence[Action]:
-        self.poll_calls += 1
-        actions, self.poll_actions = self.poll_actions, []
-        return actions
+    def forget_request(self, request_id: str) -> None:
+        self.forgotten.append(request_id)
+        self.pending = {ch: rid for ch, rid in self.pending.items() if rid != request_id}
 
     def classify_close(self, code: int | None, reason: str) -> CloseVerdict:
         if code is None:
             return CloseVerdict.RETRY
         return self.verdicts.get(code, CloseVerdict.RETRY)
+
+
+class FakeFeed(Feed[Any]):
+    """The feed of :class:`FakeProtocol`: ``subscribe(channel)`` / ``unsubscribe(channel)``."""
+
+    def __init__(
+        self, protocol: FakeProtocol, config: FeedConfig | None = None, *, transport: Transport | None = None
+    ) -> None:
+        super().__init__(protocol, config, transport=transport)
+        self._fake = protocol
+
+    async def subscribe(self, ch: str) -> None:
+        await self._request("subscribe", lambda now: self._fake.subscribe(now, ch))
+
+    async def unsubscribe(self, ch: str) -> None:
+        await self._request("unsubscribe", lambda now: self._fake.unsubscribe(now, ch))
+
+
+def open_fake_feed(
+    protocol: FakeProtocol, config: FeedConfig | None = None, *, transport: Transport | None = None
+) -> Any:
+    """``run_feed(FakeFeed(...))``."""
+    return run_feed(FakeFeed(protocol, config, transport=transport))
 
 
 # -- a scripted in-memory transport (for MockClock tests: no sockets) ---------------------------

@@ -10,6 +10,7 @@ import functools
 import itertools
 import json
 import logging
+import math
 import random
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,11 +24,11 @@ import trio_websocket
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessage
 
-from tests._fake_protocol import Fail, FakeProtocol, FakeTransport, Up, dumps
+from tests._fake_protocol import Fail, FakeFeed, FakeProtocol, FakeTransport, Up, dumps, open_fake_feed
+from trio_feeds import Feed, start_feed
 from trio_feeds import events as ev
-from trio_feeds._engine import Feed, connect_feed, open_protocol_feed
-from trio_feeds._protocol import CloseVerdict, ConnectTarget, HeartbeatPolicy, Send
-from trio_feeds._transport import redact_url
+from trio_feeds._sansio._protocol import CloseVerdict, ConnectTarget, HeartbeatPolicy, Send
+from trio_feeds._transports import redact_url
 from trio_feeds.config import FeedConfig
 from trio_feeds.errors import (
     AuthenticationError,
@@ -280,7 +281,7 @@ async def drain(
     protocol: FakeProtocol, config: FeedConfig, into: list[Any], *, transport: FakeTransport | None = None
 ) -> None:
     """Run a feed, collecting everything it yields into ``into``, until it ends."""
-    async with open_protocol_feed(protocol, config, transport=transport) as feed:
+    async with open_fake_feed(protocol, config, transport=transport) as feed:
         async for item in feed:
             into.append(item)
 
@@ -336,7 +337,7 @@ async def test_delivers_in_order_with_session_events() -> None:
 
     async with (
         serving(FakeServer(script=script)) as server,
-        open_protocol_feed(FakeProtocol(server.url), fast()) as feed,
+        open_fake_feed(FakeProtocol(server.url), fast()) as feed,
     ):
         items = await take(feed, 201)
         assert items[0] == ev.Connected(f"ws://{HOST}:{server.port}/feed")  # query string dropped
@@ -351,7 +352,7 @@ async def test_subscribe_acknowledged_refused_and_timed_out() -> None:
     server = FakeServer(refuse={"nope"}, silent={"void"})
     async with (
         serving(server),
-        open_protocol_feed(FakeProtocol(server.url), fast(request_timeout=0.2)) as feed,
+        open_fake_feed(FakeProtocol(server.url), fast(request_timeout=0.2)) as feed,
     ):
         await feed.subscribe("a")
         assert {"t": "sub", "ch": "a", "id": "s1"} in server.conns[0].received
@@ -377,7 +378,7 @@ async def test_subscribe_waits_across_a_reconnect() -> None:
     server = FakeServer(silent=set(), script=drop_first_sub)
     # The first connection does not answer the subscription: it closes instead.
     server.silent.add("flaky")
-    async with serving(server), open_protocol_feed(FakeProtocol(server.url), fast()) as feed:
+    async with serving(server), open_fake_feed(FakeProtocol(server.url), fast()) as feed:
         await take(feed, 1)  # Connected
         await feed.subscribe("flaky")  # returns once the second connection acknowledged it
         assert len(server.conns) == 2
@@ -404,7 +405,7 @@ async def test_reconnects_after_server_close_and_resubscribes() -> None:
     server = FakeServer(script=script)
     async with serving(server):
         proto = FakeProtocol(server.url)
-        async with open_protocol_feed(proto, fast()) as feed:
+        async with open_fake_feed(proto, fast()) as feed:
             await feed.subscribe("a")
             items = await take_until(feed, lambda i: i == 2)
     kinds = [type(i).__name__ for i in items]
@@ -435,7 +436,7 @@ async def test_reconnects_after_server_close_and_resubscribes() -> None:
 async def test_reconnects_after_tcp_abort() -> None:
     async with (
         raw_serving(RawServer("abort")) as server,
-        open_protocol_feed(FakeProtocol(server.url), fast()) as feed,
+        open_fake_feed(FakeProtocol(server.url), fast()) as feed,
     ):
         items = await take(feed, 5)
     assert [type(i).__name__ for i in items] == [
@@ -452,7 +453,7 @@ async def test_close_without_tcp_fin_does_not_hang_the_reconnect() -> None:
     # The server sends Close and never closes TCP: trio-websocket alone would wait for the FIN.
     async with (
         raw_serving(RawServer("close_no_fin")) as server,
-        open_protocol_feed(FakeProtocol(server.url), fast(close_timeout=5)) as feed,
+        open_fake_feed(FakeProtocol(server.url), fast(close_timeout=5)) as feed,
     ):
         items = await take(feed, 4, within=1.0)
         with trio.fail_after(1):
@@ -475,7 +476,7 @@ async def test_protocol_close_sends_its_code_and_reconnects() -> None:
 
     async with (
         serving(FakeServer(script=script)) as server,
-        open_protocol_feed(FakeProtocol(server.url), fast()) as feed,
+        open_fake_feed(FakeProtocol(server.url), fast()) as feed,
     ):
         items = await take(feed, 4)
     assert [type(i).__name__ for i in items] == ["Connected", "Disconnected", "Reconnecting", "Connected"]
@@ -490,7 +491,7 @@ async def test_blackhole_is_detected_within_ping_interval_plus_timeout() -> None
     cfg = fast(ping_interval=0.05, ping_timeout=0.05, close_timeout=0.2)
     async with (
         raw_serving(RawServer("blackhole")) as server,
-        open_protocol_feed(FakeProtocol(server.url), cfg) as feed,
+        open_fake_feed(FakeProtocol(server.url), cfg) as feed,
     ):
         connected = (await take(feed, 1))[0]
         assert isinstance(connected, ev.Connected)
@@ -508,7 +509,7 @@ async def test_blackhole_is_detected_within_ping_interval_plus_timeout() -> None
 async def test_quiet_channel_with_answered_pings_stays_connected() -> None:
     async with (
         serving(FakeServer()) as server,
-        open_protocol_feed(FakeProtocol(server.url), fast(ping_interval=0.02)) as feed,
+        open_fake_feed(FakeProtocol(server.url), fast(ping_interval=0.02)) as feed,
     ):
         await take(feed, 1)
         await trio.sleep(0.4)  # 20 ping intervals, not a single data frame
@@ -521,7 +522,7 @@ async def test_silence_beyond_server_heartbeat_reconnects() -> None:
     proto = FakeProtocol("", heartbeat=HeartbeatPolicy(server_heartbeat=0.1))
     async with serving(FakeServer()) as server:
         proto.url = server.url
-        async with open_protocol_feed(proto, fast(stale_grace=0.05)) as feed:
+        async with open_fake_feed(proto, fast(stale_grace=0.05)) as feed:
             await take(feed, 1)
             t0 = trio.current_time()
             disconnected = (await take(feed, 1))[0]
@@ -533,21 +534,30 @@ async def test_silence_beyond_server_heartbeat_reconnects() -> None:
     print(f"stale connection detected after {elapsed * 1000:.0f} ms")
 
 
-async def test_poll_runs_and_its_actions_are_executed() -> None:
-    async with serving(FakeServer()) as server:
-        proto = FakeProtocol(server.url)
-        async with open_protocol_feed(proto, fast(poll_interval=0.01)) as feed:
-            await take(feed, 1)
-            from trio_feeds._protocol import Deliver
-
-            # Poll runs on its own (the consumer may see Connected before the first poll) ...
-            with trio.fail_after(5):
-                while proto.poll_calls < 1:  # noqa: ASYNC110 - the fake protocol is sans-IO: no event to wait on
-                    await trio.sleep(0.005)
-            # ... and keeps running: actions armed now come from a later poll.
-            proto.poll_actions = [Deliver("from poll")]
-            assert await take(feed, 1) == ["from poll"]
-            assert proto.poll_calls >= 2
+async def test_one_deadline_per_request_owned_by_the_engine(autojump_clock: trio.testing.MockClock) -> None:
+    """The engine times every awaited request id once, also while disconnected, and tells the
+    protocol to forget it; a resubscription left unanswered is timed the same way."""
+    transport = FakeTransport([Fail(), Up(for_=3.0), Up(for_=math.inf)])
+    proto = FakeProtocol("ws://x/")
+    cfg = FeedConfig(request_timeout=2.0, backoff_initial=5.0, backoff_max=5.0, rng=random.Random(0))
+    async with open_fake_feed(proto, cfg, transport=transport) as feed:
+        start = trio.current_time()
+        # The first attempt fails and the backoff outlasts the deadline: no connection at all.
+        with pytest.raises(
+            RequestTimeout, match=r"fake subscribe not answered within request_timeout \(2 s\)"
+        ):
+            await feed.subscribe("never")
+        assert trio.current_time() - start == pytest.approx(2.0)
+        assert proto.forgotten == ["s1"]
+        # The wish is kept: each connection that follows re-sends it, unanswered (the scripted
+        # transport never answers); after a reconnect, Resubscribed reports the expiry.
+        items = await take_until(feed, lambda i: isinstance(i, ev.Resubscribed), within=30)
+        resubscribed = items[-1]
+        assert isinstance(resubscribed, ev.Resubscribed)
+        assert resubscribed.count == 1
+        assert resubscribed.errors == ("r3: not answered within request_timeout",)
+        assert proto.forgotten == ["s1", "r2", "r3"]
+        assert [json.loads(f)["ch"] for c in transport.connections for f in c.sent] == ["never", "never"]
 
 
 # -- backoff (pure timing: mock clock, scripted transport) ------------------------------------------
@@ -586,7 +596,7 @@ async def test_attempt_counter_resets_after_a_healthy_connection(
     cfg = FeedConfig(healthy_after=50.0, backoff_initial=1.0, backoff_max=100.0, rng=random.Random(1))
     transport = FakeTransport([Up(100), Fail(), Fail(), Up(5), Up(100), Up(1)])
     seen: list[Any] = []
-    async with open_protocol_feed(FakeProtocol("ws://x/"), cfg, transport=transport) as feed:
+    async with open_fake_feed(FakeProtocol("ws://x/"), cfg, transport=transport) as feed:
         async for item in feed:
             seen.append(item)
             if len(events_of(seen, ev.Reconnecting)) == 5:
@@ -601,7 +611,7 @@ async def test_rate_limited_close_backs_off_longer(autojump_clock: trio.testing.
     proto = FakeProtocol("ws://x/", verdicts={4009: CloseVerdict.RETRY_SLOW})
     transport = FakeTransport([Up(1, code=4009), Up(1, code=1001), Up()])
     seen: list[Any] = []
-    async with open_protocol_feed(proto, cfg, transport=transport) as feed:
+    async with open_fake_feed(proto, cfg, transport=transport) as feed:
         async for item in feed:
             seen.append(item)
             if len(events_of(seen, ev.Connected)) == 3:
@@ -618,7 +628,7 @@ async def test_reconnect_asked_for_by_subscribe_is_not_a_failure(
 ) -> None:
     cfg = FeedConfig(backoff_initial=1.0, healthy_after=1000.0, rng=random.Random(5))
     transport = FakeTransport([Up()])
-    async with open_protocol_feed(FakeProtocol("ws://x/"), cfg, transport=transport) as feed:
+    async with open_fake_feed(FakeProtocol("ws://x/"), cfg, transport=transport) as feed:
         for n in range(1, 4):
             await take_until(feed, lambda i: isinstance(i, ev.Connected))
             await feed.subscribe(f"url:{n}")  # the protocol closes to reconnect with new streams
@@ -651,7 +661,7 @@ async def test_auth_failure_raises_without_retrying(caplog: pytest.LogCaptureFix
     server = FakeServer(key="the-right-key")
     async with serving(server):
         with pytest.raises(AuthenticationError, match="bad key") as excinfo:
-            async with open_protocol_feed(FakeProtocol(server.url, key=SECRET), fast()) as feed:
+            async with open_fake_feed(FakeProtocol(server.url, key=SECRET), fast()) as feed:
                 await feed.subscribe("a")
         await trio.sleep(0.1)  # a retry storm would show up as more connections
         assert server.handshakes == 1
@@ -664,14 +674,14 @@ async def test_handshake_401_is_an_authentication_error() -> None:
     server = FakeServer(reject_status=401)
     async with serving(server):
         with pytest.raises(AuthenticationError, match="HTTP 401"):
-            async with open_protocol_feed(FakeProtocol(server.url, header_token=SECRET), fast()) as feed:
+            async with open_fake_feed(FakeProtocol(server.url, header_token=SECRET), fast()) as feed:
                 await take(feed, 1)
         assert server.handshakes == 1
 
 
 async def test_handshake_503_is_retried() -> None:
     server = FakeServer(reject_status=503)
-    async with serving(server), open_protocol_feed(FakeProtocol(server.url), fast()) as feed:
+    async with serving(server), open_fake_feed(FakeProtocol(server.url), fast()) as feed:
         items = await take(feed, 2)
     assert all(isinstance(i, ev.Reconnecting) for i in items)
     assert "HTTP 503" in items[0].reason
@@ -688,7 +698,7 @@ async def test_authenticated_session_with_resubscription_acks(caplog: pytest.Log
     server = FakeServer(key=SECRET, script=script)
     async with serving(server):
         proto = FakeProtocol(server.url, key=SECRET, header_token=SECRET)
-        async with open_protocol_feed(proto, fast()) as feed:
+        async with open_fake_feed(proto, fast()) as feed:
             await feed.subscribe("a")
             items = await take_until(feed, lambda i: isinstance(i, ev.Gap))
     kinds = [type(i).__name__ for i in items]
@@ -720,7 +730,7 @@ async def test_drop_oldest_counts_drops_and_keeps_answering_heartbeats() -> None
         await conn.send({"t": "ping"})
 
     server = FakeServer(script=script)
-    async with serving(server), open_protocol_feed(FakeProtocol(server.url), fast(buffer_size=10)) as feed:
+    async with serving(server), open_fake_feed(FakeProtocol(server.url), fast(buffer_size=10)) as feed:
         # The consumer reads nothing until the application-level ping was answered.
         with trio.fail_after(2):
             await server.got_pong.wait()
@@ -741,7 +751,7 @@ async def test_fail_policy_raises_slow_consumer() -> None:
 
     async with serving(FakeServer(script=script)) as server:
         with pytest.raises(SlowConsumer):
-            async with open_protocol_feed(FakeProtocol(server.url), fast(buffer_size=5, overflow="fail")):
+            async with open_fake_feed(FakeProtocol(server.url), fast(buffer_size=5, overflow="fail")):
                 await trio.sleep(2)
 
 
@@ -756,7 +766,7 @@ async def test_bad_and_oversized_frames_become_events() -> None:
 
     async with (
         serving(FakeServer(script=script)) as server,
-        open_protocol_feed(FakeProtocol(server.url), fast(max_frame_size=800)) as feed,
+        open_fake_feed(FakeProtocol(server.url), fast(max_frame_size=800)) as feed,
     ):
         items = await take(feed, 7)
         assert feed.stats.decode_errors == 3
@@ -808,7 +818,7 @@ async def test_cancellation_at_any_stage_exits_promptly_and_closes_the_socket(st
             proto.key = "k"
 
         with trio.move_on_after(0.3) as scope:
-            async with open_protocol_feed(proto, cfg) as feed:
+            async with open_fake_feed(proto, cfg) as feed:
                 async for _ in feed:
                     pass
         exit_delay = trio.current_time() - scope.deadline
@@ -843,7 +853,7 @@ async def _start_ws(server: FakeServer, *, task_status: trio.TaskStatus[FakeServ
 
 async def test_user_exception_comes_out_unwrapped() -> None:
     async def fail_inside(url: str) -> None:
-        async with open_protocol_feed(FakeProtocol(url), fast()) as feed:
+        async with open_fake_feed(FakeProtocol(url), fast()) as feed:
             await take(feed, 1)
             raise KeyError("mine")
 
@@ -855,9 +865,9 @@ async def test_user_exception_comes_out_unwrapped() -> None:
             await server.conns[0].closed.wait()
 
 
-async def test_connect_feed_and_aclose() -> None:
+async def test_start_feed_and_aclose() -> None:
     async with serving(FakeServer()) as server, trio.open_nursery() as nursery:
-        feed = await connect_feed(nursery, FakeProtocol(server.url), fast())
+        feed = await start_feed(nursery, FakeFeed(FakeProtocol(server.url), fast()))
         assert isinstance((await take(feed, 1))[0], ev.Connected)
         await feed.aclose()
         assert [i async for i in feed] == []  # iteration ends after aclose

@@ -36,8 +36,6 @@ import trio
 
 from trio_feeds import Feed, UnknownMessage, cryptology, gateway, onyx, peatio
 from trio_feeds import events as ev
-from trio_feeds._transport import Transport
-from trio_feeds._transport_fast import FastTransport
 from trio_feeds.config import FeedConfig
 from trio_feeds.errors import AuthenticationError, SlowConsumer
 from trio_feeds.testing import (
@@ -47,7 +45,7 @@ from trio_feeds.testing import (
     open_onyx_server,
     open_peatio_server,
 )
-from trio_feeds.transports import TrioWebsocketTransport
+from trio_feeds.transports import FastTransport, Transport, TrioWebsocketTransport
 
 pytest_plugins = ["trio_feeds.testing.pytest_plugin"]
 
@@ -381,7 +379,7 @@ async def open_session(adapter: Adapter, server: Any, feed: Feed, collector: Col
     await collector.wait_index(ev.Connected)
     # The leak check can see the engine: its writer, pinger and ticker, and the trio-websocket
     # transport's reader (the fast transport reads in the engine's own reader, no task of its own).
-    expected = {"trio_feeds._engine.Feed._writer", "trio_feeds._engine.Feed._pinger"}
+    expected = {"trio_feeds._engine._session.Session.writer", "trio_feeds._engine._session.Session.pinger"}
     if isinstance(feed.transport, TrioWebsocketTransport):
         expected.add("trio_feeds transport reader")
     assert expected <= set(feed_tasks())

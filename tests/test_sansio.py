@@ -13,9 +13,9 @@ import pytest
 
 from tests._fixtures import FIXTURES
 from trio_feeds import UnknownMessage
-from trio_feeds._protocol import (
+from trio_feeds._sansio._protocol import (
     Action,
-    Authenticated,
+    AuthAccepted,
     AuthFailed,
     BadFrame,
     CloseVerdict,
@@ -27,15 +27,12 @@ from trio_feeds._protocol import (
     RequestDone,
     Send,
 )
-from trio_feeds._sansio import (
-    Credentials,
-    CryptologyProtocol,
-    Dashboards,
-    GatewayProtocol,
-    OnyxProtocol,
-    PeatioProtocol,
-)
-from trio_feeds._sansio import mask as mask_fn
+from trio_feeds._sansio._shared import Credentials
+from trio_feeds._sansio._shared import mask as mask_fn
+from trio_feeds._sansio.cryptology import CryptologyProtocol
+from trio_feeds._sansio.gateway import GatewayProtocol
+from trio_feeds._sansio.onyx import Dashboards, OnyxProtocol
+from trio_feeds._sansio.peatio import PeatioProtocol
 from trio_feeds.errors import AuthenticationError, DecodeError, SubscriptionError
 from trio_feeds.models import cryptology as cm
 from trio_feeds.models import gateway as gm
@@ -159,7 +156,7 @@ def test_gateway_authenticated_then_carries_queued_subscription() -> None:
     rid, actions = p.subscribe(0, ["market_data"], exchange="binance", symbols=["BTCUSDT"], type="ticker")
     assert rid is not None
     assert actions == []  # not authenticated yet: nothing on the wire
-    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 1), Authenticated)
+    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 1), AuthAccepted)
     assert [json.loads(s.text) for s in auth.then] == [
         {
             "action": "subscribe",
@@ -207,7 +204,7 @@ def test_gateway_error_completes_oldest_request_and_forgets_it() -> None:
     # The refused subscription is not offered again after a reconnect.
     p.connection_lost()
     p.connection_made(3)
-    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 3), Authenticated)
+    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 3), AuthAccepted)
     assert [json.loads(s.text)["channels"] for s in auth.then] == [["orders"]]
 
 
@@ -244,7 +241,7 @@ def test_gateway_429_closes_to_retry_slowly_and_keeps_request() -> None:
     # The request survives the reconnect and completes on the next connection.
     p.connection_lost()
     p.connection_made(30)
-    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 30), Authenticated)
+    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 30), AuthAccepted)
     assert len(auth.then) == 1
     assert p.receive_frame(gw_ack("subscribed", ["trades"], {"exchange": "binance"}), 31) == [
         RequestDone(rid)
@@ -313,7 +310,7 @@ def test_gateway_resubscribes_everything_after_reconnect() -> None:
     assert not p.ready
     (auth_frame,) = frames(p.connection_made(5))
     assert auth_frame["action"] == "authenticate"
-    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 5), Authenticated)
+    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 5), AuthAccepted)
     assert [json.loads(s.text) for s in auth.then] == [
         {
             "action": "subscribe",
@@ -340,20 +337,22 @@ def test_gateway_refused_or_unanswered_resubscription_completes() -> None:
     p.receive_frame(gw_ack("subscribed", ["orders"]), 1)
     p.connection_lost()
     p.connection_made(5)
-    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 5), Authenticated)
+    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 5), AuthAccepted)
     trades_id, orders_id = (str(s.request_id) for s in auth.then)
     refused = p.receive_frame(fixture("gateway", "20-error.json"), 6)
     assert refused == [RequestDone(trades_id, "400: Invalid symbol format")]
-    # The engine waits for resubscriptions too: an unanswered one times out like any request.
-    assert p.poll(15.0) == [RequestDone(orders_id, "timed out after 10 s")]
+    # The engine times resubscriptions too; once it gave up, the late ack completes nothing.
+    p.forget_request(orders_id)
+    assert p.receive_frame(gw_ack("subscribed", ["orders"]), 16) == []
 
 
 def test_gateway_queued_subscribe_timed_out_before_auth_is_still_sent() -> None:
     p = gateway()
     p.connection_made(0)
     rid, _ = p.subscribe(0, ["trades"])
-    assert p.poll(10) == [RequestDone(rid, "timed out after 10 s")]
-    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 11), Authenticated)
+    assert rid is not None
+    p.forget_request(rid)  # the engine's deadline passed before auth
+    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 11), AuthAccepted)
     (frame,) = auth.then
     assert frame.request_id not in (None, rid)  # the wish stays; a fresh id is awaited
     assert p.receive_frame(gw_ack("subscribed", ["trades"]), 12) == [RequestDone(str(frame.request_id))]
@@ -373,7 +372,7 @@ def test_gateway_partial_unsubscribe_updates_remembered_subscriptions() -> None:
     assert p.receive_frame(fixture("gateway", "07-unsubscribed.json"), 3)[-1] == RequestDone(rid)
     p.connection_lost()
     p.connection_made(4)
-    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 4), Authenticated)
+    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 4), AuthAccepted)
     assert [json.loads(s.text)["params"] | {"ch": json.loads(s.text)["channels"]} for s in auth.then] == [
         {"exchange": "binance", "symbols": ["BTCUSDT", "ETHUSDT"], "ch": ["market_data", "orders"]},
         {"exchange": "binance", "symbols": ["ETHUSDT"], "ch": ["positions"]},
@@ -397,7 +396,7 @@ def test_gateway_unsubscribe_before_auth_cancels_queued_subscribe() -> None:
     urid, actions = p.unsubscribe(0, ["trades"])
     assert urid is None
     assert actions == [RequestDone(rid, "unsubscribed before it was sent")]
-    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 1), Authenticated)
+    auth = only(p.receive_frame(fixture("gateway", "02-authenticated.json"), 1), AuthAccepted)
     assert auth.then == ()
 
 
@@ -410,23 +409,19 @@ def test_gateway_unsubscribe_in_flight_at_disconnect_completes_after_auth() -> N
     p.connection_made(3)
     actions = p.receive_frame(fixture("gateway", "02-authenticated.json"), 3)
     assert RequestDone(rid) in actions
-    assert only(actions, Authenticated).then == ()
+    assert only(actions, AuthAccepted).then == ()
 
 
-def test_gateway_request_timeout_via_poll() -> None:
+def test_gateway_forgotten_request_keeps_its_place_for_the_late_ack() -> None:
     p = gw_authed()
     rid, _ = p.subscribe(100.0, ["trades"])
-    assert p.poll(109.9) == []
-    assert p.poll(110.0) == [RequestDone(rid, "timed out after 10 s")]
-    assert p.poll(200.0) == []  # reported once
-    # The late ack is consumed without a second completion.
+    later, _ = p.subscribe(101.0, ["orders"])
+    assert rid is not None
+    p.forget_request(rid)  # the engine's deadline passed
+    # The late ack is consumed in order, without completing anything, so the next ack is
+    # not taken for the answer to the forgotten request.
     assert p.receive_frame(gw_ack("subscribed", ["trades"]), 201) == []
-
-
-def test_gateway_request_timeout_none_never_expires() -> None:
-    p = gw_authed(gateway(request_timeout=None))
-    p.subscribe(0, ["trades"])
-    assert p.poll(1e9) == []
+    assert p.receive_frame(gw_ack("subscribed", ["orders"]), 202) == [RequestDone(str(later))]
 
 
 def test_gateway_delivers_data_as_exact_decimals() -> None:
@@ -589,7 +584,7 @@ def test_onyx_auth_ok_sends_queued_subscriptions_with_their_ids() -> None:
     assert actions == ()
     rid2, _ = p.subscribe(0, "tickers", products=["ebob"])
     done = p.receive_frame(onyx_response(auth["id"], "auth", "authenticated"), 1)
-    then = [json.loads(s.text) for s in only(done, Authenticated).then]
+    then = [json.loads(s.text) for s in only(done, AuthAccepted).then]
     assert then == [
         {"id": rid, "method": "subscribe", "channel": "server_info"},
         {"id": rid2, "method": "subscribe", "channel": {"tickers": {"products": ["ebob"]}}},
@@ -646,7 +641,7 @@ def test_onyx_subscribe_error_completes_with_message_and_is_forgotten() -> None:
     assert p.receive_frame(err, 2) == [RequestDone(rid, "not allowed")]
     p.connection_lost()
     _, actions = onyx_authed(p, 3)
-    assert only(actions, Authenticated).then == ()
+    assert only(actions, AuthAccepted).then == ()
 
 
 def test_onyx_already_active_and_in_flight_subscriptions_send_no_duplicate() -> None:
@@ -667,11 +662,11 @@ def test_onyx_resubscribes_after_reconnect_reusing_pending_id() -> None:
     p.connection_lost()
     (auth,) = frames(p.connection_made(5))
     actions = p.receive_frame(onyx_response(auth["id"], "auth"), 5)
-    then = [json.loads(s.text) for s in only(actions, Authenticated).then]
+    then = [json.loads(s.text) for s in only(actions, AuthAccepted).then]
     assert [t["channel"] for t in then] == ["server_info", "dashboards"]
     assert then[1]["id"] == pending
     assert then[0]["id"] not in (done, pending)  # resubscription: a fresh id
-    assert [s.request_id for s in only(actions, Authenticated).then] == [then[0]["id"], pending]
+    assert [s.request_id for s in only(actions, AuthAccepted).then] == [then[0]["id"], pending]
     assert p.receive_frame(onyx_response(then[0]["id"], "subscribe"), 6) == [RequestDone(then[0]["id"])]
     assert p.receive_frame(onyx_response(pending, "subscribe"), 6) == [RequestDone(pending)]
 
@@ -685,10 +680,11 @@ def test_onyx_auth_frame_has_no_request_id() -> None:
 def test_onyx_queued_subscribe_timed_out_before_auth_is_still_sent() -> None:
     p = onyx()
     rid, _ = p.subscribe(0, "server_info")  # before any connection: queued
+    assert rid is not None
     (auth,) = frames(p.connection_made(5))
-    assert p.poll(10) == [RequestDone(rid, "timed out after 10 s")]
+    p.forget_request(rid)  # the engine's deadline passed
     actions = p.receive_frame(onyx_response(auth["id"], "auth"), 11)
-    (frame,) = only(actions, Authenticated).then
+    (frame,) = only(actions, AuthAccepted).then
     assert json.loads(frame.text)["id"] == frame.request_id != rid
     assert p.receive_frame(onyx_response(str(frame.request_id), "subscribe"), 12) == [
         RequestDone(str(frame.request_id))
@@ -702,14 +698,14 @@ def test_onyx_refused_resubscription_completes_with_error() -> None:
     p.connection_lost()
     (auth,) = frames(p.connection_made(5))
     actions = p.receive_frame(onyx_response(auth["id"], "auth"), 5)
-    (resub,) = [json.loads(s.text) for s in only(actions, Authenticated).then]
+    (resub,) = [json.loads(s.text) for s in only(actions, AuthAccepted).then]
     assert p.receive_frame(onyx_response(resub["id"], "subscribe", "gone", True), 6) == [
         RequestDone(resub["id"], "gone")
     ]
     # ...and is not offered again.
     p.connection_lost()
     _, again = onyx_authed(p, 7)
-    assert only(again, Authenticated).then == ()
+    assert only(again, AuthAccepted).then == ()
 
 
 def test_onyx_unsubscribe() -> None:
@@ -725,7 +721,7 @@ def test_onyx_unsubscribe() -> None:
     ]
     p.connection_lost()
     _, auth_actions = onyx_authed(p, 4)
-    assert only(auth_actions, Authenticated).then == ()
+    assert only(auth_actions, AuthAccepted).then == ()
 
 
 def test_onyx_unsubscribe_before_auth_cancels_queued_subscribe() -> None:
@@ -735,21 +731,19 @@ def test_onyx_unsubscribe_before_auth_cancels_queued_subscribe() -> None:
     assert p.unsubscribe(0, "dashboards") == (None, [RequestDone(rid, "unsubscribed before it was sent")])
 
 
-def test_onyx_request_timeout_via_poll() -> None:
-    p, _ = onyx_authed(onyx(request_timeout=2.5))
+def test_onyx_forgotten_request_ignores_its_late_response() -> None:
+    p, _ = onyx_authed()
     rid, _ = p.subscribe(10.0, "server_info")
-    assert p.poll(12.4) == []
-    assert p.poll(12.5) == [RequestDone(rid, "timed out after 2.5 s")]
-    assert p.poll(13) == []
-    # A late response completes nothing a second time.
+    assert rid is not None
+    p.forget_request(rid)
+    # A late response completes nothing.
     assert p.receive_frame(onyx_response(rid, "subscribe"), 14) == []
 
 
-def test_onyx_auth_timeout_closes_to_retry() -> None:
-    p = onyx(request_timeout=3)
-    p.connection_made(0)
-    assert p.poll(2.9) == []
-    assert p.poll(3) == [ProtocolClose(1000, "no answer to the auth request", CloseVerdict.RETRY)]
+def test_onyx_auth_deadline_is_the_engines() -> None:
+    # The engine drops a connection not authenticated within auth_deadline (test_engine.py);
+    # the protocol only says how long the server allows.
+    assert onyx(auth_deadline=3).heartbeat.auth_deadline == 3
 
 
 def test_onyx_delivers_events_and_unknown_channels() -> None:
@@ -846,7 +840,7 @@ def test_peatio_message_auth_document_form() -> None:
     assert frames(actions) == [{"jwt": f"Bearer {JWT}"}]
     assert only(actions, Send).request_id is None
     assert not p.ready
-    assert p.receive_frame(fixture("peatio", "02-success-authenticated.json"), 1) == [Authenticated()]
+    assert p.receive_frame(fixture("peatio", "02-success-authenticated.json"), 1) == [AuthAccepted()]
     assert p.ready
 
 
@@ -887,12 +881,13 @@ def test_peatio_other_error_during_auth_retries() -> None:
     assert close == ProtocolClose(1011, "Error while handling message.", CloseVerdict.RETRY)
 
 
-def test_peatio_auth_timeout_via_poll() -> None:
-    p = peatio(token=JWT, request_timeout=4)
+def test_peatio_not_ready_until_the_jwt_is_accepted() -> None:
+    # How long to wait for the answer is the engine's business (FeedConfig.request_timeout).
+    p = peatio(token=JWT)
     p.connection_made(10)
-    assert p.poll(13.9) == []
-    assert p.poll(14) == [ProtocolClose(1000, "no answer to the auth message", CloseVerdict.RETRY)]
-    assert p.poll(20) == []
+    assert not p.ready
+    assert p.receive_frame(fixture("peatio", "02-success-authenticated.json"), 11) == [AuthAccepted()]
+    assert p.ready
 
 
 @pytest.mark.parametrize("frame", ["ping", b"ping"])
@@ -968,14 +963,13 @@ def test_peatio_requests_in_flight_complete_on_next_connection() -> None:
     assert "stream=btcusd.trades" in p.connect_target().url
 
 
-def test_peatio_request_timeout_via_poll() -> None:
-    p = peatio(auth="header", request_timeout=5)
+def test_peatio_forgotten_request_reply_is_consumed_in_order() -> None:
+    p = peatio(auth="header")
     p.connection_made(0)
     rid, _ = p.subscribe(10, "btcusd.trades")
-    assert p.poll(14.9) == []
-    assert p.poll(15) == [RequestDone(str(rid), "timed out after 5 s")]
-    assert p.poll(16) == []
-    # The late reply is consumed in order and completes nothing twice.
+    assert rid is not None
+    p.forget_request(rid)
+    # The late reply is consumed in order and completes nothing.
     assert p.receive_frame(success("subscribed", ["btcusd.trades"]), 17) == []
 
 

@@ -30,7 +30,7 @@ from wsproto.events import (
 
 from trio_feeds import events as ev
 from trio_feeds import gateway
-from trio_feeds._protocol import ConnectTarget
+from trio_feeds._sansio._protocol import ConnectTarget
 from trio_feeds.config import FeedConfig
 from trio_feeds.testing import FeedServer, open_cryptology_server, open_gateway_server
 from trio_feeds.transports import (
@@ -40,7 +40,6 @@ from trio_feeds.transports import (
     HandshakeRejected,
     TransportClosed,
     TrioWebsocketTransport,
-    websockets_sansio,
 )
 
 HOST = "127.0.0.1"
@@ -163,7 +162,15 @@ async def raw_serving(server: RawServer) -> AsyncIterator[RawServer]:
 
 def test_constructible_without_arguments() -> None:
     assert repr(FastTransport()).startswith("FastTransport(")
-    assert isinstance(websockets_sansio(), FastTransport)
+    assert repr(TrioWebsocketTransport()).startswith("TrioWebsocketTransport(")
+
+
+def test_untested_websockets_release_is_refused_with_a_clear_message() -> None:
+    from trio_feeds._transports.fast import WEBSOCKETS_TESTED, check_websockets_version
+
+    check_websockets_version(f"{WEBSOCKETS_TESTED[0]}.0")
+    with pytest.raises(RuntimeError, match=r"tested with websockets .*not 99\.1.*TrioWebsocketTransport"):
+        check_websockets_version("99.1")
 
 
 async def test_handshake_sends_custom_headers_and_receives_text() -> None:
@@ -529,7 +536,7 @@ async def test_engine_reconnects_through_codes_with_fast_transport() -> None:
 # (tests/test_engine.py itself runs on the default, the fast transport.)
 
 from tests import test_engine as _engine_tests  # noqa: E402
-from trio_feeds import _engine as _engine_module  # noqa: E402
+from trio_feeds._transports import fast as _fast_module  # noqa: E402
 
 _ENGINE_TESTS = [
     "test_delivers_in_order_with_session_events",
@@ -542,7 +549,6 @@ _ENGINE_TESTS = [
     "test_blackhole_is_detected_within_ping_interval_plus_timeout",
     "test_quiet_channel_with_answered_pings_stays_connected",
     "test_silence_beyond_server_heartbeat_reconnects",
-    "test_poll_runs_and_its_actions_are_executed",
     "test_fatal_close_ends_the_feed_with_its_code",
     "test_auth_failure_raises_without_retrying",
     "test_handshake_401_is_an_authentication_error",
@@ -554,30 +560,27 @@ _ENGINE_TESTS = [
     "test_bad_frame_with_raise_policy_ends_the_feed",
     "test_cancellation_at_any_stage_exits_promptly_and_closes_the_socket",
     "test_user_exception_comes_out_unwrapped",
-    "test_connect_feed_and_aclose",
+    "test_start_feed_and_aclose",
 ]
 
 
 def _with_fast_default(name: str) -> Any:
-    test = getattr(_engine_tests, name, None)
-    if test is None:  # renamed or removed upstream: nothing to re-run
-        return None
+    test = getattr(_engine_tests, name)  # a rename upstream must fail here, not skip quietly
 
     # A copy (marks and parameters included), so the original keeps the default transport.
     @functools.wraps(test)
     async def run_with_trio_websocket(*args: Any, **kwargs: Any) -> None:
-        saved = _engine_module.FastTransport
-        _engine_module.FastTransport = TrioWebsocketTransport  # type: ignore[misc,assignment]
+        # Feed() looks up its default transport in the fast module at construction time.
+        saved = _fast_module.FastTransport
+        _fast_module.FastTransport = TrioWebsocketTransport  # type: ignore[misc,assignment]
         try:
             await test(*args, **kwargs)
         finally:
-            _engine_module.FastTransport = saved  # type: ignore[misc]
+            _fast_module.FastTransport = saved  # type: ignore[misc]
 
     return run_with_trio_websocket
 
 
 for _name in _ENGINE_TESTS:
-    _test = _with_fast_default(_name)
-    if _test is not None:
-        globals()[f"{_name}__trio_websocket"] = _test
-del _name, _test
+    globals()[f"{_name}__trio_websocket"] = _with_fast_default(_name)
+del _name

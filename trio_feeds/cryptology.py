@@ -1,85 +1,76 @@
-"""Cryptology exchange: typed messages and their codec.
+"""Cryptology exchange: typed messages, their codec, and the market-data feed.
 
 Server messages are JSON objects tagged by ``_cls`` (the documents' form, names ending in
 ``Message``) or ``@type`` (later versions, no suffix). Both decode; each wire form has its own
 class (``BuyOrderPlacedMessage`` and ``BuyOrderPlaced``), so ``encode`` writes back exactly the
 form that was received. ``time`` pairs become aware UTC datetimes (microseconds for order and
 wallet messages, milliseconds for the market-data ``AnonymousTrade``).
+
+``open_feed`` gives a :class:`CryptologyFeed`; ``decode``/``encode`` work on single frames.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from contextlib import AbstractAsyncContextManager
 
-from ._codec import Codec, JSONObject, UnknownMessage, model_classes, tag_table
+from ._codecs import UnknownMessage, model_classes
+from ._codecs.cryptology import Message, codec, decode, encode
+from ._engine import Feed, run_feed
+from ._sansio.cryptology import CryptologyProtocol
+from ._transports import Transport
+from .config import FeedConfig
 from .models import cryptology as _models
 from .models.cryptology import *  # noqa: F403 - the generated models are this module's API
 from .models.cryptology import ServerMessage
 
 __all__ = [  # noqa: PLE0604 - generated names
     *(cls.__name__ for cls in model_classes(_models)),
+    "CryptologyFeed",
+    "CryptologyProtocol",
+    "Item",
     "Message",
     "ServerMessage",
     "codec",
     "decode",
     "encode",
-    "CryptologyProtocol",
     "open_feed",
 ]
 
-Message = ServerMessage
-"""Any Cryptology server message."""
-
-_TAG_KEYS = ("_cls", "@type")
-_BY_TAG = tag_table(model_classes(_models), _TAG_KEYS)
+Item = ServerMessage | UnknownMessage
+"""What a Cryptology feed yields besides session events."""
 
 
-_LEGACY = {tag: cls for (key, tag), cls in _BY_TAG.items() if key == "_cls"}
-_LATER = {tag: cls for (key, tag), cls in _BY_TAG.items() if key == "@type"}
+class CryptologyFeed(Feed[Item]):
+    """A Cryptology market-data feed; ``subscribe`` sets the client-side trade-pair filter."""
 
+    def __init__(
+        self,
+        protocol: CryptologyProtocol,
+        config: FeedConfig | None = None,
+        *,
+        transport: Transport | None = None,
+    ) -> None:
+        super().__init__(protocol, config, transport=transport)
+        self._cryptology = protocol
 
-def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
-    # `_cls` first, then `@type`; one table per key (no tuple key to build per frame).
-    tag = obj.get("_cls")
-    table = _LEGACY
-    if tag is None:
-        tag = obj.get("@type")
-        if tag is None:
-            return None, None
-        table = _LATER
-    if isinstance(tag, str):
-        return tag, table.get(tag)
-    return repr(tag), None
+    async def subscribe(self, *trade_pairs: str) -> None:
+        """Deliver messages of these trade pairs (client-side: the server sends every pair).
 
+        The first call narrows the feed from "everything" to the pairs given; later calls add
+        pairs. With no pairs, the filter is dropped and everything is delivered again.
+        """
+        proto = self._cryptology
+        await self._request("subscribe", lambda now: proto.subscribe(now, *trade_pairs))
 
-codec = Codec("cryptology", model_classes(_models), _classify, numbers="string")
-"""The Cryptology :class:`~trio_feeds._codec.Codec`."""
+    async def unsubscribe(self, *trade_pairs: str) -> None:
+        """Stop delivering messages of these trade pairs (client-side).
 
-
-def decode(frame: str | bytes) -> ServerMessage | UnknownMessage:
-    """Decode one frame. Unknown tags give :class:`~trio_feeds.UnknownMessage`.
-
-    Raises:
-        trio_feeds.DecodeError: malformed JSON or a field of the wrong type or value.
-    """
-    result: ServerMessage | UnknownMessage = codec.decode(frame)
-    return result
-
-
-def encode(message: ServerMessage | UnknownMessage | Any) -> str:
-    """Encode a message back to its wire JSON."""
-    return codec.encode(message)
-
-
-# -- the feed ----------------------------------------------------------------------------------
-# Imported here, after the codec exists: the protocol object imports this module's codec.
-from contextlib import AbstractAsyncContextManager  # noqa: E402
-
-from ._engine import Feed, open_protocol_feed  # noqa: E402
-from ._sansio.cryptology import CryptologyProtocol  # noqa: E402
-from ._transport import Transport  # noqa: E402
-from .config import FeedConfig  # noqa: E402
+        Raises:
+            ValueError: no pairs given, or no filter is set (there is no "all but" filter).
+        """
+        proto = self._cryptology
+        await self._request("unsubscribe", lambda now: proto.unsubscribe(now, *trade_pairs))
 
 
 def open_feed(
@@ -89,7 +80,7 @@ def open_feed(
     config: FeedConfig | None = None,
     server_heartbeat: float | None = 15.0,
     transport: Transport | None = None,
-) -> AbstractAsyncContextManager[Feed]:
+) -> AbstractAsyncContextManager[CryptologyFeed]:
     """Open a reconnecting feed of Cryptology market data (plain, unauthenticated JSON).
 
     The server streams every trade pair; ``trade_pairs`` (and ``feed.subscribe("BTC_USD")``)
@@ -101,7 +92,7 @@ def open_feed(
         config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.FeedConfig`).
         server_heartbeat: the server sends something at least this often (seconds); longer
             silence means a dead connection. ``None`` to rely on WebSocket pings alone.
-        transport: how WebSockets are opened (default trio-websocket).
+        transport: how WebSockets are opened (default :class:`~trio_feeds.transports.FastTransport`).
     """
     protocol = CryptologyProtocol(url, trade_pairs=trade_pairs, server_heartbeat=server_heartbeat)
-    return open_protocol_feed(protocol, config, transport=transport)
+    return run_feed(CryptologyFeed(protocol, config, transport=transport))

@@ -21,6 +21,7 @@ __all__ = [
     "Connected",
     "DecodeFailed",
     "Disconnected",
+    "FeedEvent",
     "Gap",
     "Overflow",
     "Reconnecting",
@@ -148,3 +149,6 @@ SessionEvent = (
     Connected | Authenticated | Subscribed | Disconnected | Reconnecting | Resubscribed | Gap | Overflow
 )
 """Every session event type except :class:`DecodeFailed` (which stands in for a message)."""
+
+FeedEvent = SessionEvent | DecodeFailed
+"""Everything a feed yields besides its protocol's messages."""

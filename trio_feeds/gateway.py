@@ -1,84 +1,114 @@
-"""Trading gateway: typed messages and their codec.
+"""Trading gateway: typed messages, their codec, and the feed.
 
 Client requests carry ``action``; server control messages carry ``event``; channel data carries
 ``channel`` (and orders/positions/system events also an ``event`` such as ``"update"``, so
 ``channel`` is looked at first). Prices and amounts are JSON numbers on the wire; they are
 parsed straight to :class:`decimal.Decimal`, never through a binary float.
+
+``open_feed`` gives a :class:`GatewayFeed`; ``decode``/``encode`` work on single frames.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 
-from ._codec import Codec, JSONObject, UnknownMessage, model_classes, tag_table
+from ._codecs import UnknownMessage, model_classes
+from ._codecs.gateway import Message, codec, decode, encode
+from ._engine import Feed, run_feed
+from ._sansio._shared import Credentials
+from ._sansio.gateway import GatewayProtocol, Signer, Subscription, hmac_sha256_signer
+from ._transports import Transport
+from .config import FeedConfig
 from .models import gateway as _models
 from .models.gateway import *  # noqa: F403 - the generated models are this module's API
-from .models.gateway import ClientMessage, ServerMessage
+from .models.gateway import Channel, ClientMessage, ServerMessage
 
 __all__ = [  # noqa: PLE0604 - generated names
     *(cls.__name__ for cls in model_classes(_models)),
+    "Channel",
     "ClientMessage",
+    "Credentials",
+    "GatewayFeed",
+    "GatewayProtocol",
+    "Item",
     "Message",
     "ServerMessage",
+    "Signer",
+    "Subscription",
     "codec",
     "decode",
     "encode",
-    "Credentials",
-    "GatewayProtocol",
-    "Signer",
     "hmac_sha256_signer",
     "open_feed",
 ]
 
-Message = ServerMessage | ClientMessage
-"""Any gateway message, either direction."""
-
-# Order matters: data messages carry both `channel` and `event`.
-_TAG_KEYS = ("channel", "event", "action")
-_BY_TAG = tag_table(model_classes(_models), _TAG_KEYS)
+Item = ServerMessage | UnknownMessage
+"""What a gateway feed yields besides session events."""
 
 
-_BY_KEY = tuple((key, {tag: cls for (k, tag), cls in _BY_TAG.items() if k == key}) for key in _TAG_KEYS)
+class GatewayFeed(Feed[Item]):
+    """A gateway feed: typed ``subscribe``/``unsubscribe``; iterate it for messages and events."""
 
+    def __init__(
+        self,
+        protocol: GatewayProtocol,
+        config: FeedConfig | None = None,
+        *,
+        transport: Transport | None = None,
+    ) -> None:
+        super().__init__(protocol, config, transport=transport)
+        self._gateway = protocol
 
-def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
-    for key, table in _BY_KEY:
-        tag = obj.get(key)
-        if tag is not None:
-            if not isinstance(tag, str):
-                return repr(tag), None
-            return tag, table.get(tag)
-    return None, None
+    async def subscribe(
+        self,
+        channels: Channel | Iterable[Channel],
+        *,
+        exchange: str | None = None,
+        symbols: Iterable[str] | None = None,
+        depth: int | None = None,
+        type: str | None = None,
+    ) -> None:
+        """Subscribe to ``channels`` and wait for the server's acknowledgement.
 
+        The subscription is remembered and re-sent after every reconnect.
 
-codec = Codec("gateway", model_classes(_models), _classify, numbers="json")
-"""The gateway :class:`~trio_feeds._codec.Codec`."""
+        Raises:
+            trio_feeds.SubscriptionError: the server refused it (it is forgotten).
+            trio_feeds.RequestTimeout: no answer within ``request_timeout`` (it is kept).
+            trio_feeds.FeedClosed: the feed has ended.
+        """
+        gw = self._gateway
+        await self._request(
+            "subscribe",
+            lambda now: gw.subscribe(
+                now, channels, exchange=exchange, symbols=symbols, depth=depth, type=type
+            ),
+        )
 
+    async def unsubscribe(
+        self,
+        channels: Channel | Iterable[Channel],
+        *,
+        exchange: str | None = None,
+        symbols: Iterable[str] | None = None,
+        depth: int | None = None,
+        type: str | None = None,
+    ) -> None:
+        """Forget matching subscriptions (``None`` params match any) and wait for the answer.
 
-def decode(frame: str | bytes) -> ServerMessage | ClientMessage | UnknownMessage:
-    """Decode one frame (either direction). Unknown tags give :class:`~trio_feeds.UnknownMessage`.
-
-    Raises:
-        trio_feeds.DecodeError: malformed JSON or a field of the wrong type or value.
-    """
-    result: ServerMessage | ClientMessage | UnknownMessage = codec.decode(frame)
-    return result
-
-
-def encode(message: ServerMessage | ClientMessage | UnknownMessage | Any) -> str:
-    """Encode a message to its wire JSON (money as exact JSON numbers)."""
-    return codec.encode(message)
-
-
-# -- the feed ----------------------------------------------------------------------------------
-# Imported here, after the codec exists: the protocol object imports this module's codec.
-from contextlib import AbstractAsyncContextManager  # noqa: E402
-
-from ._engine import Feed, open_protocol_feed  # noqa: E402
-from ._sansio import Credentials  # noqa: E402
-from ._sansio.gateway import GatewayProtocol, Signer, hmac_sha256_signer  # noqa: E402
-from ._transport import Transport  # noqa: E402
-from .config import FeedConfig  # noqa: E402
+        Raises:
+            trio_feeds.SubscriptionError: the server refused it.
+            trio_feeds.RequestTimeout: no answer within ``request_timeout``.
+            trio_feeds.FeedClosed: the feed has ended.
+        """
+        gw = self._gateway
+        await self._request(
+            "unsubscribe",
+            lambda now: gw.unsubscribe(
+                now, channels, exchange=exchange, symbols=symbols, depth=depth, type=type
+            ),
+        )
 
 
 def open_feed(
@@ -87,9 +117,10 @@ def open_feed(
     credentials: Credentials,
     config: FeedConfig | None = None,
     signer: Signer | None = None,
+    wall_clock_ms: Callable[[], int] | None = None,
     server_heartbeat: float | None = 45.0,
     transport: Transport | None = None,
-) -> AbstractAsyncContextManager[Feed]:
+) -> AbstractAsyncContextManager[GatewayFeed]:
     """Open a reconnecting, authenticated feed to a trading gateway (``ws://host:port/ws``).
 
     ``async with gateway.open_feed(url, credentials=gateway.Credentials(key, secret)) as feed:``
@@ -102,16 +133,12 @@ def open_feed(
         config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.FeedConfig`).
         signer: ``signer(api_key, api_secret, timestamp_ms) -> signature``; default HMAC-SHA256
             hex of ``f"{timestamp}{api_key}"`` keyed by the secret.
+        wall_clock_ms: the wall clock for auth timestamps (default: the system clock).
         server_heartbeat: seconds of silence after which the connection is taken for dead
             (the server pings after 30 s idle); ``None`` to rely on WebSocket pings alone.
-        transport: how WebSockets are opened (default trio-websocket).
+        transport: how WebSockets are opened (default :class:`~trio_feeds.transports.FastTransport`).
     """
-    config = config or FeedConfig()
     protocol = GatewayProtocol(
-        url,
-        credentials,
-        signer=signer,
-        request_timeout=config.request_timeout,
-        server_heartbeat=server_heartbeat,
+        url, credentials, signer=signer, wall_clock_ms=wall_clock_ms, server_heartbeat=server_heartbeat
     )
-    return open_protocol_feed(protocol, config, transport=transport)
+    return run_feed(GatewayFeed(protocol, config, transport=transport))

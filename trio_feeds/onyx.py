@@ -1,115 +1,124 @@
-"""Onyx: typed messages and their codec.
+"""Onyx: typed messages, their codec, and the feed.
 
 Requests carry an ``id`` and a ``method``; the server answers each valid request with a
 ``Response`` of the same ``id`` and ``method`` and pushes events tagged by ``channel``. The
 ``dashboards`` channel sends the full list first (``DashboardsSnapshotEvent``, message_type 0)
 and then one dashboard per event (``DashboardsIncrementEvent``: 1 update, 2 create, 3 delete).
+
+``open_feed`` gives an :class:`OnyxFeed`; ``decode``/``encode`` work on single frames.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Literal, overload
 
-from ._codec import Codec, JSONObject, UnknownMessage, model_classes
+from ._codecs import UnknownMessage, model_classes
+from ._codecs.onyx import Message, codec, decode, encode
+from ._engine import Feed, run_feed
+from ._sansio.onyx import Dashboard, Dashboards, OnyxProtocol
+from ._transports import Transport
+from .config import FeedConfig
 from .models import onyx as _models
 from .models.onyx import *  # noqa: F403 - the generated models are this module's API
-from .models.onyx import (
-    AuthRequest,
-    ClientMessage,
-    DashboardsIncrementEvent,
-    DashboardsSnapshotEvent,
-    Response,
-    ServerInfoEvent,
-    ServerMessage,
-    SubscribeRequest,
-    TickersEvent,
-    TickersFilter,
-    UnsubscribeRequest,
-)
+from .models.onyx import ServerMessage
 
 __all__ = [  # noqa: PLE0604 - generated names
     *(cls.__name__ for cls in model_classes(_models)),
-    "ClientMessage",
+    "Dashboard",
+    "Dashboards",
+    "Item",
     "Message",
+    "OnyxFeed",
+    "OnyxProtocol",
     "ServerMessage",
     "codec",
     "decode",
     "encode",
-    "Dashboards",
-    "OnyxProtocol",
     "open_feed",
 ]
 
-Message = ServerMessage | ClientMessage
-"""Any Onyx message, either direction."""
+Item = ServerMessage | UnknownMessage
+"""What an Onyx feed yields besides session events."""
 
-_CHANNELS: dict[str, type] = {"server_info": ServerInfoEvent, "tickers": TickersEvent}
-_REQUESTS: dict[str, type] = {
-    "auth": AuthRequest,
-    "subscribe": SubscribeRequest,
-    "unsubscribe": UnsubscribeRequest,
-}
+PlainChannel = Literal["server_info", "dashboards"]
+"""Channels that take no filter."""
 
 
-def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
-    channel = obj.get("channel")
-    method = obj.get("method")
-    if "message_type" in obj or ("message" in obj and "method" not in obj):
-        # An event. `dashboards` has two shapes, told apart by message_type.
-        if not isinstance(channel, str):
-            return (None if channel is None else repr(channel)), None
-        if channel == "dashboards":
-            message_type = obj.get("message_type")
-            snapshot = type(message_type) is int and message_type == 0
-            return channel, DashboardsSnapshotEvent if snapshot else DashboardsIncrementEvent
-        return channel, _CHANNELS.get(channel)
-    if isinstance(method, str):
-        # A response has `error`/`message`; a request has neither.
-        if "error" in obj or "message" in obj:
-            return method, Response
-        return method, _REQUESTS.get(method)
-    return None, None
+class OnyxFeed(Feed[Item]):
+    """An Onyx feed: ``subscribe("server_info")``, ``subscribe("tickers", products=[...])``, ..."""
 
+    def __init__(
+        self, protocol: OnyxProtocol, config: FeedConfig | None = None, *, transport: Transport | None = None
+    ) -> None:
+        super().__init__(protocol, config, transport=transport)
+        self._onyx = protocol
 
-def _check_tickers_filter(value: TickersFilter) -> None:
-    # The schema's "products or product_groups" rule, which the generated class cannot express.
-    if value.products is None and value.product_groups is None:
-        raise ValueError("a tickers filter needs products or product_groups")
+    @overload
+    async def subscribe(self, channel: PlainChannel) -> None: ...
+    @overload
+    async def subscribe(
+        self,
+        channel: Literal["tickers"],
+        *,
+        products: Sequence[str] | None = None,
+        product_groups: Sequence[str] | None = None,
+    ) -> None: ...
+    @overload
+    async def subscribe(self, channel: Mapping[Literal["tickers"], Mapping[str, Sequence[str]]]) -> None: ...
 
+    async def subscribe(
+        self,
+        channel: str | Mapping[Literal["tickers"], Mapping[str, Sequence[str]]],
+        *,
+        products: Sequence[str] | None = None,
+        product_groups: Sequence[str] | None = None,
+    ) -> None:
+        """Subscribe to a channel and wait for the server's answer (correlated by id).
 
-codec = Codec(
-    "onyx",
-    model_classes(_models),
-    _classify,
-    numbers="string",
-    checks={TickersFilter: _check_tickers_filter},
-)
-"""The Onyx :class:`~trio_feeds._codec.Codec`."""
+        ``"tickers"`` needs ``products=`` or ``product_groups=`` (or the wire form
+        ``{"tickers": {"products": [...]}}``). Remembered and re-sent after every reconnect.
 
+        Raises:
+            trio_feeds.SubscriptionError: the server refused it (it is forgotten).
+            trio_feeds.RequestTimeout: no answer within ``request_timeout`` (it is kept).
+            trio_feeds.FeedClosed: the feed has ended.
+        """
+        proto = self._onyx
+        await self._request(
+            "subscribe",
+            lambda now: proto.subscribe(now, channel, products=products, product_groups=product_groups),
+        )
 
-def decode(frame: str | bytes) -> ServerMessage | ClientMessage | UnknownMessage:
-    """Decode one frame (either direction). Unknown channels/methods give :class:`~trio_feeds.UnknownMessage`.
+    @overload
+    async def unsubscribe(self, channel: PlainChannel) -> None: ...
+    @overload
+    async def unsubscribe(
+        self,
+        channel: Literal["tickers"],
+        *,
+        products: Sequence[str] | None = None,
+        product_groups: Sequence[str] | None = None,
+    ) -> None: ...
+    @overload
+    async def unsubscribe(
+        self, channel: Mapping[Literal["tickers"], Mapping[str, Sequence[str]]]
+    ) -> None: ...
 
-    Raises:
-        trio_feeds.DecodeError: malformed JSON or a field of the wrong type or value.
-    """
-    result: ServerMessage | ClientMessage | UnknownMessage = codec.decode(frame)
-    return result
-
-
-def encode(message: ServerMessage | ClientMessage | UnknownMessage | Any) -> str:
-    """Encode a message to its wire JSON."""
-    return codec.encode(message)
-
-
-# -- the feed ----------------------------------------------------------------------------------
-# Imported here, after the codec exists: the protocol object imports this module's codec.
-from contextlib import AbstractAsyncContextManager  # noqa: E402
-
-from ._engine import Feed, open_protocol_feed  # noqa: E402
-from ._sansio.onyx import Dashboards, OnyxProtocol  # noqa: E402
-from ._transport import Transport  # noqa: E402
-from .config import FeedConfig  # noqa: E402
+    async def unsubscribe(
+        self,
+        channel: str | Mapping[Literal["tickers"], Mapping[str, Sequence[str]]],
+        *,
+        products: Sequence[str] | None = None,
+        product_groups: Sequence[str] | None = None,
+    ) -> None:
+        """Forget a subscription and, when authenticated, wait for the server's answer."""
+        proto = self._onyx
+        await self._request(
+            "unsubscribe",
+            lambda now: proto.unsubscribe(now, channel, products=products, product_groups=product_groups),
+        )
 
 
 def open_feed(
@@ -120,7 +129,7 @@ def open_feed(
     auth_deadline: float | None = 5.0,
     server_heartbeat: float | None = None,
     transport: Transport | None = None,
-) -> AbstractAsyncContextManager[Feed]:
+) -> AbstractAsyncContextManager[OnyxFeed]:
     """Open a reconnecting, authenticated Onyx feed.
 
     ``await feed.subscribe("server_info")``, ``await feed.subscribe("tickers", products=[...])``
@@ -133,16 +142,10 @@ def open_feed(
         url: the Onyx WebSocket URL.
         token: API token, sent in the ``auth`` request (never in reprs, logs or errors).
         config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.FeedConfig`).
-        auth_deadline: the server wants ``auth`` within this many seconds of connecting.
+        auth_deadline: seconds to wait for the auth answer before reconnecting (the server
+            drops connections not authenticated within about 5 s); at most ``request_timeout``.
         server_heartbeat: silence bound in seconds, or ``None`` (WebSocket pings alone).
-        transport: how WebSockets are opened (default trio-websocket).
+        transport: how WebSockets are opened (default :class:`~trio_feeds.transports.FastTransport`).
     """
-    config = config or FeedConfig()
-    protocol = OnyxProtocol(
-        url,
-        token,
-        request_timeout=config.request_timeout,
-        auth_deadline=auth_deadline,
-        server_heartbeat=server_heartbeat,
-    )
-    return open_protocol_feed(protocol, config, transport=transport)
+    protocol = OnyxProtocol(url, token, auth_deadline=auth_deadline, server_heartbeat=server_heartbeat)
+    return run_feed(OnyxFeed(protocol, config, transport=transport))

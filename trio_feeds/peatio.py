@@ -1,206 +1,75 @@
-"""Peatio Ranger: typed messages and their codec.
+"""Peatio Ranger: typed messages, their codec, and the feed.
 
 Every server frame is a one-key object, ``{"<stream>": payload}``: ``{"btcusd.trades": {...}}``,
 ``{"order": {...}}``, and the replies ``{"success": {...}}`` / ``{"error": {...}}``. ``decode``
 returns a :class:`StreamMessage` holding the stream name and the typed payload, so ``encode``
 can write the frame back. Client requests (``{"jwt": ...}``, ``{"event": "subscribe", ...}``)
-decode to their own classes. The later form's text ``ping``/``pong`` frames are not JSON and
-never reach this codec.
+decode to their own classes.
+
+``open_feed`` gives a :class:`PeatioFeed`; ``decode``/``encode`` work on single frames.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from contextlib import AbstractAsyncContextManager
 
-import attrs
-
-from ._codec import Codec, JSONObject, UnknownMessage, _constructor, model_classes
-from .errors import DecodeError
-from .models import peatio as _models
+from ._codecs import UnknownMessage
+from ._codecs.peatio import PUBLIC_CLASSES, Payload, StreamMessage, codec, decode, encode, market_of
+from ._engine import Feed, run_feed
+from ._sansio.peatio import AuthMode, PeatioProtocol, SubscribeMode
+from ._transports import Transport
+from .config import FeedConfig
 from .models.peatio import *  # noqa: F403 - the generated models are this module's API
-from .models.peatio import (
-    AuthRequest,
-    ClientMessage,
-    DepositAddress,
-    Error,
-    MarketUpdate,
-    Order,
-    OrderBookIncrement,
-    OrderBookSnapshot,
-    PublicTrades,
-    SubscribeRequest,
-    Success,
-    Trade,
-    UnsubscribeRequest,
-)
-
-_PUBLIC_CLASSES = [c for c in model_classes(_models) if not c.__name__.endswith("Frame")]
+from .models.peatio import ClientMessage
 
 __all__ = [  # noqa: PLE0604 - generated names
-    *(cls.__name__ for cls in _PUBLIC_CLASSES),
+    *(cls.__name__ for cls in PUBLIC_CLASSES),
+    "AuthMode",
     "ClientMessage",
+    "Item",
     "Payload",
+    "PeatioFeed",
+    "PeatioProtocol",
     "StreamMessage",
+    "SubscribeMode",
     "codec",
     "decode",
     "encode",
     "market_of",
-    "PeatioProtocol",
     "open_feed",
 ]
 
-Payload = (
-    MarketUpdate
-    | PublicTrades
-    | OrderBookSnapshot
-    | OrderBookIncrement
-    | Order
-    | Trade
-    | DepositAddress
-    | Success
-    | Error
-)
-"""Any payload a Ranger server frame can carry."""
-
-P = TypeVar("P", bound=Payload)
+Item = StreamMessage[Payload] | UnknownMessage
+"""What a Peatio feed yields besides session events."""
 
 
-@attrs.define(kw_only=True)
-class StreamMessage(Generic[P]):
-    """A server frame: the stream it came on and its typed payload.
+class PeatioFeed(Feed[Item]):
+    """A Peatio Ranger feed: ``subscribe(*streams)`` / ``unsubscribe(*streams)``."""
 
-    Attributes:
-        stream: the frame's key: ``"btcusd.trades"``, ``"order"``, ``"success"``, ...
-        data: the payload (``PublicTrades``, ``Order``, ``Success``, ...).
-    """
+    def __init__(
+        self,
+        protocol: PeatioProtocol,
+        config: FeedConfig | None = None,
+        *,
+        transport: Transport | None = None,
+    ) -> None:
+        super().__init__(protocol, config, transport=transport)
+        self._peatio = protocol
 
-    stream: str
-    data: P
+    async def subscribe(self, *streams: str) -> None:
+        """Add streams (``"btcusd.trades"``, ``"order"``, ...); every reconnect asks for them.
 
-    @property
-    def market(self) -> str | None:
-        """The market of a public stream (``"btcusd"`` for ``"btcusd.trades"``), else None."""
-        return market_of(self.stream)
+        With ``subscribe_mode="event"`` this waits for the server's answer; in ``"query"`` mode
+        the feed reconnects with the new query string.
+        """
+        proto = self._peatio
+        await self._request("subscribe", lambda now: proto.subscribe(now, *streams))
 
-
-_new_stream_message = _constructor(StreamMessage, ["stream", "data"]) or StreamMessage
-"""Builds a StreamMessage without ``type.__call__``'s keyword packing (see ``_constructor``)."""
-
-# The same patterns as the `*Frame` defs of schemas/peatio.json.
-_MARKET_STREAMS: list[tuple[re.Pattern[str], type]] = [
-    (re.compile(r"^[a-z0-9_]+\.update$"), MarketUpdate),
-    (re.compile(r"^[a-z0-9_]+\.trades$"), PublicTrades),
-    (re.compile(r"^[a-z0-9_]+\.ob-snap$"), OrderBookSnapshot),
-    (re.compile(r"^[a-z0-9_]+\.ob-inc$"), OrderBookIncrement),
-]
-_NAMED_STREAMS: dict[str, type] = {
-    "order": Order,
-    "trade": Trade,
-    "deposit_address": DepositAddress,
-    "success": Success,
-    "error": Error,
-}
-_EVENTS: dict[str, type] = {"subscribe": SubscribeRequest, "unsubscribe": UnsubscribeRequest}
-
-
-def market_of(stream: str) -> str | None:
-    """The market part of a public stream name, or None for private streams and replies."""
-    market, dot, _ = stream.partition(".")
-    return market if dot else None
-
-
-def _match_payload_class(stream: str) -> type | None:
-    cls = _NAMED_STREAMS.get(stream)
-    if cls is not None:
-        return cls
-    for pattern, candidate in _MARKET_STREAMS:
-        if pattern.match(stream):
-            return candidate
-    return None
-
-
-_PAYLOAD_CLASSES: dict[str, type | None] = {}
-
-
-def _payload_class(stream: str) -> type | None:
-    # A feed uses a handful of streams: remember the answer instead of running the patterns
-    # on every frame (bounded, in case a server invents stream names).
-    try:
-        return _PAYLOAD_CLASSES[stream]
-    except KeyError:
-        cls = _match_payload_class(stream)
-        if len(_PAYLOAD_CLASSES) < 1024:
-            _PAYLOAD_CLASSES[stream] = cls
-        return cls
-
-
-def _classify_client(obj: JSONObject) -> tuple[str | None, type | None]:
-    event = obj.get("event")
-    if event is not None:
-        return (event, _EVENTS.get(event)) if isinstance(event, str) else (repr(event), None)
-    if "jwt" in obj:
-        return "jwt", AuthRequest
-    return None, None
-
-
-class _RangerCodec(Codec):
-    """Codec whose server frames are ``{stream: payload}`` envelopes."""
-
-    def decode_object(self, obj: JSONObject) -> Any:
-        if len(obj) == 1:
-            ((stream, payload),) = obj.items()
-            cls = _payload_class(stream)
-            if cls is not None:
-                try:
-                    data = self._structure[cls](payload, cls)
-                except Exception:  # noqa: BLE001 - re-raised below as DecodeError with its path
-                    raise self._error_at(payload, cls, stream) from None
-                return _new_stream_message(stream=stream, data=data)
-            if "jwt" not in obj:
-                return UnknownMessage(protocol=self.protocol, tag=stream, raw=obj)
-        return super().decode_object(obj)
-
-    def _error_at(self, payload: Any, cls: type, stream: str) -> DecodeError:
-        """Why ``payload`` is not a ``cls``, with its path relative to the frame (``$.<stream>...``)."""
-        path, reason = self._explain(payload, cls)
-        key = f".{stream}" if re.fullmatch(r"[A-Za-z_]\w*", stream) else f'["{stream}"]'
-        return DecodeError(self.protocol, reason, tag=stream, path="$" + key + path[1:])
-
-    def unstructure(self, message: Any) -> JSONObject:
-        if isinstance(message, StreamMessage):
-            return {message.stream: super().unstructure(message.data)}
-        return super().unstructure(message)
-
-
-codec = _RangerCodec("peatio", _PUBLIC_CLASSES, _classify_client, numbers="string")
-"""The Peatio Ranger :class:`~trio_feeds._codec.Codec`."""
-
-
-def decode(frame: str | bytes) -> StreamMessage[Any] | ClientMessage | UnknownMessage:
-    """Decode one frame (either direction). Unknown streams give :class:`~trio_feeds.UnknownMessage`.
-
-    Raises:
-        trio_feeds.DecodeError: malformed JSON or a field of the wrong type or value.
-    """
-    result: StreamMessage[Any] | ClientMessage | UnknownMessage = codec.decode(frame)
-    return result
-
-
-def encode(message: StreamMessage[Any] | ClientMessage | UnknownMessage | Any) -> str:
-    """Encode a message to its wire JSON."""
-    return codec.encode(message)
-
-
-# -- the feed ----------------------------------------------------------------------------------
-# Imported here, after the codec exists: the protocol object imports this module's codec.
-from contextlib import AbstractAsyncContextManager  # noqa: E402
-
-from ._engine import Feed, open_protocol_feed  # noqa: E402
-from ._sansio.peatio import AuthMode, PeatioProtocol, SubscribeMode  # noqa: E402
-from ._transport import Transport  # noqa: E402
-from .config import FeedConfig  # noqa: E402
+    async def unsubscribe(self, *streams: str) -> None:
+        """Remove streams; the same modes as :meth:`subscribe`."""
+        proto = self._peatio
+        await self._request("unsubscribe", lambda now: proto.unsubscribe(now, *streams))
 
 
 def open_feed(
@@ -213,7 +82,7 @@ def open_feed(
     config: FeedConfig | None = None,
     server_heartbeat: float | None = None,
     transport: Transport | None = None,
-) -> AbstractAsyncContextManager[Feed]:
+) -> AbstractAsyncContextManager[PeatioFeed]:
     """Open a reconnecting Peatio Ranger feed.
 
     Streams given here go in the query string (``?stream=btcusd.trades&stream=order``), the
@@ -232,16 +101,14 @@ def open_feed(
             (document form). Default: ``"event"`` with header auth, else ``"query"``.
         config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.FeedConfig`).
         server_heartbeat: silence bound in seconds, or ``None`` (WebSocket pings alone).
-        transport: how WebSockets are opened (default trio-websocket).
+        transport: how WebSockets are opened (default :class:`~trio_feeds.transports.FastTransport`).
     """
-    config = config or FeedConfig()
     protocol = PeatioProtocol(
         url,
         token=token,
         streams=streams,
         auth=auth,
         subscribe_mode=subscribe_mode,
-        request_timeout=config.request_timeout,
         server_heartbeat=server_heartbeat,
     )
-    return open_protocol_feed(protocol, config, transport=transport)
+    return run_feed(PeatioFeed(protocol, config, transport=transport))

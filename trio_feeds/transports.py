@@ -4,22 +4,21 @@
   feed's reader, no task or channel per message. It passes the same fault matrix as the other
   and delivers several times more messages per second (``benchmarks/throughput.py``).
 * :class:`TrioWebsocketTransport`: trio-websocket. Its reader task hands every message over a
-  channel, which caps it at a few tens of thousands of frames per second.
+  channel, which caps it at a few tens of thousands of frames per second. trio-websocket is
+  imported only when this name is first used.
 
 Both take no required arguments and behave the same towards the engine: the same errors
 (:class:`ConnectFailed`, :class:`HandshakeRejected`, :class:`TransportClosed`), close codes,
 bounded close and cleanup on cancellation.
-
-``websockets_sansio()`` and ``trio_websocket()`` are shorthands for the two constructors.
 """
 
 from __future__ import annotations
 
-import ssl
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from ._transport import ConnectFailed, Connection, HandshakeRejected, Transport, TransportClosed
-from ._transport import WebSocketTransport as TrioWebsocketTransport
-from ._transport_fast import FastTransport
+from ._transports import ConnectFailed, Connection, HandshakeRejected, Transport, TransportClosed
+from ._transports.fast import FastTransport
 
 __all__ = [
     "ConnectFailed",
@@ -29,18 +28,17 @@ __all__ = [
     "Transport",
     "TransportClosed",
     "TrioWebsocketTransport",
-    "trio_websocket",
-    "websockets_sansio",
 ]
 
-
-def trio_websocket(*, ssl_context: ssl.SSLContext | None = None) -> TrioWebsocketTransport:
-    """The trio-websocket transport."""
-    return TrioWebsocketTransport(ssl_context=ssl_context)
+if TYPE_CHECKING:
+    from ._transports.tws import TrioWebsocketTransport
 
 
-def websockets_sansio(
-    *, ssl_context: ssl.SSLContext | None = None, receive_chunk: int = 65536
-) -> FastTransport:
-    """The fast transport (the default), on websockets' sans-IO protocol."""
-    return FastTransport(ssl_context=ssl_context, receive_chunk=receive_chunk)
+def __getattr__(name: str) -> Any:
+    if name == "TrioWebsocketTransport":
+        value = importlib.import_module(
+            "._transports.tws", __name__.rpartition(".")[0]
+        ).TrioWebsocketTransport
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from .. import cryptology as _codec_module
-from .._protocol import (
+from .._codecs import cryptology as _codec_module
+from ..errors import DecodeError
+from ._protocol import (
     Action,
     BadFrame,
     CloseVerdict,
@@ -21,8 +22,7 @@ from .._protocol import (
     FeedProtocol,
     HeartbeatPolicy,
 )
-from ..errors import DecodeError
-from . import classify_close
+from ._shared import classify_close
 
 __all__ = ["CryptologyProtocol"]
 

@@ -14,9 +14,10 @@ sent on the connection is queued in send order (FIFO), and:
   echoes), it completes the oldest queued request of that action;
 * an ``error`` event completes the oldest queued request (the server answers in order).
 
-Resubscription frames sent after a reconnect are queued too, with their own request ids (set
+Resubscription frames sent after a reconnect are tracked too, with their own request ids (set
 on the ``Send``), so their acknowledgements complete them and are never taken for the answer to
-a user's request.
+a user's request. Requests live in a :class:`~._requests.RequestTracker`; outgoing frames are
+built from the generated request models.
 """
 
 from __future__ import annotations
@@ -29,10 +30,25 @@ from typing import Literal
 
 import attrs
 
-from .. import gateway as _codec_module
-from .._protocol import (
+from .._codecs import gateway as _codec
+from ..errors import DecodeError
+from ..models.gateway import (
+    AuthenticatedEvent,
+    AuthenticateRequest,
+    Channel,
+    CloseEvent,
+    ErrorEvent,
+    PingEvent,
+    PongMessage,
+    SubscribedEvent,
+    SubscribeRequest,
+    SubscriptionParams,
+    UnsubscribedEvent,
+    UnsubscribeRequest,
+)
+from ._protocol import (
     Action,
-    Authenticated,
+    AuthAccepted,
     AuthFailed,
     BadFrame,
     CloseVerdict,
@@ -44,19 +60,10 @@ from .._protocol import (
     RequestDone,
     Send,
 )
-from ..errors import DecodeError
-from ..models.gateway import (
-    AuthenticatedEvent,
-    CloseEvent,
-    ErrorEvent,
-    PingEvent,
-    SubscribedEvent,
-    SubscriptionParams,
-    UnsubscribedEvent,
-)
-from . import Credentials, RequestIds, Waiter, classify_close, expire_waiters, mask, scrub
+from ._requests import Request, RequestState, RequestTracker
+from ._shared import Credentials, classify_close, mask, scrub
 
-__all__ = ["GatewayProtocol", "Signer", "hmac_sha256_signer", "system_wall_clock_ms"]
+__all__ = ["GatewayProtocol", "Signer", "Subscription", "hmac_sha256_signer", "system_wall_clock_ms"]
 
 Signer = Callable[[str, str, int], str]
 """``signer(api_key, api_secret, timestamp_ms) -> signature`` for the ``authenticate`` message."""
@@ -77,35 +84,35 @@ def system_wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-_Action = Literal["subscribe", "unsubscribe"]
+_Kind = Literal["subscribe", "unsubscribe"]
 
 
 @attrs.frozen
-class _Subscription:
+class Subscription:
     """One subscribe request's content: channels and params (``None``: param not sent)."""
 
-    channels: tuple[str, ...]
+    channels: tuple[Channel, ...]
     exchange: str | None = None
     symbols: tuple[str, ...] | None = None
     depth: int | None = None
     type: str | None = None
 
-    def to_wire(self, action: _Action) -> dict[str, object]:
-        params: dict[str, object] = {}
-        if self.exchange is not None:
-            params["exchange"] = self.exchange
-        if self.symbols is not None:
-            params["symbols"] = list(self.symbols)
-        if self.depth is not None:
-            params["depth"] = self.depth
-        if self.type is not None:
-            params["type"] = self.type
-        frame: dict[str, object] = {"action": action, "channels": list(self.channels)}
-        if params:  # the document's system_events example sends no params at all
-            frame["params"] = params
-        return frame
+    def request(self, kind: _Kind) -> SubscribeRequest | UnsubscribeRequest:
+        """The generated request model for this subscription."""
+        params = None
+        if (self.exchange, self.symbols, self.depth, self.type) != (None, None, None, None):
+            # The document's system_events example sends no params at all.
+            params = SubscriptionParams(
+                exchange=self.exchange,
+                symbols=None if self.symbols is None else list(self.symbols),
+                depth=self.depth,
+                type=self.type,
+            )
+        model = SubscribeRequest if kind == "subscribe" else UnsubscribeRequest
+        return model(channels=list(self.channels), params=params)
 
     def matches_echo(self, channels: Sequence[str], params: SubscriptionParams | None) -> bool:
+        """Whether an acknowledgement's echoed channels and params are exactly this subscription."""
         p = params or SubscriptionParams()
         return (
             tuple(channels) == self.channels
@@ -115,7 +122,7 @@ class _Subscription:
             and p.type == self.type
         )
 
-    def without(self, other: _Subscription) -> list[_Subscription]:
+    def without(self, other: Subscription) -> list[Subscription]:
         """Return what is left of this subscription after unsubscribing ``other``.
 
         ``None`` fields of ``other`` match anything (``unsubscribe(["trades"])`` drops trades
@@ -133,7 +140,7 @@ class _Subscription:
             return [self]
         if other.symbols is not None and self.symbols is None:
             return [self]
-        rest: list[_Subscription] = []
+        rest: list[Subscription] = []
         kept_channels = tuple(c for c in self.channels if c not in other.channels)
         if kept_channels:
             rest.append(attrs.evolve(self, channels=kept_channels))
@@ -142,22 +149,6 @@ class _Subscription:
             if kept_symbols:
                 rest.append(attrs.evolve(self, channels=tuple(hit), symbols=kept_symbols))
         return rest
-
-
-@attrs.define(eq=False)  # identity: two equal records are still two requests
-class _InFlight:
-    """A request frame (queued for sending or sent) awaiting its acknowledgement.
-
-    ``waiters`` are the request ids it completes, with their deadlines: the ids of user
-    requests (``user``), or the id of a resubscription frame the engine waits for. ``sent`` is
-    False while queued before auth.
-    """
-
-    action: _Action
-    sub: _Subscription
-    sent: bool
-    user: bool
-    waiters: list[Waiter] = attrs.Factory(list)
 
 
 class GatewayProtocol(FeedProtocol):
@@ -172,8 +163,6 @@ class GatewayProtocol(FeedProtocol):
             timestamps. The server checks the auth timestamp against *its* wall clock, which the
             engine's monotonic ``now`` cannot give, so this one clock is read here; it is
             injected (default :func:`system_wall_clock_ms`) so tests stay deterministic.
-        request_timeout: seconds a subscribe/unsubscribe may go unanswered before
-            :meth:`poll` completes it with ``"timed out"`` (``None``: never).
         server_heartbeat: stale bound for :class:`HeartbeatPolicy`; see :attr:`heartbeat`.
 
     ``heartbeat.server_heartbeat`` defaults to 45 s: the server pings after 30 s without
@@ -191,20 +180,16 @@ class GatewayProtocol(FeedProtocol):
         *,
         signer: Signer | None = None,
         wall_clock_ms: Callable[[], int] | None = None,
-        request_timeout: float | None = 10.0,
         server_heartbeat: float | None = 45.0,
     ) -> None:
         self.url = url
         self.credentials = credentials
         self._signer: Signer = signer or hmac_sha256_signer
         self._wall_clock_ms = wall_clock_ms or system_wall_clock_ms
-        self.request_timeout = request_timeout
         self.heartbeat = HeartbeatPolicy(server_heartbeat=server_heartbeat)
-        self._ids = RequestIds()
-        self._connected = False
         self._ready = False
-        self._subs: list[_Subscription] = []  # remembered wishes, re-sent after every auth
-        self._inflight: list[_InFlight] = []  # FIFO, see module docstring
+        self._subs: list[Subscription] = []  # remembered wishes, re-sent after every auth
+        self._requests: RequestTracker[Subscription] = RequestTracker()  # FIFO, see module docstring
 
     def __repr__(self) -> str:
         return (
@@ -220,7 +205,7 @@ class GatewayProtocol(FeedProtocol):
         return self._ready
 
     @property
-    def subscriptions(self) -> tuple[_Subscription, ...]:
+    def subscriptions(self) -> tuple[Subscription, ...]:
         """The remembered subscriptions, re-sent after every (re)authentication."""
         return tuple(self._subs)
 
@@ -229,18 +214,13 @@ class GatewayProtocol(FeedProtocol):
         return ConnectTarget(self.url)
 
     def connection_made(self, now: float) -> Sequence[Action]:
-        """Send ``authenticate``. Re-subscriptions follow in :class:`Authenticated` ``.then``."""
-        self._connected = True
+        """Send ``authenticate``. Re-subscriptions follow in :class:`AuthAccepted` ``.then``."""
         self._ready = False
         timestamp = self._wall_clock_ms()
         creds = self.credentials
-        frame = {
-            "action": "authenticate",
-            "api_key": creds.api_key,
-            "timestamp": timestamp,
-            "signature": self._signer(creds.api_key, creds.api_secret, timestamp),
-        }
-        return [Send(_codec_module.codec.dumps(frame))]
+        signature = self._signer(creds.api_key, creds.api_secret, timestamp)
+        request = AuthenticateRequest(api_key=creds.api_key, timestamp=timestamp, signature=signature)
+        return [Send(_codec.encode(request))]
 
     def connection_lost(self) -> None:
         """Forget auth and which frames were sent; keep the wishes and the users' requests.
@@ -249,26 +229,26 @@ class GatewayProtocol(FeedProtocol):
         and completes when that is acknowledged. An unsubscribe awaited by a user completes when
         the next connection authenticates: a new connection does not carry the subscription.
         """
-        self._connected = False
         self._ready = False
-        # Resubscription frames die with the connection (the next one makes its own); user
-        # requests nobody waits for any more (timed out) need no answer.
-        self._inflight = [e for e in self._inflight if e.user and e.waiters]
-        for entry in self._inflight:
-            entry.sent = False
+        # Resubscription frames die with the connection (the next one makes its own).
+        self._requests.connection_lost()
+
+    def forget_request(self, request_id: str) -> None:
+        """The engine gave up on ``request_id``; a sent frame's late answer is still consumed."""
+        self._requests.forget_waiter(request_id)
 
     def receive_frame(self, frame: str | bytes, now: float) -> Sequence[Action]:
         """Decode a frame; answer pings, follow auth and acks, deliver data."""
         try:
-            msg = _codec_module.decode(frame)
+            msg = _codec.decode(frame)
         except DecodeError as exc:
             return [BadFrame(exc)]
         if isinstance(msg, PingEvent):
             # Answered even before auth: the server drops a connection that leaves a ping
             # unanswered for 10 s, whatever state the session is in.
-            return [Send(_codec_module.codec.dumps({"action": "pong", "timestamp": self._wall_clock_ms()}))]
+            return [Send(_codec.encode(PongMessage(timestamp=self._wall_clock_ms())))]
         if isinstance(msg, AuthenticatedEvent):
-            return self._on_authenticated(msg, now)
+            return self._on_authenticated(msg)
         if isinstance(msg, ErrorEvent):
             return self._on_error(msg)
         if isinstance(msg, SubscribedEvent | UnsubscribedEvent):
@@ -283,7 +263,7 @@ class GatewayProtocol(FeedProtocol):
         self,
         now: float,
         /,
-        channels: str | Iterable[str],
+        channels: Channel | Iterable[Channel],
         *,
         exchange: str | None = None,
         symbols: Iterable[str] | None = None,
@@ -293,30 +273,27 @@ class GatewayProtocol(FeedProtocol):
         """Subscribe to ``channels`` with the given params; remembered across reconnects.
 
         Returns the request id (completed by a ``RequestDone`` when the server answers) and the
-        frame to send now; before auth the frame goes out with ``Authenticated.then`` instead.
+        frame to send now; before auth the frame goes out with ``AuthAccepted.then`` instead.
         """
-        sub = _make_subscription(channels, exchange, symbols, depth, type)
-        request_id = self._ids.next()
-        waiter = (request_id, self._deadline(now))
+        sub = make_subscription(channels, exchange, symbols, depth, type)
         if sub not in self._subs:
             self._subs.append(sub)
         if not self._ready:
             # Queued: one frame per distinct subscription goes out after auth; several users
             # waiting for the same one share its acknowledgement.
-            for entry in self._inflight:
-                if not entry.sent and entry.action == "subscribe" and entry.sub == sub:
-                    entry.waiters.append(waiter)
-                    return request_id, []
-            self._inflight.append(_InFlight("subscribe", sub, sent=False, user=True, waiters=[waiter]))
-            return request_id, []
-        self._inflight.append(_InFlight("subscribe", sub, sent=True, user=True, waiters=[waiter]))
-        return request_id, [self._send(sub, "subscribe", request_id)]
+            joined = self._requests.join("subscribe", sub, sent=False)
+            if joined is not None:
+                return joined, []
+            request = self._requests.add("subscribe", sub, user=True, sent=False)
+            return request.first_waiter, []
+        request = self._requests.add("subscribe", sub, user=True, sent=True)
+        return request.first_waiter, [self._send(request)]
 
     def unsubscribe(
         self,
         now: float,
         /,
-        channels: str | Iterable[str],
+        channels: Channel | Iterable[Channel],
         *,
         exchange: str | None = None,
         symbols: Iterable[str] | None = None,
@@ -328,37 +305,16 @@ class GatewayProtocol(FeedProtocol):
         When not authenticated there is nothing to tell: the request completes at once
         (``request_id`` ``None``), and queued subscribes it cancels complete with an error.
         """
-        target = _make_subscription(channels, exchange, symbols, depth, type)
+        target = make_subscription(channels, exchange, symbols, depth, type)
         self._subs = [rest for sub in self._subs for rest in sub.without(target)]
         if not self._ready:
             actions: list[Action] = []
-            for entry in list(self._inflight):
-                if entry.action == "subscribe" and entry.sub not in self._subs:
-                    self._inflight.remove(entry)
-                    actions += [
-                        RequestDone(rid, "unsubscribed before it was sent") for rid, _ in entry.waiters
-                    ]
+            for request in self._requests.select(state=RequestState.QUEUED, kind="subscribe"):
+                if request.key not in self._subs:
+                    actions += self._requests.cancel(request, "unsubscribed before it was sent")
             return None, actions
-        request_id = self._ids.next()
-        self._inflight.append(
-            _InFlight(
-                "unsubscribe", target, sent=True, user=True, waiters=[(request_id, self._deadline(now))]
-            )
-        )
-        return request_id, [self._send(target, "unsubscribe", request_id)]
-
-    def poll(self, now: float) -> Sequence[Action]:
-        """Complete user requests whose deadline passed with ``"timed out"``.
-
-        The frame stays queued, so a late acknowledgement is still consumed in order. The engine
-        may also time out its wait; whichever is shorter wins, and a ``RequestDone`` for a
-        request the engine gave up on is simply ignored by it.
-        """
-        actions: list[Action] = []
-        for entry in self._inflight:
-            entry.waiters, expired = expire_waiters(entry.waiters, now, self.request_timeout)
-            actions += expired
-        return actions
+        request = self._requests.add("unsubscribe", target, user=True, sent=True)
+        return request.first_waiter, [self._send(request)]
 
     def classify_close(self, code: int | None, reason: str) -> CloseVerdict:
         """1008 fatal; 4009/4029/rate limits slow; 1000/1001/1006/1011/``None`` and others retry."""
@@ -366,49 +322,42 @@ class GatewayProtocol(FeedProtocol):
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _deadline(self, now: float) -> float | None:
-        return None if self.request_timeout is None else now + self.request_timeout
+    def _send(self, request: Request[Subscription]) -> Send:
+        kind: _Kind = "subscribe" if request.kind == "subscribe" else "unsubscribe"
+        return Send(_codec.encode(request.key.request(kind)), request_id=request.first_waiter)
 
-    def _send(self, sub: _Subscription, action: _Action, request_id: str) -> Send:
-        return Send(_codec_module.codec.dumps(sub.to_wire(action)), request_id=request_id)
-
-    def _on_authenticated(self, msg: AuthenticatedEvent, now: float) -> list[Action]:
+    def _on_authenticated(self, msg: AuthenticatedEvent) -> list[Action]:
         if not msg.success:
             return [AuthFailed("authentication failed (success=false)")]
         self._ready = True
         actions: list[Action] = []
-        # Unsubscribes from a lost connection are done: this connection never had those.
-        queued: dict[_Subscription, _InFlight] = {}
-        for e in self._inflight:
-            if e.sent or not e.waiters:  # (unsent and timed out: a resubscription replaces it)
-                continue
-            if e.action == "unsubscribe":
-                actions += [RequestDone(rid) for rid, _ in e.waiters]
-            elif e.sub not in self._subs:
+        # What was queued while disconnected: unsubscribes are done (this connection never had
+        # those subscriptions), subscribes no longer wished fail, duplicates share one frame.
+        queued: dict[Subscription, Request[Subscription]] = {}
+        for request in self._requests.select(state=RequestState.QUEUED):
+            if request.kind == "unsubscribe":
+                actions += self._requests.cancel(request, None)
+            elif request.key not in self._subs:
                 # Subscribed, then unsubscribed, and the connection died before either answer.
-                actions += [
-                    RequestDone(rid, "unsubscribed before it was acknowledged") for rid, _ in e.waiters
-                ]
-            elif e.sub in queued:  # queued twice (before and after a reconnect): one frame
-                queued[e.sub].waiters += e.waiters
+                actions += self._requests.cancel(request, "unsubscribed before it was acknowledged")
+            elif request.key in queued:
+                queued[request.key].waiters += request.waiters
+                request.waiters.clear()
+                self._requests.cancel(request, None)
             else:
-                queued[e.sub] = e
-        inflight = [e for e in self._inflight if e.sent]
+                queued[request.key] = request
         frames = []
-        # Every remembered subscription goes out again, in the order it was first made; the
-        # queue is rebuilt in that order so acknowledgements line up with it.
+        # Every remembered subscription goes out again, in the order it was first made, so the
+        # acknowledgements line up with the requests in the tracker.
         for sub in self._subs:
-            entry = queued.pop(sub, None)
-            if entry is None:
-                waiter = (self._ids.next(), self._deadline(now))
-                entry = _InFlight("subscribe", sub, sent=True, user=False, waiters=[waiter])
-            entry.sent = True
-            inflight.append(entry)
-            # The frame is marked with a request id that its acknowledgement will complete:
-            # the first one still awaited (an earlier one may have timed out meanwhile).
-            frames.append(self._send(sub, "subscribe", entry.waiters[0][0]))
-        self._inflight = inflight
-        return [*actions, Authenticated(then=tuple(frames))]
+            request = (
+                queued.pop(sub)
+                if sub in queued
+                else self._requests.add("subscribe", sub, user=False, sent=False)
+            )
+            self._requests.send(request)
+            frames.append(self._send(request))
+        return [*actions, AuthAccepted(then=tuple(frames))]
 
     def _on_error(self, msg: ErrorEvent) -> list[Action]:
         reason = scrub(f"{msg.code}: {msg.message}", self.credentials.api_secret)
@@ -420,39 +369,38 @@ class GatewayProtocol(FeedProtocol):
                 return [ProtocolClose(1011, reason, CloseVerdict.RETRY)]
             # 401/403 and any other refusal of our authenticate message cannot heal by retrying.
             return [AuthFailed(reason)]
-        entry = next((e for e in self._inflight if e.sent), None)
-        if entry is None:
+        request = self._requests.find(state=RequestState.SENT)
+        if request is None:
             # Not an answer to anything we sent: the application decides. Scrubbed, like every
             # server text we pass on.
             message = scrub(msg.message, self.credentials.api_secret)
             return [Deliver(attrs.evolve(msg, message=message))]
-        self._inflight.remove(entry)
-        if entry.action == "subscribe":
+        if request.kind == "subscribe":
             # Refused: do not offer it again on every reconnect.
-            self._subs = [s for s in self._subs if s != entry.sub]
-        return [RequestDone(rid, reason) for rid, _ in entry.waiters]
+            self._subs = [s for s in self._subs if s != request.key]
+        return list(self._requests.refuse(request, reason))
 
     def _on_ack(self, msg: SubscribedEvent | UnsubscribedEvent) -> list[Action]:
-        action: _Action = "subscribe" if isinstance(msg, SubscribedEvent) else "unsubscribe"
-        candidates = [e for e in self._inflight if e.sent and e.action == action]
-        entry = next((e for e in candidates if e.sub.matches_echo(msg.channels, msg.params)), None)
-        if entry is None and candidates:
-            entry = candidates[0]
-        if entry is None:
+        kind: _Kind = "subscribe" if isinstance(msg, SubscribedEvent) else "unsubscribe"
+        request = self._requests.find(
+            state=RequestState.SENT, kind=kind, where=lambda r: r.key.matches_echo(msg.channels, msg.params)
+        ) or self._requests.find(state=RequestState.SENT, kind=kind)
+        if request is None:
             return []  # an acknowledgement of nothing we sent: nothing to complete
-        self._inflight.remove(entry)
-        return [RequestDone(rid) for rid, _ in entry.waiters]
+        done: list[RequestDone] = self._requests.answer(request)
+        return list(done)
 
 
-def _make_subscription(
-    channels: str | Iterable[str],
+def make_subscription(
+    channels: Channel | Iterable[Channel],
     exchange: str | None,
     symbols: Iterable[str] | None,
     depth: int | None,
     type_: str | None,
-) -> _Subscription:
-    chans = (channels,) if isinstance(channels, str) else tuple(channels)
+) -> Subscription:
+    """A :class:`Subscription` from ``subscribe``'s arguments (one channel name or several)."""
+    chans: tuple[Channel, ...] = (channels,) if isinstance(channels, str) else tuple(channels)
     if not chans:
         raise ValueError("at least one channel is required")
     syms = None if symbols is None else ((symbols,) if isinstance(symbols, str) else tuple(symbols))
-    return _Subscription(chans, exchange, syms, depth, type_)
+    return Subscription(chans, exchange, syms, depth, type_)

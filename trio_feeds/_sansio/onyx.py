@@ -12,14 +12,27 @@ requests with an error until then, so subscriptions wait for the auth response a
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
-from .. import onyx as _codec_module
-from .._protocol import (
+from .._codecs import onyx as _codec
+from ..errors import DecodeError
+from ..models.onyx import (
+    AuthRequest,
+    ChannelName,
+    DashboardsIncrementEvent,
+    DashboardsSnapshotEvent,
+    Response,
+    ResponseDetail,
+    SubscribeRequest,
+    TickersChannel,
+    TickersFilter,
+    UnsubscribeRequest,
+)
+from ._protocol import (
     Action,
-    Authenticated,
+    AuthAccepted,
     AuthFailed,
     BadFrame,
     CloseVerdict,
@@ -27,56 +40,34 @@ from .._protocol import (
     Deliver,
     FeedProtocol,
     HeartbeatPolicy,
-    ProtocolClose,
-    RequestDone,
     Send,
 )
-from ..errors import DecodeError
-from ..models.onyx import DashboardsIncrementEvent, DashboardsSnapshotEvent, Response, ResponseDetail
-from . import RequestIds, Waiter, classify_close, expire_waiters, scrub
+from ._requests import Request, RequestState, RequestTracker
+from ._shared import classify_close, scrub
 
-__all__ = ["Dashboard", "Dashboards", "OnyxProtocol"]
+__all__ = ["Channel", "Dashboard", "Dashboards", "OnyxProtocol"]
 
 Dashboard = dict[str, Any]
 
 
 @attrs.frozen
-class _Channel:
+class Channel:
     """A channel as subscribed: a name, plus the ``tickers`` filter."""
 
     name: str
     products: tuple[str, ...] | None = None
     product_groups: tuple[str, ...] | None = None
 
-    def to_wire(self) -> str | dict[str, Any]:
+    def to_wire(self) -> ChannelName | TickersChannel:
+        """The channel as the request models carry it: a name, or ``{"tickers": filter}``."""
         if self.products is None and self.product_groups is None:
-            return self.name
-        flt: dict[str, list[str]] = {}
-        if self.products is not None:
-            flt["products"] = list(self.products)
-        if self.product_groups is not None:
-            flt["product_groups"] = list(self.product_groups)
-        return {self.name: flt}
+            return self.name  # type: ignore[return-value]  # checked by make_channel
+        products = None if self.products is None else list(self.products)
+        groups = None if self.product_groups is None else list(self.product_groups)
+        return TickersChannel(tickers=TickersFilter(products=products, product_groups=groups))
 
 
-_Kind = Literal["auth", "subscribe", "unsubscribe"]
-
-
-@attrs.define(eq=False)  # identity: two equal records are still two requests
-class _Pending:
-    """A request (by wire id) awaiting its response.
-
-    ``waiters`` are the request ids it completes, with deadlines: user requests (``user``), or
-    the protocol's own resubscription, which the engine waits for; empty for auth, whose answer
-    is ``Authenticated``/``AuthFailed``. ``sent`` is False while queued before auth.
-    """
-
-    kind: _Kind
-    channel: _Channel | None
-    sent: bool
-    user: bool = False
-    deadline: float | None = None  # for the auth request only
-    waiters: list[Waiter] = attrs.Factory(list)
+_AUTH = Channel("auth")  # the key of the auth request in the tracker
 
 
 class OnyxProtocol(FeedProtocol):
@@ -85,10 +76,8 @@ class OnyxProtocol(FeedProtocol):
     Args:
         url: the WebSocket URL.
         token: the API token, sent in the ``auth`` request (never in any repr or error).
-        request_timeout: seconds a request may go unanswered. A user's subscribe/unsubscribe
-            then completes with ``"timed out"`` from :meth:`poll`; an unanswered auth closes
-            the connection to retry. ``None``: never.
-        auth_deadline: how soon after connecting the server wants the auth request (~5 s).
+        auth_deadline: the server closes a connection not authenticated within about 5 s, so
+            the engine waits at most this long for the auth answer before it reconnects.
         server_heartbeat: Onyx promises no periodic frame, so ``None`` by default; set it when
             subscribed to a channel known to tick (``server_info``).
     """
@@ -100,19 +89,16 @@ class OnyxProtocol(FeedProtocol):
         url: str,
         token: str,
         *,
-        request_timeout: float | None = 10.0,
         auth_deadline: float | None = 5.0,
         server_heartbeat: float | None = None,
     ) -> None:
         self.url = url
         self._token = token
-        self.request_timeout = request_timeout
         self.heartbeat = HeartbeatPolicy(server_heartbeat=server_heartbeat, auth_deadline=auth_deadline)
-        self._ids = RequestIds()
         self._ready = False
-        self._wishes: list[_Channel] = []  # re-subscribed after every auth, in this order
-        self._active: set[_Channel] = set()  # acknowledged on the current connection
-        self._pending: dict[str, _Pending] = {}  # by wire id
+        self._wishes: list[Channel] = []  # re-subscribed after every auth, in this order
+        self._active: set[Channel] = set()  # acknowledged on the current connection
+        self._requests: RequestTracker[Channel] = RequestTracker()  # matched by wire id
 
     def __repr__(self) -> str:
         return f"OnyxProtocol(url={self.url!r}, ready={self._ready}, subscriptions={len(self._wishes)})"
@@ -132,11 +118,10 @@ class OnyxProtocol(FeedProtocol):
         """Send the ``auth`` request at once (the server allows about 5 s)."""
         self._ready = False
         self._active.clear()
-        auth_id = self._ids.next()
-        deadline = None if self.request_timeout is None else now + self.request_timeout
-        self._pending[auth_id] = _Pending("auth", None, sent=True, deadline=deadline)
-        # No request_id on the Send: the answer is Authenticated/AuthFailed, not RequestDone.
-        return [self._frame(auth_id, "auth", None, token=self._token)]
+        # Nobody waits on it: its answer is AuthAccepted/AuthFailed, and the engine times it.
+        auth = self._requests.add("auth", _AUTH, user=False, sent=True, wire_id=True, waiter=False)
+        assert auth.wire_id is not None
+        return [Send(_codec.encode(AuthRequest(id=auth.wire_id, token=self._token)))]
 
     def connection_lost(self) -> None:
         """Forget auth and acknowledgements; keep wishes and the requests users wait for.
@@ -146,27 +131,27 @@ class OnyxProtocol(FeedProtocol):
         """
         self._ready = False
         self._active.clear()
-        # Auth and resubscriptions die with the connection (the next one makes its own); user
-        # requests nobody waits for any more (timed out) need no answer.
-        self._pending = {wire_id: p for wire_id, p in self._pending.items() if p.user and p.waiters}
-        for p in self._pending.values():
-            p.sent = False
+        self._requests.connection_lost()
+
+    def forget_request(self, request_id: str) -> None:
+        """The engine gave up on ``request_id``; a late response to it is ignored."""
+        self._requests.forget_waiter(request_id)
 
     def receive_frame(self, frame: str | bytes, now: float) -> Sequence[Action]:
         """Decode; correlate responses by id; deliver events."""
         try:
-            msg = _codec_module.decode(frame)
+            msg = _codec.decode(frame)
         except DecodeError as exc:
             return [BadFrame(exc)]
         if isinstance(msg, Response):
-            return self._on_response(msg, now)
+            return self._on_response(msg)
         return [Deliver(msg)]
 
     def subscribe(
         self,
         now: float,
         /,
-        channel: str | Mapping[str, Any],
+        channel: str | Mapping[Any, Any],
         *,
         products: Iterable[str] | None = None,
         product_groups: Iterable[str] | None = None,
@@ -178,29 +163,26 @@ class OnyxProtocol(FeedProtocol):
         ``(request_id, actions)``; ``request_id`` is ``None`` when the channel is already
         acknowledged on this connection (nothing to wait for).
         """
-        ch = _make_channel(channel, products, product_groups)
+        ch = make_channel(channel, products, product_groups)
         if ch not in self._wishes:
             self._wishes.append(ch)
         if ch in self._active:
             return None, ()
-        request_id = self._ids.next()
-        waiter = (request_id, self._deadline(now))
         # Join a request for the same channel that is already queued or in flight: a second
         # frame would only earn an "already subscribed" error.
-        for p in self._pending.values():
-            if p.kind == "subscribe" and p.channel == ch and p.sent == self._ready:
-                p.waiters.append(waiter)
-                return request_id, ()
-        self._pending[request_id] = _Pending("subscribe", ch, sent=self._ready, user=True, waiters=[waiter])
+        joined = self._requests.join("subscribe", ch, sent=self._ready)
+        if joined is not None:
+            return joined, ()
+        request = self._requests.add("subscribe", ch, user=True, sent=self._ready, wire_id=True)
         if not self._ready:
-            return request_id, ()  # goes out in Authenticated.then
-        return request_id, [self._frame(request_id, "subscribe", request_id, channel=ch.to_wire())]
+            return request.first_waiter, ()  # goes out in AuthAccepted.then
+        return request.first_waiter, [self._send(request)]
 
     def unsubscribe(
         self,
         now: float,
         /,
-        channel: str | Mapping[str, Any],
+        channel: str | Mapping[Any, Any],
         *,
         products: Iterable[str] | None = None,
         product_groups: Iterable[str] | None = None,
@@ -210,41 +192,17 @@ class OnyxProtocol(FeedProtocol):
         Not authenticated: nothing is sent (a new connection will not have it), the request is
         done at once (``None``), and a subscribe still queued for it completes with an error.
         """
-        ch = _make_channel(channel, products, product_groups)
+        ch = make_channel(channel, products, product_groups)
         self._wishes = [w for w in self._wishes if w != ch]
         self._active.discard(ch)
         if not self._ready:
             actions: list[Action] = []
-            for wire_id, p in list(self._pending.items()):
-                if p.kind == "subscribe" and p.channel == ch and not p.sent:
-                    del self._pending[wire_id]
-                    actions += [RequestDone(rid, "unsubscribed before it was sent") for rid, _ in p.waiters]
+            for request in self._requests.select(state=RequestState.QUEUED, kind="subscribe"):
+                if request.key == ch:
+                    actions += self._requests.cancel(request, "unsubscribed before it was sent")
             return None, actions
-        request_id = self._ids.next()
-        self._pending[request_id] = _Pending(
-            "unsubscribe", ch, sent=True, user=True, waiters=[(request_id, self._deadline(now))]
-        )
-        return request_id, [self._frame(request_id, "unsubscribe", request_id, channel=ch.to_wire())]
-
-    def poll(self, now: float) -> Sequence[Action]:
-        """Time out requests.
-
-        A user's request completes with ``"timed out"``; the subscription stays wished for (the
-        server may have done it late, and data may flow: unsubscribe to stop it), and a late
-        response is ignored. The engine may have its own timeout: the shorter wins, and the
-        engine ignores a ``RequestDone`` for a request it gave up on. An unanswered auth closes
-        the connection with verdict RETRY.
-        """
-        actions: list[Action] = []
-        for wire_id, p in list(self._pending.items()):
-            if p.kind == "auth":
-                if p.deadline is not None and now >= p.deadline:
-                    del self._pending[wire_id]
-                    actions.append(ProtocolClose(1000, "no answer to the auth request", CloseVerdict.RETRY))
-                continue
-            p.waiters, expired = expire_waiters(p.waiters, now, self.request_timeout)
-            actions += expired
-        return actions
+        request = self._requests.add("unsubscribe", ch, user=True, sent=True, wire_id=True)
+        return request.first_waiter, [self._send(request)]
 
     def classify_close(self, code: int | None, reason: str) -> CloseVerdict:
         """Use the shared table: 1008 fatal, rate limits slow, the rest retry."""
@@ -252,90 +210,87 @@ class OnyxProtocol(FeedProtocol):
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _deadline(self, now: float) -> float | None:
-        return None if self.request_timeout is None else now + self.request_timeout
+    def _send(self, request: Request[Channel]) -> Send:
+        # A re-sent request keeps its wire id; the Send is marked with the first request still
+        # awaited (the first one may have timed out meanwhile).
+        assert request.wire_id is not None
+        channel = request.key.to_wire()
+        model = (
+            SubscribeRequest(id=request.wire_id, channel=channel)
+            if request.kind == "subscribe"
+            else UnsubscribeRequest(id=request.wire_id, channel=channel)
+        )
+        return Send(_codec.encode(model), request_id=request.first_waiter)
 
-    def _frame(self, wire_id: str, method: str, request_id: str | None, **fields: Any) -> Send:
-        text = _codec_module.codec.dumps({"id": wire_id, "method": method, **fields})
-        return Send(text, request_id=request_id)
-
-    def _on_response(self, msg: Response, now: float) -> list[Action]:
-        p = self._pending.pop(msg.id, None)
-        if p is None:
+    def _on_response(self, msg: Response) -> list[Action]:
+        request = self._requests.by_wire_id(msg.id)
+        if request is None or request.state is not RequestState.SENT:
             return []  # late answer to a request that timed out or belongs to a dead connection
         text = scrub(
             msg.message.text if isinstance(msg.message, ResponseDetail) else msg.message, self._token
         )
-        if p.kind == "auth":
+        if request.kind == "auth":
+            self._requests.answer(request)
             if msg.error:
                 return [AuthFailed(text)]
-            return self._on_authenticated(now)
-        if p.kind == "subscribe" and p.channel is not None and not msg.error:
-            self._active.add(p.channel)
-        if p.kind == "subscribe" and msg.error:
+            return self._on_authenticated()
+        if not msg.error:
+            if request.kind == "subscribe":
+                self._active.add(request.key)
+            return list(self._requests.answer(request))
+        if request.kind == "subscribe":
             # Refused: do not offer it again on every reconnect.
-            self._wishes = [w for w in self._wishes if w != p.channel]
-        return [RequestDone(rid, text if msg.error else None) for rid, _ in p.waiters]
+            self._wishes = [w for w in self._wishes if w != request.key]
+        return list(self._requests.refuse(request, text))
 
-    def _on_authenticated(self, now: float) -> list[Action]:
+    def _on_authenticated(self) -> list[Action]:
         self._ready = True
         actions: list[Action] = []
-        queued: dict[_Channel, str] = {}
-        for wire_id, p in list(self._pending.items()):
-            if p.sent:
-                continue
-            if not p.waiters:  # queued, then timed out before auth: a resubscription replaces it
-                del self._pending[wire_id]
-            elif p.kind == "unsubscribe":
+        queued: dict[Channel, Request[Channel]] = {}
+        for request in self._requests.select(state=RequestState.QUEUED):
+            if request.kind == "unsubscribe":
                 # The new connection never had this subscription: the unsubscribe is done.
-                del self._pending[wire_id]
-                actions += [RequestDone(rid) for rid, _ in p.waiters]
-            elif p.channel not in self._wishes:
+                actions += self._requests.cancel(request, None)
+            elif request.key not in self._wishes:
                 # Subscribed, then unsubscribed, and the connection died before either answer.
-                del self._pending[wire_id]
-                actions += [
-                    RequestDone(rid, "unsubscribed before it was acknowledged") for rid, _ in p.waiters
-                ]
-            elif p.channel is not None:
-                queued[p.channel] = wire_id
+                actions += self._requests.cancel(request, "unsubscribed before it was acknowledged")
+            else:
+                queued[request.key] = request
         frames = []
         for ch in self._wishes:
-            frame_id = queued.get(ch)
-            if frame_id is None:
-                # A resubscription: its own id, which the engine waits for like any request.
-                frame_id = self._ids.next()
-                self._pending[frame_id] = _Pending(
-                    "subscribe", ch, sent=True, waiters=[(frame_id, self._deadline(now))]
-                )
-            entry = self._pending[frame_id]
-            entry.sent = True
-            # A re-sent request keeps its wire id; the Send is marked with the first request
-            # still awaited (the first one may have timed out meanwhile).
-            frames.append(self._frame(frame_id, "subscribe", entry.waiters[0][0], channel=ch.to_wire()))
-        return [*actions, Authenticated(then=tuple(frames))]
+            # A resubscription gets its own id, which the engine waits for like any request.
+            request = queued.get(ch) or self._requests.add(
+                "subscribe", ch, user=False, sent=False, wire_id=True
+            )
+            self._requests.send(request)
+            frames.append(self._send(request))
+        return [*actions, AuthAccepted(then=tuple(frames))]
 
 
-def _make_channel(
-    channel: str | Mapping[str, Any],
+def make_channel(
+    channel: str | Mapping[Any, Any],
     products: Iterable[str] | None,
     product_groups: Iterable[str] | None,
-) -> _Channel:
-    if not isinstance(channel, str):
+) -> Channel:
+    """A :class:`Channel` from ``subscribe``'s arguments (a name, or the wire form)."""
+    if isinstance(channel, str):
+        name = channel
+    else:
         # Wire form: {"tickers": {"products": [...]}}.
         if len(channel) != 1:
             raise ValueError("a channel object has exactly one key, e.g. {'tickers': {...}}")
-        ((name, flt),) = channel.items()
+        ((key, flt),) = channel.items()
         if not isinstance(flt, Mapping) or (products is not None or product_groups is not None):
             raise ValueError("give the filter either inside the channel object or as keywords")
-        channel, products, product_groups = name, flt.get("products"), flt.get("product_groups")
+        name, products, product_groups = str(key), flt.get("products"), flt.get("product_groups")
     prods = None if products is None else _names(products, "products")
     groups = None if product_groups is None else _names(product_groups, "product_groups")
-    if channel == "tickers" and not prods and not groups:
+    if name == "tickers" and not prods and not groups:
         # The server rejects an empty filter; say so here, where the caller can fix it.
         raise ValueError("the tickers channel needs products=[...] or product_groups=[...]")
-    if channel != "tickers" and (prods is not None or groups is not None):
-        raise ValueError(f"channel {channel!r} takes no filter")
-    return _Channel(channel, prods, groups)
+    if name != "tickers" and (prods is not None or groups is not None):
+        raise ValueError(f"channel {name!r} takes no filter")
+    return Channel(name, prods, groups)
 
 
 def _names(values: Iterable[str], what: str) -> tuple[str, ...]:

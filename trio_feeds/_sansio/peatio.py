@@ -15,8 +15,9 @@ Both forms take the streams in the query string, so :meth:`PeatioProtocol.connec
 puts *every* current stream there: a reconnect needs no resubscription messages at all.
 
 Ranger replies carry no request id. A subscribe/unsubscribe reply completes the oldest request
-in flight (FIFO) whose kind matches its ``message`` and whose streams agree with the reply's
-stream list; an ``error`` answers the oldest request in flight.
+in flight (FIFO, in a :class:`~._requests.RequestTracker`) whose kind matches its ``message``
+and whose streams agree with the reply's stream list; an ``error`` answers the oldest request
+in flight.
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 
-from .. import peatio as _codec_module
-from .._protocol import (
+from .._codecs import peatio as _codec
+from .._codecs.peatio import StreamMessage
+from ..errors import DecodeError
+from ..models.peatio import AuthRequest, Error, SubscribeRequest, Success, UnsubscribeRequest
+from ._protocol import (
     Action,
-    Authenticated,
+    AuthAccepted,
     AuthFailed,
     BadFrame,
     CloseVerdict,
@@ -39,44 +43,37 @@ from .._protocol import (
     FeedProtocol,
     HeartbeatPolicy,
     ProtocolClose,
-    RequestDone,
     Send,
 )
-from ..errors import DecodeError
-from ..peatio import Error, StreamMessage, Success
-from . import RequestIds, classify_close, scrub
+from ._requests import Request, RequestState, RequestTracker
+from ._shared import classify_close, scrub
 
-__all__ = ["PeatioProtocol"]
+__all__ = ["AuthMode", "PeatioProtocol", "SubscribeMode"]
 
 AuthMode = Literal["message", "header"]
 SubscribeMode = Literal["query", "event"]
+_Kind = Literal["subscribe", "unsubscribe"]
 
 # Error texts that mean "your token is no good": retrying with the same token cannot help.
 _AUTH_ERRORS = frozenset({"Authentication failed.", "Token type is not provided or invalid."})
+_REPLIES = {"subscribe": "subscribed", "unsubscribe": "unsubscribed"}
 
 
-@attrs.define(eq=False)  # identity: two equal records are still two requests
-class _StreamRequest:
-    kind: Literal["subscribe", "unsubscribe"]
-    streams: tuple[str, ...]
-    request_id: str | None  # None once timed out: the reply is still consumed in order
-    deadline: float | None
+def _answered_by(request: Request[tuple[str, ...]], success: Success) -> bool:
+    """Whether ``success`` can be the reply to ``request``.
 
-    def answered_by(self, success: Success) -> bool:
-        """Whether ``success`` can be this request's reply.
-
-        The reply lists every stream of the connection after the change, so a subscribe's
-        streams are all in it and an unsubscribe's are all gone. This keeps the unsolicited
-        ``subscribed`` reply to the handshake's query streams from completing a request.
-        """
-        if success.message != {"subscribe": "subscribed", "unsubscribe": "unsubscribed"}[self.kind]:
-            return False
-        if success.streams is None:
-            return True  # a server that does not list streams: order alone decides
-        listed = set(success.streams)
-        if self.kind == "subscribe":
-            return listed.issuperset(self.streams)
-        return listed.isdisjoint(self.streams)
+    The reply lists every stream of the connection after the change, so a subscribe's streams
+    are all in it and an unsubscribe's are all gone. This keeps the unsolicited ``subscribed``
+    reply to the handshake's query streams from completing a request.
+    """
+    if success.message != _REPLIES.get(request.kind):
+        return False
+    if success.streams is None:
+        return True  # a server that does not list streams: order alone decides
+    listed = set(success.streams)
+    if request.kind == "subscribe":
+        return listed.issuperset(request.key)
+    return listed.isdisjoint(request.key)
 
 
 class PeatioProtocol(FeedProtocol):
@@ -94,8 +91,6 @@ class PeatioProtocol(FeedProtocol):
             ``"query"`` (document servers, which take streams only up front) records the change
             and returns a ``ProtocolClose(RETRY)`` so the engine reconnects with the new query
             string. Default: ``"event"`` with header auth, else ``"query"``.
-        request_timeout: seconds a subscribe/unsubscribe event or the auth message may go
-            unanswered (see :meth:`poll`); ``None``: never.
         server_heartbeat: Ranger promises no periodic frame (later servers ping at an
             unpublished interval), so ``None`` by default.
     """
@@ -110,7 +105,6 @@ class PeatioProtocol(FeedProtocol):
         streams: Sequence[str] = (),
         auth: AuthMode = "message",
         subscribe_mode: SubscribeMode | None = None,
-        request_timeout: float | None = 10.0,
         server_heartbeat: float | None = None,
     ) -> None:
         if auth not in ("message", "header"):
@@ -127,14 +121,10 @@ class PeatioProtocol(FeedProtocol):
         self._token = token
         self.auth: AuthMode = auth
         self.subscribe_mode: SubscribeMode = subscribe_mode or ("event" if auth == "header" else "query")
-        self.request_timeout = request_timeout
         self.heartbeat = HeartbeatPolicy(server_heartbeat=server_heartbeat)
-        self._ids = RequestIds()
         self._connected = False
         self._ready = False
-        self._auth_deadline: float | None = None
-        self._auth_pending = False
-        self._requests: list[_StreamRequest] = []
+        self._requests: RequestTracker[tuple[str, ...]] = RequestTracker()
         # The streams of the last connect_target(): a subscribe/unsubscribe made while that
         # connection was being opened is not in its query string (see connection_made).
         self._target_streams: tuple[str, ...] | None = None
@@ -177,40 +167,38 @@ class PeatioProtocol(FeedProtocol):
         replaced by one with the new query string (``"query"`` mode).
         """
         self._connected = True
-        actions: list[Action] = [RequestDone(r.request_id) for r in self._requests if r.request_id]
-        self._requests.clear()
+        actions: list[Action] = []
+        for request in self._requests.select(state=RequestState.QUEUED):
+            actions += self._requests.cancel(request, None)
         if self._token is not None and self.auth == "message":
             self._ready = False
-            self._auth_pending = True
-            self._auth_deadline = None if self.request_timeout is None else now + self.request_timeout
-            actions.append(Send(_codec_module.codec.dumps({"jwt": f"Bearer {self._token}"})))
+            self._requests.add("auth", (), user=False, sent=True, waiter=False)
+            actions.append(Send(_codec.encode(AuthRequest(jwt=f"Bearer {self._token}"))))
         else:
             self._ready = True
         target, self._target_streams = self._target_streams, None
         if target is not None:
-            added = [s for s in self._streams if s not in target]
-            removed = [s for s in target if s not in self._streams]
+            added = tuple(s for s in self._streams if s not in target)
+            removed = tuple(s for s in target if s not in self._streams)
             if (added or removed) and self.subscribe_mode == "query":
                 actions.append(ProtocolClose(1000, "reconnecting to change streams", CloseVerdict.RETRY))
             elif added or removed:
-                deadline = None if self.request_timeout is None else now + self.request_timeout
-                changes: tuple[tuple[Literal["subscribe", "unsubscribe"], list[str]], ...] = (
-                    ("subscribe", added),
-                    ("unsubscribe", removed),
-                )
-                for kind, streams in changes:
+                for kind, streams in (("subscribe", added), ("unsubscribe", removed)):
                     if streams:
                         # No user waits (their call returned): the reply is consumed, in order.
-                        self._requests.append(_StreamRequest(kind, tuple(streams), None, deadline))
-                        actions.append(Send(_codec_module.codec.dumps({"event": kind, "streams": streams})))
+                        request = self._requests.add(kind, streams, user=False, sent=True, waiter=False)
+                        actions.append(self._send(request))
         return actions
 
     def connection_lost(self) -> None:
         """Forget auth; requests in flight complete on the next connection (see above)."""
         self._connected = False
         self._ready = False
-        self._auth_pending = False
-        self._auth_deadline = None
+        self._requests.connection_lost()
+
+    def forget_request(self, request_id: str) -> None:
+        """The engine gave up on ``request_id``; its reply is still consumed in order."""
+        self._requests.forget_waiter(request_id)
 
     def receive_frame(self, frame: str | bytes, now: float) -> Sequence[Action]:
         """Answer ``ping``; follow auth and request replies; deliver stream messages."""
@@ -218,7 +206,7 @@ class PeatioProtocol(FeedProtocol):
             # A text heartbeat, not JSON. Answered in any state, auth or not.
             return [Send("pong")]
         try:
-            msg: Any = _codec_module.decode(frame)
+            msg: Any = _codec.decode(frame)
         except DecodeError as exc:
             return [BadFrame(exc)]
         payload = _reply_payload(msg)
@@ -237,30 +225,13 @@ class PeatioProtocol(FeedProtocol):
         """
         new = [s for s in dict.fromkeys(_check_streams(streams)) if s not in self._streams]
         self._add_streams(new)
-        return self._change("subscribe", new, now)
+        return self._change("subscribe", new)
 
     def unsubscribe(self, now: float, /, *streams: str) -> tuple[str | None, Sequence[Action]]:
         """Remove streams; the same modes as :meth:`subscribe`."""
         gone = [s for s in dict.fromkeys(_check_streams(streams)) if s in self._streams]
         self._streams = [s for s in self._streams if s not in gone]
-        return self._change("unsubscribe", gone, now)
-
-    def poll(self, now: float) -> Sequence[Action]:
-        """Time out the auth reply (reconnect) and subscribe/unsubscribe replies.
-
-        A user's request completes with ``"timed out"``; the stream set keeps the change, so
-        the next connection has it either way. The engine may time out first; it ignores a
-        ``RequestDone`` for a request it gave up on.
-        """
-        actions: list[Action] = []
-        if self._auth_pending and self._auth_deadline is not None and now >= self._auth_deadline:
-            self._auth_pending = False
-            actions.append(ProtocolClose(1000, "no answer to the auth message", CloseVerdict.RETRY))
-        for r in self._requests:
-            if r.request_id is not None and r.deadline is not None and now >= r.deadline:
-                actions.append(RequestDone(r.request_id, f"timed out after {self.request_timeout:g} s"))
-                r.request_id = None
-        return actions
+        return self._change("unsubscribe", gone)
 
     def classify_close(self, code: int | None, reason: str) -> CloseVerdict:
         """Use the shared table: 1008 fatal, rate limits slow, the rest retry."""
@@ -273,45 +244,48 @@ class PeatioProtocol(FeedProtocol):
             if s not in self._streams:
                 self._streams.append(s)
 
-    def _change(
-        self, kind: Literal["subscribe", "unsubscribe"], streams: list[str], now: float
-    ) -> tuple[str | None, Sequence[Action]]:
+    def _change(self, kind: _Kind, streams: list[str]) -> tuple[str | None, Sequence[Action]]:
         if not streams or not self._connected:
             return None, ()  # nothing changes, or the next connect_target carries it
         if self.subscribe_mode == "query":
             return None, [ProtocolClose(1000, "reconnecting to change streams", CloseVerdict.RETRY)]
-        request_id = self._ids.next()
-        deadline = None if self.request_timeout is None else now + self.request_timeout
-        self._requests.append(_StreamRequest(kind, tuple(streams), request_id, deadline))
-        frame = _codec_module.codec.dumps({"event": kind, "streams": streams})
-        return request_id, [Send(frame, request_id=request_id)]
+        request = self._requests.add(kind, tuple(streams), user=True, sent=True)
+        return request.first_waiter, [self._send(request)]
+
+    def _send(self, request: Request[tuple[str, ...]]) -> Send:
+        streams = list(request.key)
+        model = (
+            SubscribeRequest(streams=streams)
+            if request.kind == "subscribe"
+            else UnsubscribeRequest(streams=streams)
+        )
+        return Send(_codec.encode(model), request_id=request.first_waiter)
 
     def _on_success(self, success: Success) -> list[Action]:
-        if self._auth_pending and success.message == "Authenticated.":
-            self._auth_pending = False
+        auth = self._requests.find(state=RequestState.SENT, kind="auth")
+        if auth is not None and success.message == "Authenticated.":
+            self._requests.answer(auth)
             self._ready = True
             # Streams travel in the query string: nothing to re-send.
-            return [Authenticated()]
-        request = next((r for r in self._requests if r.answered_by(success)), None)
+            return [AuthAccepted()]
+        request = self._requests.find(state=RequestState.SENT, where=lambda r: _answered_by(r, success))
         if request is None:
             # E.g. the "subscribed" reply to the handshake's query streams: nothing to complete.
             return []
-        self._requests.remove(request)
-        return [RequestDone(request.request_id)] if request.request_id else []
+        return list(self._requests.answer(request))
 
     def _on_error(self, error: Error, msg: Any) -> list[Action]:
         text = scrub(error.message, self._token)
-        if self._auth_pending:
+        auth = self._requests.find(state=RequestState.SENT, kind="auth")
+        if auth is not None:
             # The JWT message is the only thing sent so far on this connection.
-            self._auth_pending = False
+            self._requests.refuse(auth, text)
             if error.message in _AUTH_ERRORS:
                 return [AuthFailed(text)]
             return [ProtocolClose(1011, text, CloseVerdict.RETRY)]
-        if self._requests:
-            request = self._requests.pop(0)
-            if request.request_id:
-                return [RequestDone(request.request_id, text)]
-            return []
+        request = self._requests.find(state=RequestState.SENT)
+        if request is not None:
+            return list(self._requests.refuse(request, text))
         # Unsolicited: the application decides. Delivered with the token scrubbed, like every
         # server text we pass on.
         return [Deliver(attrs.evolve(msg, data=Error(message=text)))]

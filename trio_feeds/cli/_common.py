@@ -13,7 +13,7 @@ import attrs
 import trio
 
 from .. import events as ev
-from .._codec import UnknownMessage
+from .._codecs import UnknownMessage
 from ..errors import DecodeError
 
 __all__ = [

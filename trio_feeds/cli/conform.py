@@ -26,7 +26,7 @@ import jsonschema  # type: ignore[import-untyped]
 from rich.console import Console
 from rich.table import Table
 
-from .._codec import UnknownMessage
+from .._codecs import UnknownMessage
 from ..errors import DecodeError
 from ._common import EXIT_FAILURE, EXIT_OK, UsageError, json_line, message_type, write_line
 

@@ -22,7 +22,9 @@ class BuyOrderPlacedMessage:
     A buy order was received. `closed_inline` means it was fully executed at once: no further messages follow for this order. Legacy wire form: tag key `_cls`, name with the `Message` suffix.
     """
 
-    type: Literal["BuyOrderPlacedMessage"] = attrs.field(metadata={"wire": "_cls"})
+    type: Literal["BuyOrderPlacedMessage"] = attrs.field(
+        default="BuyOrderPlacedMessage", metadata={"tag": True, "wire": "_cls"}
+    )
     amount: DecimalString
     closed_inline: bool
     order_id: int
@@ -43,7 +45,9 @@ class BuyOrderAmountChangedMessage:
     A buy order was partially executed; `amount` is what is left. Legacy wire form: tag key `_cls`, name with the `Message` suffix. (This one never had the `Message` suffix on the wire.)
     """
 
-    type: Literal["BuyOrderAmountChanged"] = attrs.field(metadata={"wire": "_cls"})
+    type: Literal["BuyOrderAmountChanged"] = attrs.field(
+        default="BuyOrderAmountChanged", metadata={"tag": True, "wire": "_cls"}
+    )
     amount: DecimalString
     order_id: int
     """
@@ -62,7 +66,9 @@ class BuyOrderCancelledMessage:
     A buy order was cancelled (manual, TTL, IOC, FOK); end of its lifecycle. Legacy wire form: tag key `_cls`, name with the `Message` suffix.
     """
 
-    type: Literal["BuyOrderCancelledMessage"] = attrs.field(metadata={"wire": "_cls"})
+    type: Literal["BuyOrderCancelledMessage"] = attrs.field(
+        default="BuyOrderCancelledMessage", metadata={"tag": True, "wire": "_cls"}
+    )
     order_id: int
     """
     Exchange order id.
@@ -80,7 +86,9 @@ class BuyOrderClosedMessage:
     A buy order was fully executed; end of its lifecycle. Legacy wire form: tag key `_cls`, name with the `Message` suffix.
     """
 
-    type: Literal["BuyOrderClosedMessage"] = attrs.field(metadata={"wire": "_cls"})
+    type: Literal["BuyOrderClosedMessage"] = attrs.field(
+        default="BuyOrderClosedMessage", metadata={"tag": True, "wire": "_cls"}
+    )
     order_id: int
     """
     Exchange order id.
@@ -98,7 +106,9 @@ class BuyOrderPlaced:
     A buy order was received. `closed_inline` means it was fully executed at once: no further messages follow for this order. Later wire form: tag key `@type`.
     """
 
-    type: Literal["BuyOrderPlaced"] = attrs.field(metadata={"wire": "@type"})
+    type: Literal["BuyOrderPlaced"] = attrs.field(
+        default="BuyOrderPlaced", metadata={"tag": True, "wire": "@type"}
+    )
     amount: DecimalString
     closed_inline: bool
     order_id: int
@@ -123,7 +133,9 @@ class BuyOrderAmountChanged:
     A buy order was partially executed; `amount` is what is left. Later wire form: tag key `@type`.
     """
 
-    type: Literal["BuyOrderAmountChanged"] = attrs.field(metadata={"wire": "@type"})
+    type: Literal["BuyOrderAmountChanged"] = attrs.field(
+        default="BuyOrderAmountChanged", metadata={"tag": True, "wire": "@type"}
+    )
     amount: DecimalString
     order_id: int
     """
@@ -146,7 +158,9 @@ class BuyOrderCancelled:
     A buy order was cancelled (manual, TTL, IOC, FOK); end of its lifecycle. Later wire form: tag key `@type`.
     """
 
-    type: Literal["BuyOrderCancelled"] = attrs.field(metadata={"wire": "@type"})
+    type: Literal["BuyOrderCancelled"] = attrs.field(
+        default="BuyOrderCancelled", metadata={"tag": True, "wire": "@type"}
+    )
     order_id: int
     """
     Exchange order id.
@@ -168,7 +182,9 @@ class BuyOrderClosed:
     A buy order was fully executed; end of its lifecycle. Later wire form: tag key `@type`.
     """
 
-    type: Literal["BuyOrderClosed"] = attrs.field(metadata={"wire": "@type"})
+    type: Literal["BuyOrderClosed"] = attrs.field(
+        default="BuyOrderClosed", metadata={"tag": True, "wire": "@type"}
+    )
     order_id: int
     """
     Exchange order id.
@@ -190,7 +206,9 @@ class SellOrderPlacedMessage:
     A sell order was received. `closed_inline` means it was fully executed at once: no further messages follow for this order. Legacy wire form: tag key `_cls`, name with the `Message` suffix.
     """
 
-    type: Literal["SellOrderPlacedMessage"] = attrs.field(metadata={"wire": "_cls"})
+    type: Literal["SellOrderPlacedMessage"] = attrs.field(
+        default="SellOrderPlacedMessage", metadata={"tag": True, "wire": "_cls"}
+    )
     amount: DecimalString
     closed_inline: bool
     order_id: int
@@ -211,7 +229,9 @@ class SellOrderAmountChangedMessage:
     A sell order was partially executed; `amount` is what is left. Legacy wire form: tag key `_cls`, name with the `Message` suffix. (This one never had the `Message` suffix on the wire.)
     """
 
-    type: Literal["SellOrderAmountChanged"] = attrs.field(metadata={"wire": "_cls"})
+    type: Literal["SellOrderAmountChanged"] = attrs.field(
+        default="SellOrderAmountChanged", metadata={"tag": True, "wire": "_cls"}
+    )
     amount: DecimalString
     order_id: int
     """
@@ -230,7 +250,9 @@ class SellOrderCancelledMessage:
     A sell order was cancelled (manual, TTL, IOC, FOK); end of its lifecycle. Legacy wire form: tag key `_cls`, name with the `Message` suffix.
     """
 
-    type: Literal["SellOrderCancelledMessage"] = attrs.field(metadata={"wire": "_cls"})
+    type: Literal["SellOrderCancelledMessage"] = attrs.field(
+        default="SellOrderCancelledMessage", metadata={"tag": True, "wire": "_cls"}
+    )
     order_id: int
     """
     Exchange order id.
@@ -248,7 +270,9 @@ class SellOrderClosedMessage:
     A sell order was fully executed; end of its lifecycle. Legacy wire form: tag key `_cls`, name with the `Message` suffix.
     """
 
-    type: Literal["SellOrderClosedMessage"] = attrs.field(metadata={"wire": "_cls"})
+    type: Literal["SellOrderClosedMessage"] = attrs.field(
+        default="SellOrderClosedMessage", metadata={"tag": True, "wire": "_cls"}
+    )
     order_id: int
     """
     Exchange order id.
@@ -266,7 +290,9 @@ class SellOrderPlaced:
     A sell order was received. `closed_inline` means it was fully executed at once: no further messages follow for this order. Later wire form: tag key `@type`.
     """
 
-    type: Literal["SellOrderPlaced"] = attrs.field(metadata={"wire": "@type"})
+    type: Literal["SellOrderPlaced"] = attrs.field(
+        default="SellOrderPlaced", metadata={"tag": True, "wire": "@type"}
+    )
     amount: DecimalString
     closed_inline: bool
     order_id: int
@@ -291,7 +317,9 @@ class SellOrderAmountChanged:
     A sell order was partially executed; `amount` is what is left. Later wire form: tag key `@type`.
     """
 
-    type: Literal["SellOrderAmountChanged"] = attrs.field(metadata={"wire": "@type"})
+    type: Literal["SellOrderAmountChanged"] = attrs.field(
+        default="SellOrderAmountChanged", metadata={"tag": True, "wire": "@type"}
+    )
     amount: DecimalString
     order_id: int
     """
@@ -314,7 +342,9 @@ class SellOrderCancelled:
     A sell order was cancelled (manual, TTL, IOC, FOK); end of its lifecycle. Later wire form: tag key `@type`.
     """
 
-    type: Literal["SellOrderCancelled"] = attrs.field(metadata={"wire": "@type"})
+    type: Literal["SellOrderCancelled"] = attrs.field(
+        default="SellOrderCancelled", metadata={"tag": True, "wire": "@type"}
+    )
     order_id: int
     """
     Exchange order id.
@@ -336,7 +366,9 @@ class SellOrderClosed:
     A sell order was fully executed; end of its lifecycle. Later wire form: tag key `@type`.
     """
 
-    type: Literal["SellOrderClosed"] = attrs.field(metadata={"wire": "@type"})
+    type: Literal["SellOrderClosed"] = attrs.field(
+        default="SellOrderClosed", metadata={"tag": True, "wire": "@type"}
+    )
     order_id: int
     """
     Exchange order id.
@@ -358,7 +390,9 @@ class SetBalanceMessage:
     Sets the account's new balance for a currency. Legacy wire form: tag key `_cls`, name with the `Message` suffix.
     """
 
-    type: Literal["SetBalanceMessage"] = attrs.field(metadata={"wire": "_cls"})
+    type: Literal["SetBalanceMessage"] = attrs.field(
+        default="SetBalanceMessage", metadata={"tag": True, "wire": "_cls"}
+    )
     balance: DecimalString
     change: DecimalString
     currency: str
@@ -372,7 +406,9 @@ class SetBalance:
     Sets the account's new balance for a currency. Later wire form: tag key `@type`.
     """
 
-    type: Literal["SetBalance"] = attrs.field(metadata={"wire": "@type"})
+    type: Literal["SetBalance"] = attrs.field(
+        default="SetBalance", metadata={"tag": True, "wire": "@type"}
+    )
     balance: DecimalString
     change: DecimalString
     currency: str
@@ -386,7 +422,9 @@ class AnonymousTradeMessage:
     A trade on the exchange with sensitive data removed. `maker_buy` tells whether the maker was the buyer. Legacy wire form: tag key `_cls`, name with the `Message` suffix. `time` carries microseconds, as in the server-messages document.
     """
 
-    type: Literal["AnonymousTradeMessage"] = attrs.field(metadata={"wire": "_cls"})
+    type: Literal["AnonymousTradeMessage"] = attrs.field(
+        default="AnonymousTradeMessage", metadata={"tag": True, "wire": "_cls"}
+    )
     amount: DecimalString
     maker_buy: bool
     price: DecimalString
@@ -403,7 +441,9 @@ class AnonymousTrade:
     A trade on the exchange (market-data feed). `maker_buy` tells whether the maker was the buyer; `current_order_id` is the order that caused it. Later wire form: tag key `@type`. `time` carries **milliseconds**, as in the market-data document.
     """
 
-    type: Literal["AnonymousTrade"] = attrs.field(metadata={"wire": "@type"})
+    type: Literal["AnonymousTrade"] = attrs.field(
+        default="AnonymousTrade", metadata={"tag": True, "wire": "@type"}
+    )
     amount: DecimalString
     maker_buy: bool
     price: DecimalString
@@ -421,7 +461,9 @@ class OrderBookAggMessage:
     Aggregated order book of a trade pair, recalculated after each change. Either side may be empty. Legacy wire form: tag key `_cls`, name with the `Message` suffix.
     """
 
-    type: Literal["OrderBookAggMessage"] = attrs.field(metadata={"wire": "_cls"})
+    type: Literal["OrderBookAggMessage"] = attrs.field(
+        default="OrderBookAggMessage", metadata={"tag": True, "wire": "_cls"}
+    )
     buy_levels: PriceLevels
     sell_levels: PriceLevels
     trade_pair: str
@@ -436,7 +478,9 @@ class OrderBookAgg:
     Aggregated order book of a trade pair (market-data feed); `current_order_id` is the order that led to this state. Later wire form: tag key `@type`.
     """
 
-    type: Literal["OrderBookAgg"] = attrs.field(metadata={"wire": "@type"})
+    type: Literal["OrderBookAgg"] = attrs.field(
+        default="OrderBookAgg", metadata={"tag": True, "wire": "@type"}
+    )
     buy_levels: PriceLevels
     sell_levels: PriceLevels
     trade_pair: str
@@ -452,7 +496,9 @@ class OwnTrade:
     The account took part in a trade, on either side. Later wire form: tag key `@type`.
     """
 
-    type: Literal["OwnTrade"] = attrs.field(metadata={"wire": "@type"})
+    type: Literal["OwnTrade"] = attrs.field(
+        default="OwnTrade", metadata={"tag": True, "wire": "@type"}
+    )
     time: MicrosTime
     trade_pair: str
     """
@@ -470,7 +516,9 @@ class OrderNotFound:
     An attempt to cancel an order that does not exist. Later wire form: tag key `@type`.
     """
 
-    type: Literal["OrderNotFound"] = attrs.field(metadata={"wire": "@type"})
+    type: Literal["OrderNotFound"] = attrs.field(
+        default="OrderNotFound", metadata={"tag": True, "wire": "@type"}
+    )
     order_id: int
     """
     Exchange order id.
@@ -483,7 +531,9 @@ class InsufficientFunds:
     The account lacks the funds to place the order. Later wire form: tag key `@type`.
     """
 
-    type: Literal["InsufficientFunds"] = attrs.field(metadata={"wire": "@type"})
+    type: Literal["InsufficientFunds"] = attrs.field(
+        default="InsufficientFunds", metadata={"tag": True, "wire": "@type"}
+    )
     order_id: int
     """
     Exchange order id.

@@ -44,7 +44,9 @@ class AuthenticateRequest:
     Authenticates the connection with an API key. Send it first, right after connecting; the server answers with AuthenticatedEvent or, on failure, ErrorEvent (code 401).
     """
 
-    action: Literal["authenticate"]
+    action: Literal["authenticate"] = attrs.field(
+        default="authenticate", metadata={"tag": True}
+    )
     """
     Message tag.
     """
@@ -68,7 +70,9 @@ class SubscribeRequest:
     Subscribes to one or more channels, optionally filtered by exchange, symbols, order-book depth or market-data type. The server answers with SubscribedEvent.
     """
 
-    action: Literal["subscribe"]
+    action: Literal["subscribe"] = attrs.field(
+        default="subscribe", metadata={"tag": True}
+    )
     """
     Message tag.
     """
@@ -88,7 +92,9 @@ class UnsubscribeRequest:
     Stops one or more channel subscriptions for the given filters. The server answers with UnsubscribedEvent.
     """
 
-    action: Literal["unsubscribe"]
+    action: Literal["unsubscribe"] = attrs.field(
+        default="unsubscribe", metadata={"tag": True}
+    )
     """
     Message tag.
     """
@@ -108,7 +114,7 @@ class PongMessage:
     The client's answer to a server PingEvent. It must arrive within 10 seconds of the ping or the server closes the connection.
     """
 
-    action: Literal["pong"]
+    action: Literal["pong"] = attrs.field(default="pong", metadata={"tag": True})
     """
     Message tag.
     """
@@ -124,7 +130,9 @@ class AuthenticatedEvent:
     The server accepted the AuthenticateRequest; the client may now subscribe.
     """
 
-    event: Literal["authenticated"]
+    event: Literal["authenticated"] = attrs.field(
+        default="authenticated", metadata={"tag": True}
+    )
     """
     Message tag.
     """
@@ -144,7 +152,7 @@ class ErrorEvent:
     A request failed (for example authentication or a malformed subscription). The code follows HTTP: 400 bad request, 401 unauthorized, 403 forbidden, 404 not found, 429 too many requests, 500 internal server error.
     """
 
-    event: Literal["error"]
+    event: Literal["error"] = attrs.field(default="error", metadata={"tag": True})
     """
     Message tag.
     """
@@ -168,7 +176,9 @@ class SubscribedEvent:
     Confirms a SubscribeRequest, echoing its channels and params.
     """
 
-    event: Literal["subscribed"]
+    event: Literal["subscribed"] = attrs.field(
+        default="subscribed", metadata={"tag": True}
+    )
     """
     Message tag.
     """
@@ -192,7 +202,9 @@ class UnsubscribedEvent:
     Confirms an UnsubscribeRequest, echoing its channels and params.
     """
 
-    event: Literal["unsubscribed"]
+    event: Literal["unsubscribed"] = attrs.field(
+        default="unsubscribed", metadata={"tag": True}
+    )
     """
     Message tag.
     """
@@ -216,7 +228,7 @@ class PingEvent:
     Heartbeat sent after 30 seconds without traffic. Answer with PongMessage within 10 seconds or the server closes the connection.
     """
 
-    event: Literal["ping"]
+    event: Literal["ping"] = attrs.field(default="ping", metadata={"tag": True})
     """
     Message tag.
     """
@@ -232,7 +244,7 @@ class CloseEvent:
     The server is about to close the connection. The code follows WebSocket close codes: 1000 normal closure, 1001 going away, 1008 policy violation, 1011 internal error.
     """
 
-    event: Literal["close"]
+    event: Literal["close"] = attrs.field(default="close", metadata={"tag": True})
     """
     Message tag.
     """
@@ -292,7 +304,9 @@ class MarketDataMessage:
     A market-data update on the market_data channel (a ticker for type "ticker").
     """
 
-    channel: Literal["market_data"]
+    channel: Literal["market_data"] = attrs.field(
+        default="market_data", metadata={"tag": True}
+    )
     """
     Message tag.
     """
@@ -350,7 +364,9 @@ class OrderbookMessage:
     An order-book update on the orderbook channel, limited to the subscribed depth.
     """
 
-    channel: Literal["orderbook"]
+    channel: Literal["orderbook"] = attrs.field(
+        default="orderbook", metadata={"tag": True}
+    )
     """
     Message tag.
     """
@@ -406,7 +422,7 @@ class TradesMessage:
     A public trade on the trades channel.
     """
 
-    channel: Literal["trades"]
+    channel: Literal["trades"] = attrs.field(default="trades", metadata={"tag": True})
     """
     Message tag.
     """
@@ -514,7 +530,7 @@ class OrdersMessage:
     A change to one of your orders, on the orders channel.
     """
 
-    channel: Literal["orders"]
+    channel: Literal["orders"] = attrs.field(default="orders", metadata={"tag": True})
     """
     Message tag.
     """
@@ -610,7 +626,9 @@ class PositionsMessage:
     A change to one of your positions, on the positions channel.
     """
 
-    channel: Literal["positions"]
+    channel: Literal["positions"] = attrs.field(
+        default="positions", metadata={"tag": True}
+    )
     """
     Message tag.
     """
@@ -662,7 +680,9 @@ class SystemEventsMessage:
     A gateway system event on the system_events channel, such as a change of an exchange connection's status.
     """
 
-    channel: Literal["system_events"]
+    channel: Literal["system_events"] = attrs.field(
+        default="system_events", metadata={"tag": True}
+    )
     """
     Message tag.
     """

@@ -22,7 +22,7 @@ class AuthRequest:
     """
     Client-chosen request id, echoed in the response (e.g. `msg:1`).
     """
-    method: Literal["auth"]
+    method: Literal["auth"] = attrs.field(default="auth", metadata={"tag": True})
     token: str
     """
     Onyx API token.
@@ -105,12 +105,14 @@ class DashboardsSnapshotEvent:
     The full state of the user's dashboards: the first `dashboards` event after subscribing. Replace any dashboards held so far with this list; `DashboardsIncrementEvent`s follow.
     """
 
-    channel: Literal["dashboards"]
+    channel: Literal["dashboards"] = attrs.field(
+        default="dashboards", metadata={"tag": True}
+    )
     message: list[Dashboard]
     """
     Every dashboard of the user.
     """
-    message_type: Literal[0]
+    message_type: Literal[0] = attrs.field(default=0, metadata={"tag": True})
     """
     0 (not specified): a full snapshot.
     """
@@ -122,7 +124,9 @@ class DashboardsIncrementEvent:
     A change to one of the user's dashboards, after the snapshot: `message_type` 1 means the dashboard was updated, 2 created, 3 deleted. Apply it to the set from `DashboardsSnapshotEvent`.
     """
 
-    channel: Literal["dashboards"]
+    channel: Literal["dashboards"] = attrs.field(
+        default="dashboards", metadata={"tag": True}
+    )
     message: Dashboard
     """
     The dashboard that changed (for a delete, the dashboard removed).
@@ -172,9 +176,11 @@ class ServerInfoEvent:
     A periodic `server_info` event about this websocket connection, sent while subscribed to `server_info`.
     """
 
-    channel: Literal["server_info"]
+    channel: Literal["server_info"] = attrs.field(
+        default="server_info", metadata={"tag": True}
+    )
     message: ServerInfo
-    message_type: Literal[0]
+    message_type: Literal[0] = attrs.field(default=0, metadata={"tag": True})
     """
     Always 0 (not specified) for this channel.
     """
@@ -222,7 +228,9 @@ class SubscribeRequest:
     """
     Client-chosen request id, echoed in the response (e.g. `msg:2`).
     """
-    method: Literal["subscribe"]
+    method: Literal["subscribe"] = attrs.field(
+        default="subscribe", metadata={"tag": True}
+    )
     channel: ChannelName | TickersChannel
     """
     The channel: a plain channel name, or a parameterised channel object.
@@ -239,7 +247,9 @@ class UnsubscribeRequest:
     """
     Client-chosen request id, echoed in the response.
     """
-    method: Literal["unsubscribe"]
+    method: Literal["unsubscribe"] = attrs.field(
+        default="unsubscribe", metadata={"tag": True}
+    )
     channel: ChannelName | TickersChannel
     """
     The channel: a plain channel name, or a parameterised channel object.
@@ -252,12 +262,12 @@ class TickersEvent:
     Ticker updates for the subscribed products: the current best bid and ask of each changed symbol.
     """
 
-    channel: Literal["tickers"]
+    channel: Literal["tickers"] = attrs.field(default="tickers", metadata={"tag": True})
     message: list[Ticker]
     """
     One entry per updated symbol.
     """
-    message_type: Literal[1]
+    message_type: Literal[1] = attrs.field(default=1, metadata={"tag": True})
     """
     Always 1 (update) for this channel.
     """

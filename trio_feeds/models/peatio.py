@@ -28,7 +28,9 @@ class SubscribeRequest:
     Subscribe to more streams after connecting (later form). The server answers with `{"success": {"message": "subscribed", "streams": [...]}}` listing all streams of the connection.
     """
 
-    event: Literal["subscribe"]
+    event: Literal["subscribe"] = attrs.field(
+        default="subscribe", metadata={"tag": True}
+    )
     streams: list[str]
     """
     Stream names, e.g. `btcusd.trades`, `btcusd.ob-inc`, `order`.
@@ -41,7 +43,9 @@ class UnsubscribeRequest:
     Unsubscribe from streams (later form). The server answers with `{"success": {"message": "unsubscribed", "streams": [...]}}` listing the streams left.
     """
 
-    event: Literal["unsubscribe"]
+    event: Literal["unsubscribe"] = attrs.field(
+        default="unsubscribe", metadata={"tag": True}
+    )
     streams: list[str]
     """
     Stream names, e.g. `btcusd.trades`, `btcusd.ob-inc`, `order`.
@@ -238,7 +242,7 @@ class DepositAddress:
     Payload of the private `deposit_address` stream: a deposit address was created for the member.
     """
 
-    type: Literal["create"]
+    type: Literal["create"] = attrs.field(default="create", metadata={"tag": True})
     """
     What happened to the address.
     """

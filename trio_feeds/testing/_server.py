@@ -38,7 +38,7 @@ from wsproto.events import (
 )
 from wsproto.utilities import RemoteProtocolError
 
-from .._codec import Codec
+from .._codecs import Codec
 from ..errors import DecodeError
 
 __all__ = [

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import trio
 
 from .. import gateway
-from .._codec import UnknownMessage
+from .._codecs import UnknownMessage
 from ..errors import DecodeError
 from ..gateway import (
     AuthenticatedEvent,

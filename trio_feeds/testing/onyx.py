@@ -32,7 +32,7 @@ from typing import Any
 import trio
 
 from .. import onyx
-from .._codec import UnknownMessage
+from .._codecs import UnknownMessage
 from ..errors import DecodeError
 from ..onyx import (
     AuthRequest,

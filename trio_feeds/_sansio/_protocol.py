@@ -16,13 +16,17 @@ Rules (in the spirit of h11's ``_state.py``):
    read: ``Send`` frames are written (heartbeat replies go out even when the consumer is slow,
    because the reader never waits on the consumer), ``Deliver`` items go to the consumer's
    buffer, the rest update the engine's session state.
-3. :meth:`FeedProtocol.subscribe` / :meth:`unsubscribe` record the user's wish *and* return
-   the request frames for the current connection. The protocol remembers the wish: after a
-   reconnect, ``connection_made`` (or the ``Authenticated`` action's follow-up frames) re-sends
-   every active subscription. A request is finished when ``RequestDone`` with its id comes back
-   from ``receive_frame`` (or ``request_id`` is ``None``: no acknowledgement exists).
-4. :meth:`FeedProtocol.poll` is called by the engine on a timer with the current time; it
-   returns actions that depend on time alone (a request that timed out, an auth deadline).
+3. Each protocol's ``subscribe`` / ``unsubscribe`` (their signatures are the protocol's own)
+   record the user's wish *and* return ``(request_id, actions)``: the request frames for the
+   current connection. The protocol remembers the wish: after a reconnect,
+   ``connection_made`` (or the ``AuthAccepted`` action's follow-up frames) re-sends every
+   active subscription. A request is finished when ``RequestDone`` with its id comes back from
+   ``receive_frame`` (or ``request_id`` is ``None``: no acknowledgement exists). Requests are
+   kept in a :class:`~trio_feeds._sansio._requests.RequestTracker`.
+4. The engine owns the clock and one deadline per request id (``request_timeout``): when it
+   passes, the engine stops waiting and calls :meth:`FeedProtocol.forget_request`, so the
+   protocol never completes that id. Authentication has one deadline per connection
+   (:attr:`HeartbeatPolicy.auth_deadline`, at most ``request_timeout``).
 5. :meth:`FeedProtocol.classify_close` turns a close code / reason into a verdict: retry,
    retry slowly (rate limit), or fatal (the feed ends with an error).
 6. Time is a float in seconds from the engine's clock (``trio.current_time()``), passed in.
@@ -36,16 +40,16 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import attrs
 
-from .errors import DecodeError
+from ..errors import DecodeError
 
 __all__ = [
     "Action",
+    "AuthAccepted",
     "AuthFailed",
-    "Authenticated",
     "BadFrame",
     "CloseVerdict",
     "ConnectTarget",
@@ -63,15 +67,15 @@ __all__ = [
 
 @attrs.frozen
 class Send:
-    """Write this text frame on the current connection now.
+    """Write this frame (``str``: a text frame, ``bytes``: a binary one) on the current connection now.
 
     ``request_id`` (optional) marks a request frame whose answer the protocol will report with
     ``RequestDone(request_id)``. Set it on re-subscription frames (``connection_made`` /
-    ``Authenticated.then``): the engine then waits for those answers before it reports the
+    ``AuthAccepted.then``): the engine then waits for those answers before it reports the
     session as re-subscribed. Leave it ``None`` for frames without such an answer.
     """
 
-    text: str = attrs.field(repr=False)  # may carry credentials (auth frames): never in reprs
+    text: str | bytes = attrs.field(repr=False)  # may carry credentials (auth frames): never in reprs
     request_id: str | None = attrs.field(default=None, kw_only=True)
 
 
@@ -79,11 +83,11 @@ class Send:
 class Deliver:
     """Hand this typed item (a generated model or ``UnknownMessage``) to the consumer."""
 
-    item: Any
+    item: object
 
 
 @attrs.frozen
-class Authenticated:
+class AuthAccepted:
     """The server accepted our credentials. ``then`` are frames to send next (re-subscriptions)."""
 
     then: tuple[Send, ...] = ()
@@ -131,7 +135,7 @@ class ProtocolClose:
     verdict: CloseVerdict
 
 
-Action: TypeAlias = Send | Deliver | Authenticated | AuthFailed | RequestDone | BadFrame | ProtocolClose
+Action: TypeAlias = Send | Deliver | AuthAccepted | AuthFailed | RequestDone | BadFrame | ProtocolClose
 
 
 # -- connection parameters -----------------------------------------------------------------------
@@ -153,7 +157,11 @@ class HeartbeatPolicy:
         server_heartbeat: the server promises *some* frame at least this often (seconds), so
             silence longer than this (plus the engine's grace) means the connection is dead.
             ``None`` when quiet periods are legitimate (then only WebSocket pings decide).
-        auth_deadline: credentials must be sent within this many seconds of connecting.
+        auth_deadline: the session must be authenticated within this many seconds of
+            connecting, or the connection is dropped and retried (the engine uses the smaller
+            of this and ``FeedConfig.request_timeout``; ``None``: ``request_timeout`` alone).
+            Onyx closes unauthenticated connections after about 5 s, so waiting longer for
+            its answer is pointless.
     """
 
     server_heartbeat: float | None = None
@@ -182,17 +190,8 @@ class FeedProtocol(ABC):
     def receive_frame(self, frame: str | bytes, now: float) -> Sequence[Action]:
         """Turn one received frame into actions (deliveries, replies, session changes)."""
 
-    @abstractmethod
-    def subscribe(self, now: float, /, *args: Any, **kwargs: Any) -> tuple[str | None, Sequence[Action]]:
-        """Record a subscription and return ``(request_id, actions)`` for the current connection."""
-
-    @abstractmethod
-    def unsubscribe(self, now: float, /, *args: Any, **kwargs: Any) -> tuple[str | None, Sequence[Action]]:
-        """Forget a subscription and return ``(request_id, actions)`` for the current connection."""
-
-    def poll(self, now: float) -> Sequence[Action]:
-        """Actions due by time alone. Default: none."""
-        return ()
+    def forget_request(self, request_id: str) -> None:  # noqa: B027 - optional hook
+        """The engine stopped waiting for ``request_id`` (its deadline passed): never complete it."""
 
     def connection_lost(self) -> None:  # noqa: B027 - optional hook
         """The connection is gone; forget per-connection state (pending requests, auth)."""

@@ -1,8 +1,8 @@
-"""A :class:`~trio_feeds._transport.Transport` on websockets' sans-IO ``ClientProtocol``.
+"""The default :class:`~trio_feeds.transports.Transport`, on websockets' sans-IO ``ClientProtocol``.
 
-The default transport (trio-websocket) runs a reader task that hands every message to
-``get_message`` through a memory channel: one scheduler round trip per message, which caps it
-near 26 k frames/s. Here there is no reader task at all. :meth:`FastConnection.receive` reads
+trio-websocket runs a reader task that hands every message to ``get_message`` through a memory
+channel: one scheduler round trip per message, which caps it near 26 k frames/s. Here there is
+no reader task at all. :meth:`FastConnection.receive` reads
 a chunk (up to 64 KiB) from the Trio stream, feeds it to the sans-IO parser, keeps the parsed
 messages in a local deque and returns them one by one; only when the deque is empty does it
 read again. So a burst of 300 small frames costs one ``receive_some``.
@@ -17,10 +17,15 @@ protocol's pending output *inside* the lock, so bytes reach the socket in the or
 protocol produced them. ``ping`` does not read: it waits on a :class:`trio.Event` that the
 reader sets when the matching pong goes by.
 
-Behaviour matches :class:`~trio_feeds._transport.WebSocketTransport` where the engine can see
+Behaviour matches :class:`~trio_feeds._transports.tws.TrioWebsocketTransport` where the engine can see
 it: the same errors, close codes 4000-4999 raw, ``None`` for a TCP drop without a Close frame,
 1009 when a message exceeds ``max_message_size``, bounded close, no socket left on
 cancellation.
+
+websockets' sans-IO protocol is driven below its documented surface here (its parser buffer,
+``current_size``, ``parser_exc`` and ``writes``), so the versions it is tested with are pinned
+(``WEBSOCKETS_TESTED``); on another, :class:`FastTransport` refuses to start with a clear
+message instead of misbehaving.
 """
 
 from __future__ import annotations
@@ -38,21 +43,41 @@ from websockets.exceptions import InvalidStatus, InvalidURI, PayloadTooBig
 from websockets.frames import Frame, Opcode
 from websockets.protocol import OPEN, Event
 from websockets.uri import parse_uri
+from websockets.version import version as _websockets_version
 
-from ._protocol import ConnectTarget
-from ._transport import (
-    _ABNORMAL_CLOSURE,
+from .._sansio._protocol import ConnectTarget
+from ._base import (
+    ABNORMAL_CLOSURE,
+    CONNECT_ERRORS,
+    STREAM_ERRORS,
     ConnectFailed,
     Connection,
     HandshakeRejected,
     TransportClosed,
-    _close_args,
-    _open_stream,
-    _split_url,
+    close_args,
+    map_exceptions,
+    open_stream,
     redact_url,
+    split_url,
 )
 
-__all__ = ["FastConnection", "FastTransport"]
+__all__ = ["WEBSOCKETS_TESTED", "FastConnection", "FastTransport", "check_websockets_version"]
+
+WEBSOCKETS_TESTED = (17,)
+"""Major versions of websockets this transport is tested with (the range pyproject.toml pins)."""
+
+
+def check_websockets_version(version: str = _websockets_version) -> None:
+    """Raise ``RuntimeError`` naming the fix when ``version`` is not a tested websockets release."""
+    major = version.split(".", 1)[0]
+    if not major.isdigit() or int(major) not in WEBSOCKETS_TESTED:
+        tested = ", ".join(f"{m}.x" for m in WEBSOCKETS_TESTED)
+        raise RuntimeError(
+            f"trio-feeds' FastTransport is tested with websockets {tested}, not {version}: install a "
+            f"tested release (pip install 'websockets>={WEBSOCKETS_TESTED[0]},<{WEBSOCKETS_TESTED[-1] + 1}') "
+            "or pass transport=TrioWebsocketTransport()"
+        )
+
 
 _TEXT: Final = Opcode.TEXT
 _BINARY: Final = Opcode.BINARY
@@ -65,7 +90,7 @@ _MAX_HANDSHAKE = 64 * 1024  # a handshake response bigger than this is not one
 
 
 class FastConnection:
-    """:class:`~trio_feeds._transport.Connection` over a Trio stream and a ``ClientProtocol``.
+    """:class:`~trio_feeds.transports.Connection` over a Trio stream and a ``ClientProtocol``.
 
     Created by :meth:`FastTransport.connect` once the handshake is done.
     """
@@ -141,14 +166,17 @@ class FastConnection:
             if frames:
                 return frames.popleft()
 
-    async def send(self, text: str) -> None:
-        """Send one text frame."""
+    async def send(self, frame: str | bytes) -> None:
+        """Send one frame: ``str`` as text, ``bytes`` as binary."""
         if self._closed is not None:
             raise self._closed
         proto = self._proto
         if proto.state is not OPEN or self._broken:
             raise TransportClosed(None, "connection is closing")
-        proto.send_text(text.encode())
+        if isinstance(frame, str):
+            proto.send_text(frame.encode())
+        else:
+            proto.send_binary(frame)
         await self._flush()
 
     async def ping(self, pong_timeout: float) -> bool:
@@ -181,7 +209,7 @@ class FastConnection:
         try:
             proto = self._proto
             if proto.state is OPEN and self._closed is None and not self._broken and grace > 0:
-                code, text = _close_args(code, reason)
+                code, text = close_args(code, reason)
                 with trio.move_on_after(grace):
                     try:
                         proto.send_close(code, text)
@@ -213,9 +241,10 @@ class FastConnection:
             return
         self._reading = True
         try:
-            data = await self._stream.receive_some(self._chunk)
-        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-            self._set_closed(TransportClosed(None, f"connection lost: {type(exc).__name__}"))
+            with map_exceptions(STREAM_ERRORS):
+                data = await self._stream.receive_some(self._chunk)
+        except TransportClosed as exc:
+            self._set_closed(exc)
             return
         finally:
             self._reading = False
@@ -352,7 +381,7 @@ class FastConnection:
                 rcvd = self._proto.close_rcvd
                 if rcvd is not None:
                     code = int(rcvd.code)
-                    if code == _ABNORMAL_CLOSURE:  # pragma: no cover - never on the wire
+                    if code == ABNORMAL_CLOSURE:  # pragma: no cover - never on the wire
                         self._set_closed(TransportClosed(None, rcvd.reason or "abnormal closure"))
                     else:
                         self._set_closed(TransportClosed(code, rcvd.reason))
@@ -400,10 +429,11 @@ class FastConnection:
                 return
             done = False
             try:
-                await self._stream.send_all(data)
+                with map_exceptions(STREAM_ERRORS):
+                    await self._stream.send_all(data)
                 done = True
-            except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-                self._set_closed(TransportClosed(None, f"connection lost: {type(exc).__name__}"))
+            except TransportClosed as exc:
+                self._set_closed(exc)
                 raise TransportClosed(None, "connection lost while sending") from None
             finally:
                 if not done:
@@ -411,10 +441,11 @@ class FastConnection:
 
 
 class FastTransport:
-    """:class:`~trio_feeds._transport.Transport` on websockets' sans-IO protocol, no reader task.
+    """:class:`~trio_feeds.transports.Transport` on websockets' sans-IO protocol, no reader task.
 
-    Several times the frame rate of the default transport on small frames (see
-    ``benchmarks/throughput.py``). Needs the ``websockets`` package (14 or later).
+    Several times the frame rate of trio-websocket on small frames (see
+    ``benchmarks/throughput.py``). Needs a tested ``websockets`` release (see
+    :func:`check_websockets_version`).
 
     Args:
         ssl_context: TLS settings for ``wss:`` URLs (default: ``ssl.create_default_context()``).
@@ -436,6 +467,7 @@ class FastTransport:
         yield_every: int = 0,
         fast_path: bool = True,
     ) -> None:
+        check_websockets_version()
         self._ssl_context = ssl_context
         self._chunk = receive_chunk
         self._yield_every = yield_every
@@ -456,7 +488,7 @@ class FastTransport:
 
         ``nursery`` is not used: this transport runs no background task.
         """
-        host, port, _resource, tls = _split_url(target.url)
+        host, port, _resource, tls = split_url(target.url)
         try:
             uri = parse_uri(target.url)
         except InvalidURI:
@@ -473,8 +505,8 @@ class FastTransport:
         stream: trio.abc.Stream | None = None
         done = False
         try:
-            with trio.fail_after(connect_timeout):
-                stream = await _open_stream(host, port, tls, self._ssl_context)
+            with map_exceptions(CONNECT_ERRORS, timeout=connect_timeout):
+                stream = await open_stream(host, port, tls, self._ssl_context)
                 conn = FastConnection(
                     stream, proto, chunk=self._chunk, yield_every=self._yield_every, fast_path=self._fast_path
                 )
@@ -482,10 +514,6 @@ class FastTransport:
                 await _handshake(stream, proto, conn, self._chunk)
             done = True
             return conn
-        except trio.TooSlowError:
-            raise ConnectFailed(f"no connection within connect_timeout ({connect_timeout:g} s)") from None
-        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-            raise ConnectFailed(f"{type(exc).__name__}: {exc}") from None
         finally:
             if not done and stream is not None:
                 await trio.aclose_forcefully(stream)

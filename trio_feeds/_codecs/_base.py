@@ -1,0 +1,215 @@
+"""The :class:`Codec` each protocol owns, and :class:`UnknownMessage`.
+
+A codec parses a frame, asks the protocol's ``classify`` function which generated class the
+object is, and structures it with strict cattrs converters (see ``_converter.py``): a JSON value
+of the wrong type is an error, never a coercion (cattrs would turn ``"false"`` into ``True`` and
+``"12"`` into ``12`` on its own).
+
+Decoding runs two converters. The fast one does all the work on good frames. When it fails, the
+frame is structured again by a detailed converter, only to find the JSON path of the first bad
+value for :class:`~trio_feeds.errors.DecodeError`. Bad frames are rare; good frames should not
+pay for error bookkeeping.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any, Literal, TypeAlias
+
+import attrs
+import msgspec
+import orjson
+
+from ..errors import DecodeError
+from ._converter import Check, JSONObject, Numbers, _first_error, _make_converter
+from ._scalars import json_type_name
+
+__all__ = ["Codec", "JSONObject", "UnknownMessage", "model_classes", "tag_table"]
+
+
+@attrs.define(kw_only=True)
+class UnknownMessage:
+    """A well-formed frame whose tag no model knows.
+
+    Real servers add message types; they must not kill a feed. The frame is kept whole so the
+    application can still look at it.
+
+    Attributes:
+        protocol: which protocol's codec saw it.
+        tag: the tag value (``"_cls"``/``"@type"``/``"channel"``/... value, or the Ranger stream
+            name), or ``None`` when the object carries no tag at all.
+        raw: the decoded JSON object.
+    """
+
+    protocol: str
+    tag: str | None
+    raw: JSONObject = attrs.field(repr=False)
+
+
+def _loads_numbers() -> Callable[[str | bytes], Any]:
+    r"""JSON parser for protocols whose money is JSON numbers: floats never exist.
+
+    msgspec's untyped decoder hands the *text* of every non-integer number literal to
+    ``float_hook`` (here ``Decimal``), so the value is exact, as with the standard library's
+    ``parse_float=Decimal``, at about a quarter of its cost per small frame. Integers come out
+    as exact ``int`` from both (and both refuse more than ``sys.get_int_max_str_digits()``
+    digits); ``NaN``/``Infinity`` are not JSON to either. tests/test_codecs.py checks the two
+    parsers agree on random number literals. One edge differs: an escaped lone surrogate
+    (``"\ud800"``) is an error for msgspec, as for orjson on the other protocols.
+    """
+    decode: Callable[[str | bytes], Any] = msgspec.json.Decoder(float_hook=Decimal).decode
+    return decode
+
+
+def _encode_default(value: object) -> object:
+    if type(value) is Decimal:
+        return orjson.Fragment(format(value, "f"))
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+Classifier: TypeAlias = Callable[[JSONObject], "tuple[str | None, type | None]"]
+
+
+class Codec:
+    """Decode frames into a protocol's generated models and encode models back to frames.
+
+    Args:
+        protocol: protocol name, used in errors and :class:`UnknownMessage`.
+        classes: every generated message class this codec decodes or encodes.
+        classify: pure function from a decoded JSON object to ``(tag, class)``; ``class`` is
+            ``None`` for a tag no model knows.
+        numbers: ``"string"`` when decimals arrive as JSON strings (parsed with orjson),
+            ``"json"`` when they arrive as JSON numbers (parsed exactly, float-free).
+        checks: per-class checks run after structuring, for schema rules the generated types
+            cannot express (raise ``ValueError`` to reject).
+    """
+
+    def __init__(
+        self,
+        protocol: str,
+        classes: Iterable[type],
+        classify: Classifier,
+        *,
+        numbers: Numbers = "string",
+        checks: Mapping[type, Check] | None = None,
+    ) -> None:
+        self.protocol = protocol
+        self.classify = classify
+        self.converter = _make_converter(numbers, detailed=False, checks=checks or {})
+        self._detailed = _make_converter(numbers, detailed=True, checks=checks or {})
+        self._loads: Callable[[str | bytes], Any] = orjson.loads if numbers == "string" else _loads_numbers()
+        self._structure: dict[type, Callable[[Any, Any], Any]] = {}
+        self._unstructure: dict[type, Callable[[Any], Any]] = {}
+        # A subclass with its own decode_object (Peatio's envelopes) gets it called by decode().
+        self._own_decode_object = type(self).decode_object is not Codec.decode_object
+        for cls in classes:
+            self._structure[cls] = self.converter.get_structure_hook(cls)
+            self._unstructure[cls] = self.converter.get_unstructure_hook(cls)
+
+    def loads(self, frame: str | bytes) -> Any:
+        """Parse JSON text; raise :class:`DecodeError` for anything that is not JSON."""
+        try:
+            return self._loads(frame)
+        except (ValueError, RecursionError) as exc:
+            raise self._not_json(exc) from None
+
+    def _not_json(self, exc: ValueError | RecursionError) -> DecodeError:
+        """The :class:`DecodeError` for what the JSON parser raised."""
+        if isinstance(exc, UnicodeDecodeError):
+            return DecodeError(self.protocol, "frame is not valid UTF-8")
+        if isinstance(exc, RecursionError):
+            return DecodeError(self.protocol, "JSON nested too deeply")
+        # orjson.JSONDecodeError, json.JSONDecodeError and msgspec's DecodeError are ValueErrors.
+        return DecodeError(self.protocol, f"malformed JSON: {exc}")
+
+    def decode(self, frame: str | bytes) -> Any:
+        """Decode one frame to a model instance or :class:`UnknownMessage`."""
+        try:
+            obj = self._loads(frame)
+        except (ValueError, RecursionError) as exc:
+            raise self._not_json(exc) from None
+        if type(obj) is not dict:
+            raise DecodeError(self.protocol, f"expected a JSON object, got {json_type_name(obj)}")
+        if self._own_decode_object:
+            return self.decode_object(obj)
+        # decode_object() and structure() inlined: this is the per-frame hot path.
+        tag, cls = self.classify(obj)
+        if cls is None:
+            return UnknownMessage(protocol=self.protocol, tag=tag, raw=obj)
+        try:
+            return self._structure[cls](obj, cls)
+        except Exception:  # noqa: BLE001 - re-raised below as DecodeError with its path
+            path, reason = self._explain(obj, cls)
+            raise DecodeError(self.protocol, reason, tag=tag, path=path) from None
+
+    def decode_object(self, obj: JSONObject) -> Any:
+        """Structure an already-parsed JSON object (see :meth:`decode`)."""
+        tag, cls = self.classify(obj)
+        if cls is None:
+            return UnknownMessage(protocol=self.protocol, tag=tag, raw=obj)
+        return self.structure(obj, cls, tag)
+
+    def structure(self, obj: Any, cls: type, tag: str | None = None) -> Any:
+        """Structure ``obj`` as ``cls`` strictly, raising :class:`DecodeError` with a JSON path."""
+        try:
+            return self._structure[cls](obj, cls)
+        except Exception:  # noqa: BLE001 - re-raised below as DecodeError with its path
+            path, reason = self._explain(obj, cls)
+            raise DecodeError(self.protocol, reason, tag=tag, path=path) from None
+
+    def _explain(self, obj: Any, cls: type) -> tuple[str, str]:
+        try:
+            self._detailed.structure(obj, cls)
+        except RecursionError:
+            return "$", "JSON nested too deeply"
+        except Exception as exc:  # noqa: BLE001 - we only want its description
+            return _first_error(exc, cls, "$")
+        # The fast converter failed where the detailed one did not: a bug in our hooks.
+        return "$", "could not be structured"
+
+    def unstructure(self, message: Any) -> JSONObject:
+        """The JSON object (wire names, wire value forms) for a model instance."""
+        if isinstance(message, UnknownMessage):
+            return message.raw
+        try:
+            fn = self._unstructure[type(message)]
+        except KeyError:
+            raise TypeError(f"{type(message).__name__} is not a {self.protocol} message") from None
+        result: JSONObject = fn(message)
+        return result
+
+    def encode(self, message: Any) -> str:
+        """Encode a model instance (or :class:`UnknownMessage`) as JSON text."""
+        return self.dumps(self.unstructure(message))
+
+    def dumps(self, obj: Any) -> str:
+        """JSON text for an unstructured object (Decimals as exact JSON numbers)."""
+        return orjson.dumps(obj, default=_encode_default).decode()
+
+
+def model_classes(module: types.ModuleType) -> list[type]:
+    """Every attrs class defined in a generated models module, in definition order."""
+    return [
+        obj
+        for obj in vars(module).values()
+        if isinstance(obj, type) and attrs.has(obj) and obj.__module__ == module.__name__
+    ]
+
+
+def tag_table(classes: Iterable[type], keys: Iterable[str]) -> dict[tuple[str, str], type]:
+    """Map ``(wire tag key, tag value)`` to class for classes whose tag field is a one-value Literal."""
+    wanted = set(keys)
+    table: dict[tuple[str, str], type] = {}
+    for cls in classes:
+        hints = typing.get_type_hints(cls, include_extras=False)
+        for a in attrs.fields(cls):
+            wire = a.metadata.get("wire", a.name)
+            if wire not in wanted:
+                continue
+            hint = hints[a.name]
+            if typing.get_origin(hint) is Literal and len(typing.get_args(hint)) == 1:
+                table[(wire, typing.get_args(hint)[0])] = cls
+    return table

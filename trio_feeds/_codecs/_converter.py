@@ -1,0 +1,457 @@
+"""The strict cattrs converters behind :class:`~trio_feeds._codecs.Codec`.
+
+Two converters per codec: a fast one (``detailed_validation=False``) for good frames, and a
+detailed one that only explains a failure with the JSON path of the first bad value.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, TypeAlias
+
+import attrs
+import cattrs
+from cattrs.errors import ClassValidationError, IterableValidationError
+from cattrs.gen import (
+    make_dict_structure_fn,
+    make_dict_structure_fn_from_attrs,
+    make_dict_unstructure_fn,
+    override,
+)
+
+from .._types import MicrosTime, MillisTime
+from ._scalars import (
+    _bool,
+    _decimal_from_number,
+    _decimal_from_string,
+    _decimal_text,
+    _float,
+    _int,
+    _iso_datetime,
+    _iso_text,
+    _literal_factory,
+    _nullable,
+    _str,
+    _time_pair,
+    _time_pair_out,
+    _WrongType,
+    json_type_name,
+)
+
+JSONObject: TypeAlias = dict[str, Any]
+Numbers: TypeAlias = Literal["string", "json"]
+
+
+def _is_list(t: Any) -> bool:
+    return typing.get_origin(t) is list
+
+
+def _is_dict(t: Any) -> bool:
+    return typing.get_origin(t) is dict
+
+
+def _is_tuple(t: Any) -> bool:
+    return typing.get_origin(t) is tuple
+
+
+def _is_model(t: Any) -> bool:
+    return isinstance(t, type) and attrs.has(t)
+
+
+def _is_literal(t: Any) -> bool:
+    return typing.get_origin(t) is Literal
+
+
+def _is_union(t: Any) -> bool:
+    return typing.get_origin(t) in (typing.Union, types.UnionType)
+
+
+_JSON_KINDS_ALL = frozenset({"null", "boolean", "integer", "number", "string", "array", "object"})
+
+
+def _json_kinds(t: Any, numbers: Numbers) -> frozenset[str]:
+    """The JSON value types that can structure as ``t`` (used to pick a union member)."""
+    if t is type(None):
+        return frozenset({"null"})
+    if t is Any:
+        return _JSON_KINDS_ALL
+    origin = typing.get_origin(t)
+    if origin is Literal:
+        return frozenset().union(*(_json_kinds(type(v), numbers) for v in typing.get_args(t)))
+    if _is_union(t):
+        return frozenset().union(*(_json_kinds(a, numbers) for a in typing.get_args(t)))
+    if t is bool:
+        return frozenset({"boolean"})
+    if t is int:
+        return frozenset({"integer"})
+    if t is float or (t is Decimal and numbers == "json"):
+        return frozenset({"integer", "number"})
+    if t in (str, datetime) or t is Decimal:
+        return frozenset({"string"})
+    if t in (MicrosTime, MillisTime) or origin in (list, tuple):
+        return frozenset({"array"})
+    if origin is dict or _is_model(t):
+        return frozenset({"object"})
+    return _JSON_KINDS_ALL
+
+
+def _field_wire_names(cls: type) -> dict[str, str]:
+    return {a.name: a.metadata["wire"] for a in attrs.fields(cls) if "wire" in a.metadata}
+
+
+def _is_required(a: attrs.Attribute[Any]) -> bool:
+    """Required on the wire: no default, or a message tag (whose default is only for building)."""
+    return a.default is attrs.NOTHING or bool(a.metadata.get("tag"))
+
+
+def _tag_wires(cls: type) -> tuple[str, ...]:
+    """Wire names of the tag fields of ``cls`` (required on the wire despite their default)."""
+    return tuple(a.metadata.get("wire", a.name) for a in attrs.fields(cls) if a.metadata.get("tag"))
+
+
+class _MissingField(KeyError):
+    """A required field (a tag with a default) is absent: explained as ``$.<wire>`` missing."""
+
+    def __init__(self, wire: str) -> None:
+        super().__init__(wire)
+        self.wire = wire
+
+
+Check: TypeAlias = Callable[[Any], None]
+
+
+_ONLY_STR = frozenset({str})
+
+
+def constructor(cls: type, params: list[str]) -> Callable[..., Any] | None:
+    """A function that builds ``cls`` from the keywords ``params`` (the required fields).
+
+    ``cls(a=.., b=..)`` makes ``type.__call__`` pack the keywords into a dict and unpack them
+    again for ``__init__``; calling ``cls.__init__`` on ``object.__new__(cls)`` with the same
+    keywords does exactly what ``type.__call__`` does for a class without its own ``__new__``
+    or metaclass, in half the time. Fields left out get their ``__init__`` defaults.
+
+    Returns None when ``cls`` is not a plain attrs class of that kind, or when optional fields
+    could not be set after ``__init__`` (frozen, ``on_setattr`` hooks, ``__attrs_post_init__``):
+    the caller then uses cattrs' hook as it is.
+    """
+    make: Any = type(cls).__call__
+    new: Any = cls.__new__
+    set_attribute: Any = cls.__setattr__
+    if (
+        make is not type.__call__
+        or new is not object.__new__
+        or set_attribute is not object.__setattr__
+        or hasattr(cls, "__attrs_post_init__")
+        or any(not p.isidentifier() or p.startswith("_tf_") for p in params)
+    ):
+        return None
+    signature = f"*, {', '.join(params)}" if params else ""
+    source = (
+        f"def {cls.__name__}({signature}):\n"
+        "    _tf_self = _tf_new(_tf_cls)\n"
+        f"    _tf_init(_tf_self, {', '.join(f'{p}={p}' for p in params)})\n"
+        "    return _tf_self\n"
+    )
+    init: Any = cls.__init__  # type: ignore[misc]  # the class's own, as type.__call__ uses
+    namespace: dict[str, Any] = {"_tf_new": object.__new__, "_tf_cls": cls, "_tf_init": init}
+    exec(compile(source, f"<trio_feeds constructor {cls.__module__}.{cls.__qualname__}>", "exec"), namespace)
+    ctor: Callable[..., Any] = namespace[cls.__name__]
+    ctor.__qualname__ = cls.__qualname__
+    ctor.__module__ = cls.__module__
+    return ctor
+
+
+class _Hooks:
+    """The hook factories of one converter (fast or detailed), bound to its settings."""
+
+    def __init__(
+        self, conv: cattrs.Converter, numbers: Numbers, *, detailed: bool, checks: Mapping[type, Check]
+    ) -> None:
+        self.conv = conv
+        self.numbers = numbers
+        self.detailed = detailed
+        self.checks = checks
+
+    def hook_for(self, t: Any) -> Callable[[Any, Any], Any]:
+        try:
+            return self.conv.get_structure_hook(t)
+        except RecursionError:  # a reference cycle: bind late, as cattrs does
+            return self.conv.structure
+
+    def list_factory(self, t: Any) -> Callable[[object, object], list[Any]]:
+        args = typing.get_args(t)
+        if not self.detailed and args and args[0] is not Any:
+            # One function instead of our check wrapped around cattrs' list hook.
+            elem = args[0]
+            elem_hook = self.hook_for(elem)
+
+            def structure_fast(v: object, _: object) -> list[Any]:
+                if type(v) is list:
+                    return [elem_hook(x, elem) for x in v]
+                raise _WrongType("array", v)
+
+            return structure_fast
+        inner = cattrs.cols.list_structure_factory(t, self.conv)
+
+        def structure(v: object, tt: object) -> list[Any]:
+            if type(v) is not list:
+                raise _WrongType("array", v)
+            result: list[Any] = inner(v, tt)
+            return result
+
+        return structure
+
+    def dict_factory(self, t: Any) -> Callable[[object, object], dict[Any, Any]]:
+        args = typing.get_args(t)
+        if not self.detailed and len(args) == 2 and args[0] is str and args[1] is not Any:
+            # `dict[str, X]` (price levels): the keys need only a type test, done in C by
+            # set(map(type, ...)), instead of one strict `str` hook call per key.
+            value_type = args[1]
+            value_hook = self.hook_for(value_type)
+
+            def structure_fast(v: object, _: object) -> dict[str, Any]:
+                if type(v) is not dict:
+                    raise _WrongType("object", v)
+                if v and not set(map(type, v)) <= _ONLY_STR:
+                    raise TypeError("object keys must be strings")
+                return {k: value_hook(x, value_type) for k, x in v.items()}
+
+            return structure_fast
+        inner = cattrs.cols.mapping_structure_factory(t, self.conv)
+
+        def structure(v: object, tt: object) -> dict[Any, Any]:
+            if type(v) is not dict:
+                raise _WrongType("object", v)
+            result: dict[Any, Any] = inner(v, tt)
+            return result
+
+        return structure
+
+    def tuple_factory(self, t: Any) -> Callable[[object, object], tuple[Any, ...]]:
+        args = typing.get_args(t)
+        hooks = [self.conv.get_structure_hook(a) for a in args]
+        n = len(args)
+
+        def structure(v: object, _: object) -> tuple[Any, ...]:
+            if type(v) is not list:
+                raise _WrongType(f"array of {n}", v)
+            if len(v) != n:
+                raise ValueError(f"expected an array of {n} items, got {len(v)}")
+            return tuple(h(x, a) for h, x, a in zip(hooks, v, args, strict=True))
+
+        if n == 2 and not self.detailed:
+            # Pairs ([price, amount] levels) are the common case: no generator, no zip.
+            (h0, h1), (a0, a1) = hooks, args
+
+            def structure_pair(v: object, _: object) -> tuple[Any, ...]:
+                if type(v) is list and len(v) == 2:
+                    return (h0(v[0], a0), h1(v[1], a1))
+                return structure(v, _)  # raises the error
+
+            return structure_pair
+        return structure
+
+    def union_factory(self, t: Any) -> Callable[[object, object], Any]:
+        # Members are told apart by the JSON type of the value (string vs object, ...); where
+        # several members take the same JSON type, the first that structures wins.
+        members = typing.get_args(t)
+        if len(members) == 2 and type(None) in members:
+            # `X | None`, by far the most common union: one comparison, no JSON-kind lookup.
+            inner_type = members[0] if members[1] is type(None) else members[1]
+            inner = self.conv.get_structure_hook(inner_type)
+            fused = _nullable(inner)
+            if fused is not None:
+                return fused
+
+            def structure_optional(v: object, _: object) -> Any:
+                return None if v is None else inner(v, inner_type)
+
+            return structure_optional
+        by_kind: dict[str, list[tuple[Any, Callable[[Any, Any], Any]]]] = {}
+        for member in typing.get_args(t):
+            hook = (lambda v, _: None) if member is type(None) else self.conv.get_structure_hook(member)
+            for kind in _json_kinds(member, self.numbers):
+                by_kind.setdefault(kind, []).append((member, hook))
+        expected = " or ".join(sorted(by_kind))
+
+        def structure(v: object, _: object) -> Any:
+            candidates = by_kind.get(json_type_name(v))
+            if not candidates:
+                raise _WrongType(expected, v)
+            if len(candidates) == 1:
+                member, hook = candidates[0]
+                return hook(v, member)
+            error: Exception | None = None
+            for member, hook in candidates:
+                try:
+                    return hook(v, member)
+                except Exception as exc:  # noqa: BLE001 - try the next member
+                    error = exc
+            assert error is not None
+            raise error
+
+        return structure
+
+    def model_structure_factory(self, cls: type) -> Callable[[object, object], Any]:
+        renames = {name: override(rename=wire) for name, wire in _field_wire_names(cls).items()}
+        fn: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, self.conv, **renames)  # type: ignore[arg-type]
+        check = self.checks.get(cls)
+        tags = _tag_wires(cls)
+
+        def structure(v: object, tt: object) -> Any:
+            if type(v) is not dict:
+                raise _WrongType("object", v)
+            for wire in tags:
+                if wire not in v:
+                    raise _MissingField(wire)
+            return fn(v, tt)
+
+        def structure_checked(v: object, tt: object) -> Any:
+            obj = structure(v, tt)
+            check(obj)  # type: ignore[misc]
+            return obj
+
+        return structure if check is None else structure_checked
+
+    def fast_model_structure_factory(self, cls: type) -> Callable[[object, object], Any]:
+        """The fast converter's hook for a model: cattrs' generated function, called lean.
+
+        Two costs of the plain ``make_dict_structure_fn`` hook are avoided:
+
+        * ``cls(**kwargs)`` goes through ``type.__call__``, which packs the keywords into a dict
+          for ``__init__`` (~0.35 us per object). The generated function calls a constructor
+          with ``__init__``'s own keyword-only signature instead (see :func:`constructor`).
+        * Fields with defaults make cattrs collect them in a dict passed as ``**res``, which
+          costs as much again. Here cattrs generates only the required fields, and the
+          optional ones present in the object are set on the new instance afterwards with
+          the same hooks (the class is checked to be a plain, non-frozen attrs class whose
+          ``__init__`` does nothing but set its fields).
+
+        The ``dict`` type test is kept only where it is not implied: the first required field
+        is read as ``o[key]``, which raises for any non-object JSON value (str, list, number,
+        bool, null), and the caller then explains the failure with the detailed converter.
+        """
+        check = self.checks.get(cls)
+        fields = attrs.fields(attrs.resolve_types(cls))
+        required = [a for a in fields if _is_required(a)]
+        optional = [a for a in fields if not _is_required(a)]
+        ctor = constructor(cls, [a.alias for a in required])
+        if ctor is None or not all(a.init and a.kw_only for a in fields):
+            return self.model_structure_factory(cls)
+        wires = _field_wire_names(cls)
+        renames = {a.name: override(rename=wires[a.name]) for a in required if a.name in wires}
+        fn: Callable[[Any, Any], Any] = make_dict_structure_fn_from_attrs(
+            required,
+            ctor,  # type: ignore[arg-type]
+            self.conv,
+            **renames,  # type: ignore[arg-type]
+        )
+        present = tuple((wires.get(a.name, a.name), a.name, self.hook_for(a.type), a.type) for a in optional)
+        if not present and required and check is None:
+            return fn
+        if len(present) == 1 and required and check is None:
+            # One optional field (a common shape): no loop.
+            ((key1, name1, hook1, type1),) = present
+
+            def structure_one_optional(v: Any, tt: object) -> Any:
+                obj = fn(v, tt)
+                if key1 in v:
+                    setattr(obj, name1, hook1(v[key1], type1))
+                return obj
+
+            return structure_one_optional
+
+        def structure(v: object, tt: object) -> Any:
+            if not required and type(v) is not dict:
+                raise _WrongType("object", v)
+            obj = fn(v, tt)
+            for key, name, hook, field_type in present:
+                if key in v:  # type: ignore[operator]
+                    setattr(obj, name, hook(v[key], field_type))  # type: ignore[index]
+            if check is not None:
+                check(obj)
+            return obj
+
+        return structure
+
+    def model_unstructure_factory(self, cls: type) -> Callable[[Any], JSONObject]:
+        # Optional fields (default None) are left out when None, as the wire leaves them out;
+        # required nullable fields are written as null, and tags always.
+        wires = _field_wire_names(cls)
+        overrides = {
+            a.name: override(rename=wires.get(a.name), omit_if_default=not a.metadata.get("tag"))
+            for a in attrs.fields(cls)
+        }
+        return make_dict_unstructure_fn(cls, self.conv, _cattrs_omit_if_default=True, **overrides)  # type: ignore[arg-type]
+
+
+def _make_converter(numbers: Numbers, *, detailed: bool, checks: Mapping[type, Check]) -> cattrs.Converter:
+    """A strict converter: the strict scalar hooks, and the factories of :class:`_Hooks`."""
+    conv = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
+    conv.register_structure_hook(str, _str)
+    conv.register_structure_hook(int, _int)
+    conv.register_structure_hook(float, _float)
+    conv.register_structure_hook(bool, _bool)
+    conv.register_structure_hook(datetime, _iso_datetime)
+    conv.register_unstructure_hook(datetime, _iso_text)
+    conv.register_structure_hook(MicrosTime, _time_pair(1_000_000, "microseconds"))
+    conv.register_structure_hook(MillisTime, _time_pair(1_000, "milliseconds"))
+    conv.register_unstructure_hook(MicrosTime, _time_pair_out(1_000_000))
+    conv.register_unstructure_hook(MillisTime, _time_pair_out(1_000))
+    if numbers == "string":
+        conv.register_structure_hook(Decimal, _decimal_from_string)
+        conv.register_unstructure_hook(Decimal, _decimal_text)
+    else:
+        conv.register_structure_hook(Decimal, _decimal_from_number)
+        # Left as Decimal: the encoder writes it as a raw JSON number.
+        conv.register_unstructure_hook(Decimal, lambda d: d)
+
+    hooks = _Hooks(conv, numbers, detailed=detailed, checks=checks)
+    conv.register_structure_hook_factory(_is_list, hooks.list_factory)
+    conv.register_structure_hook_factory(_is_dict, hooks.dict_factory)
+    conv.register_structure_hook_factory(_is_tuple, hooks.tuple_factory)
+    conv.register_structure_hook_factory(_is_literal, _literal_factory)
+    conv.register_structure_hook_factory(_is_union, hooks.union_factory)
+    conv.register_structure_hook_factory(
+        _is_model, hooks.model_structure_factory if detailed else hooks.fast_model_structure_factory
+    )
+    conv.register_unstructure_hook_factory(_is_model, hooks.model_unstructure_factory)
+    return conv
+
+
+def _first_error(exc: BaseException, cls: type | None, path: str) -> tuple[str, str]:
+    """Walk a cattrs detailed-validation error down to its first leaf: (JSON path, reason)."""
+    if isinstance(exc, ClassValidationError):
+        cls = getattr(exc, "cl", cls)  # the class that failed, also when reached via a union
+        with_notes, without = exc.group_exceptions()
+        if with_notes:
+            sub, note = with_notes[0]
+            wire = _field_wire_names(cls).get(note.name, note.name) if cls and attrs.has(cls) else note.name
+            sub_cls = note.type if isinstance(note.type, type) else None
+            if isinstance(sub, KeyError) and not isinstance(sub, _MissingField):
+                return f"{path}.{wire}", "required field missing"
+            return _first_error(sub, sub_cls, f"{path}.{wire}")
+        if without:
+            return _first_error(without[0], cls, path)
+    if isinstance(exc, IterableValidationError):
+        items, rest = exc.group_exceptions()
+        if items:
+            sub, item = items[0]
+            index = item.index
+            step = f"[{index}]" if isinstance(index, int) else f"[{json.dumps(index)}]"
+            return _first_error(sub, item.type if isinstance(item.type, type) else None, path + step)
+        if rest:
+            return _first_error(rest[0], cls, path)
+    if isinstance(exc, ExceptionGroup):
+        return _first_error(exc.exceptions[0], cls, path)
+    if isinstance(exc, _MissingField):
+        return f"{path}.{exc.wire}", "required field missing"
+    if isinstance(exc, KeyError):
+        return path, f"required field {exc.args[0]!r} missing"
+    return path, str(exc) or type(exc).__name__

@@ -1,0 +1,61 @@
+"""The Cryptology exchange codec: frames to generated models and back.
+
+Server messages are JSON objects tagged by ``_cls`` (the documents' form, names ending in
+``Message``) or ``@type`` (later versions, no suffix). Both decode; each wire form has its own
+class (``BuyOrderPlacedMessage`` and ``BuyOrderPlaced``), so ``encode`` writes back exactly the
+form that was received. ``time`` pairs become aware UTC datetimes (microseconds for order and
+wallet messages, milliseconds for the market-data ``AnonymousTrade``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import cryptology as _models
+from ..models.cryptology import ServerMessage
+from ._base import Codec, JSONObject, UnknownMessage, model_classes, tag_table
+
+__all__ = ["Message", "codec", "decode", "encode"]
+
+Message = ServerMessage
+"""Any Cryptology server message."""
+
+_TAG_KEYS = ("_cls", "@type")
+_BY_TAG = tag_table(model_classes(_models), _TAG_KEYS)
+
+
+_LEGACY = {tag: cls for (key, tag), cls in _BY_TAG.items() if key == "_cls"}
+_LATER = {tag: cls for (key, tag), cls in _BY_TAG.items() if key == "@type"}
+
+
+def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
+    # `_cls` first, then `@type`; one table per key (no tuple key to build per frame).
+    tag = obj.get("_cls")
+    table = _LEGACY
+    if tag is None:
+        tag = obj.get("@type")
+        if tag is None:
+            return None, None
+        table = _LATER
+    if isinstance(tag, str):
+        return tag, table.get(tag)
+    return repr(tag), None
+
+
+codec = Codec("cryptology", model_classes(_models), _classify, numbers="string")
+"""The Cryptology :class:`~trio_feeds._codec.Codec`."""
+
+
+def decode(frame: str | bytes) -> ServerMessage | UnknownMessage:
+    """Decode one frame. Unknown tags give :class:`~trio_feeds.UnknownMessage`.
+
+    Raises:
+        trio_feeds.DecodeError: malformed JSON or a field of the wrong type or value.
+    """
+    result: ServerMessage | UnknownMessage = codec.decode(frame)
+    return result
+
+
+def encode(message: ServerMessage | UnknownMessage | Any) -> str:
+    """Encode a message back to its wire JSON."""
+    return codec.encode(message)

@@ -1,0 +1,288 @@
+"""The one Trio engine that runs every protocol: connect, auth, heartbeat, reconnect, buffer.
+
+A protocol object (see :mod:`trio_feeds._sansio._protocol`) knows its wire format; the engine
+owns the socket, the tasks and the clock. The task tree, all of it structured:
+
+``run_feed`` (its own nursery) or the caller's nursery (``start_feed``)
+  └─ ``Engine.run``: a nursery holding
+       ├─ the request clock (``Waiters.run_clock``): one deadline per awaited request id
+       └─ the reconnect loop; per connection (``Engine.connect_once``) one nursery holding
+            ├─ the transport's reader, if it has one (trio-websocket's; the default fast
+            │  transport parses inside the reader loop and has no task of its own)
+            ├─ ``Session.writer``, ``Session.pinger``, ``Session.ticker``
+            └─ the nursery's own body: ``Session.read_loop`` (frame → protocol → actions)
+
+Design points:
+
+* The reader never awaits the consumer. Actions are executed synchronously (:meth:`Engine.execute`):
+  ``Deliver`` goes into one bounded buffer with the overflow policy, ``Send`` into the
+  session's outbox. So heartbeat replies go out however slow the consumer is.
+* One writer per connection: frames are written in the order actions produced them, and a user
+  task cancelled in ``subscribe`` can never leave half a frame on the socket.
+* Liveness: an unanswered WebSocket ping, or silence beyond the protocol's promised heartbeat
+  plus ``stale_grace``, ends the connection. A quiet channel whose pings are answered is alive.
+* Every connection close is bounded (``close_timeout``) and shielded from cancellation, and the
+  socket is closed regardless, so cancellation leaves no task or socket behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import trio
+
+from .. import events as ev
+from .._sansio._protocol import (
+    Action,
+    AuthAccepted,
+    AuthFailed,
+    BadFrame,
+    CloseVerdict,
+    ConnectTarget,
+    Deliver,
+    FeedProtocol,
+    ProtocolClose,
+    RequestDone,
+    Send,
+)
+from .._transports import ConnectFailed, Connection, HandshakeRejected, Transport, redact_url
+from ..config import FeedConfig
+from ..errors import AuthenticationError, DecodeError, FeedClosed
+from ._buffer import Buffer, FeedStats
+from ._requests import Waiters
+from ._session import TRANSPORT_SIZE_FACTOR, Ending, Session
+
+__all__ = ["Engine"]
+
+logger = logging.getLogger("trio_feeds")
+
+
+class Engine:
+    """Everything one feed shares across its connections, and the reconnect loop."""
+
+    def __init__(self, protocol: FeedProtocol, config: FeedConfig, transport: Transport) -> None:
+        self.protocol = protocol
+        self.config = config
+        self.transport = transport
+        self.stats = FeedStats()
+        self.buffer = Buffer(config.buffer_size, fail=config.overflow == "fail", stats=self.stats)
+        self.waiters = Waiters()
+        self.session: Session | None = None
+        self.connections = 0
+        self.gap_since: float | None = None
+        self.in_user_call = False  # execute() runs actions returned to subscribe/unsubscribe
+
+    async def run(self) -> None:
+        """Run the request clock and the reconnect loop until cancelled or a fatal error."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self.waiters.run_clock, self.expire_request)
+            await self.reconnect_loop()
+            nursery.cancel_scope.cancel()  # pragma: no cover - the loop only ends by raising
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def execute(self, actions: Sequence[Action], sess: Session | None) -> None:
+        """Carry out a protocol's actions in order. Synchronous: it never waits for anyone."""
+        for action in actions:
+            if isinstance(action, Deliver):  # the hot path first
+                self.buffer.put(action.item)
+                self.stats.messages += 1
+            elif isinstance(action, Send):
+                # Without a live connection the frame is dropped, rightly: the protocol re-sends
+                # what it remembers from connection_made / AuthAccepted.then on the next one.
+                if sess is not None:
+                    sess.send(action.text)
+            elif isinstance(action, RequestDone):
+                self.request_done(action.request_id, action.error, sess)
+            elif isinstance(action, AuthAccepted):
+                logger.info("%s: authenticated", self.protocol.name)
+                self.buffer.put_event(ev.Authenticated())
+                self.execute(action.then, sess)
+                if sess is not None:
+                    self.start_resubscription(sess, action.then)
+            elif isinstance(action, AuthFailed):
+                raise AuthenticationError(f"{self.protocol.name}: authentication failed: {action.reason}")
+            elif isinstance(action, BadFrame):
+                self.bad_frame(action.error)
+            elif isinstance(action, ProtocolClose):
+                self._protocol_close(action, sess)
+            else:
+                raise TypeError(f"unknown protocol action: {type(action).__name__}")
+
+    def _protocol_close(self, action: ProtocolClose, sess: Session | None) -> None:
+        if sess is None:
+            return
+        logger.info(
+            "%s: protocol closes the connection: code %s, %s", self.protocol.name, action.code, action.reason
+        )
+        ending = Ending(
+            action.code,
+            action.reason,
+            action.verdict,
+            close_code=action.code,
+            connected_at=sess.connected_at,
+            deliberate=self.in_user_call,
+        )
+        sess.end(ending)
+
+    def bad_frame(self, error: DecodeError) -> None:
+        """Count a bad frame; report it in-band, or end the feed (``bad_frames="raise"``)."""
+        self.stats.decode_errors += 1
+        if self.config.bad_frames == "raise":
+            raise error
+        logger.debug("%s: bad frame: %s", self.protocol.name, error)
+        self.buffer.put(ev.DecodeFailed(error))
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def request_done(self, request_id: str, error: str | None, sess: Session | None) -> None:
+        """A request id was answered (or expired): wake its waiter, follow resubscription."""
+        waiter = self.waiters.complete(request_id, error)
+        if waiter is not None and waiter.kind == "subscribe" and error is None:
+            self.buffer.put_event(ev.Subscribed(request_id))
+        if sess is not None and request_id in sess.resub_pending:
+            sess.resub_pending.discard(request_id)
+            if error is not None:
+                sess.resub_errors.append(error)
+            if not sess.resub_pending:
+                self.resubscription_done(sess)
+
+    def expire_request(self, request_id: str) -> None:
+        """The deadline of ``request_id`` passed: stop waiting, and make the protocol forget it."""
+        self.protocol.forget_request(request_id)
+        self.waiters.complete(request_id, "timed out", timed_out=True)
+        sess = self.session
+        if sess is not None and request_id in sess.resub_pending:
+            sess.resub_pending.discard(request_id)
+            sess.resub_errors.append(f"{request_id}: not answered within request_timeout")
+            if not sess.resub_pending:
+                self.resubscription_done(sess)
+
+    def start_resubscription(self, sess: Session, actions: Sequence[Action]) -> None:
+        """Note that the connection is ready and ``actions`` re-sent the remembered subscriptions."""
+        if sess.resub_started is not None:
+            return
+        now = trio.current_time()
+        sess.resub_started = now
+        frames = [a for a in actions if isinstance(a, Send)]
+        sess.resub_count = len(frames)
+        sess.resub_pending = {f.request_id for f in frames if f.request_id is not None}
+        deadline = now + self.config.request_timeout
+        for request_id in sess.resub_pending:
+            if request_id not in self.waiters:  # a user's request re-sent keeps its own waiter
+                self.waiters.add(request_id, "resubscribe", deadline)
+        if not sess.resub_pending:
+            self.resubscription_done(sess)
+
+    def resubscription_done(self, sess: Session) -> None:
+        """Every re-subscription was answered: ``Resubscribed``, then the ``Gap`` it closes."""
+        now = trio.current_time()
+        sess.resub_done_at = now
+        if sess.is_reconnect:
+            errors = tuple(sess.resub_errors)
+            logger.info(
+                "%s: resubscribed (%d requests, %d errors)", self.protocol.name, sess.resub_count, len(errors)
+            )
+            self.buffer.put_event(ev.Resubscribed(sess.resub_count, errors))
+            if self.gap_since is not None:
+                self.buffer.put_event(ev.Gap(self.gap_since, now))
+
+    # -- connections ---------------------------------------------------------------------------
+
+    async def reconnect_loop(self) -> None:
+        """Connect, run the connection, back off, reconnect; raise what ends the feed."""
+        cfg = self.config
+        name = self.protocol.name
+        attempt = 0  # reconnect attempts since the last healthy connection
+        while True:
+            ending = await self.connect_once(self.protocol.connect_target())
+            now = trio.current_time()
+            if ending.connected_at is not None:
+                self.buffer.put_event(ev.Disconnected(ending.code, ending.reason))
+                if ending.deliberate or now - ending.connected_at >= cfg.healthy_after:
+                    attempt = 0
+            if ending.verdict is CloseVerdict.FATAL:
+                raise FeedClosed(
+                    f"{name}: connection closed with code {ending.code} ({ending.reason}); not retrying"
+                )
+            attempt += 1
+            if cfg.max_attempts is not None and attempt > cfg.max_attempts:
+                raise FeedClosed(
+                    f"{name}: gave up after {cfg.max_attempts} reconnect attempts; last: {ending.reason}"
+                )
+            delay = cfg.rng.uniform(0.0, cfg.backoff_ceiling(attempt))
+            if ending.verdict is CloseVerdict.RETRY_SLOW:
+                delay += cfg.rate_limit_backoff
+            self.stats.reconnects += 1
+            logger.warning(
+                "%s: disconnected (code %s: %s); reconnect attempt %d in %.3f s",
+                name,
+                ending.code,
+                ending.reason,
+                attempt,
+                delay,
+            )
+            self.buffer.put_event(ev.Reconnecting(attempt, delay, ending.reason))
+            await trio.sleep(delay)
+
+    async def connect_once(self, target: ConnectTarget) -> Ending:
+        """One connection attempt, and the whole life of the connection if it opens."""
+        cfg = self.config
+        async with trio.open_nursery() as nursery:
+            try:
+                try:
+                    conn = await self.transport.connect(
+                        nursery,
+                        target,
+                        connect_timeout=cfg.connect_timeout,
+                        max_message_size=TRANSPORT_SIZE_FACTOR * cfg.max_frame_size,
+                    )
+                except HandshakeRejected as exc:
+                    if exc.status_code in (401, 403):
+                        # The credentials in the handshake were refused: retrying cannot help.
+                        raise AuthenticationError(
+                            f"{self.protocol.name}: handshake rejected with HTTP {exc.status_code}"
+                        ) from None
+                    slow = exc.status_code == 429
+                    return Ending(None, str(exc), CloseVerdict.RETRY_SLOW if slow else CloseVerdict.RETRY)
+                except ConnectFailed as exc:
+                    return Ending(None, str(exc), CloseVerdict.RETRY)
+                return await self.run_session(nursery, conn, target)
+            finally:
+                nursery.cancel_scope.cancel()
+
+    async def run_session(self, nursery: trio.Nursery, conn: Connection, target: ConnectTarget) -> Ending:
+        """Run one open connection until it ends; close it (bounded, shielded) whatever happens."""
+        protocol = self.protocol
+        now = trio.current_time()
+        sess = Session(self, conn, redact_url(target.url), now, is_reconnect=self.connections > 0)
+        try:
+            # Everything after connect() is inside this try: the finally must close the
+            # connection (the transport's reader is shielded until then).
+            self.connections += 1
+            self.session = sess
+            logger.info("%s: connected to %s", protocol.name, sess.url)
+            self.buffer.put_event(ev.Connected(sess.url))
+            sess.start(nursery)
+            with sess.scope:
+                actions = protocol.connection_made(now)
+                self.execute(actions, sess)
+                if sess.resub_started is None and protocol.ready:
+                    self.start_resubscription(sess, actions)
+                await sess.read_loop()
+        finally:
+            self.session = None
+            sess.outbox_send.close()
+            protocol.connection_lost()
+            if sess.resub_done_at is not None:
+                # Data flowed on this connection: a gap starts at its last sign of data.
+                self.gap_since = max(sess.last_frame, sess.resub_done_at)
+            ending = sess.ending
+            close_code = 1000 if ending is None else ending.close_code
+            graceful = ending is None or ending.graceful
+            with trio.CancelScope(shield=True):
+                await conn.aclose(close_code, grace=self.config.close_timeout if graceful else 0.0)
+        if sess.ending is None:  # pragma: no cover - the read loop only returns after end()
+            raise RuntimeError("connection ended without a reason")
+        return sess.ending

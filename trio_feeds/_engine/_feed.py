@@ -1,0 +1,290 @@
+"""The public face of the engine: :class:`Feed`, :func:`run_feed` and :func:`start_feed`.
+
+Each protocol module subclasses :class:`Feed` with a typed ``subscribe``/``unsubscribe`` and
+an item type (``GatewayFeed``, ...), and its ``open_feed`` is ``run_feed(GatewayFeed(...))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Generic, Literal, TypeVar
+
+import trio
+
+from .._sansio._protocol import Action, FeedProtocol
+from .._transports import Transport
+from .._transports import fast as _fast
+from ..config import FeedConfig
+from ..errors import FeedClosed, FeedError, RequestTimeout, SubscriptionError
+from ..events import FeedEvent
+from ._buffer import FeedStats
+from ._core import Engine, logger
+
+__all__ = ["Feed", "RequestCall", "run_feed", "start_feed"]
+
+ItemT_co = TypeVar("ItemT_co", covariant=True)
+FeedT = TypeVar("FeedT", bound="Feed[object]")
+
+RequestCall = Callable[[float], tuple[str | None, Sequence[Action]]]
+"""A protocol call ``(now) -> (request_id, actions)``: a subscribe or unsubscribe, arguments bound."""
+
+
+class Feed(Generic[ItemT_co]):
+    """A running exchange feed: iterate it for messages and session events.
+
+    Iteration yields, in arrival order, items of type ``ItemT_co`` (the protocol's decoded
+    messages and :class:`~trio_feeds.UnknownMessage`) and the events of
+    :mod:`trio_feeds.events`. It ends when the feed is closed with :meth:`aclose`, and raises
+    the error that ended the feed otherwise (:class:`~trio_feeds.AuthenticationError`,
+    :class:`~trio_feeds.FeedClosed`, :class:`~trio_feeds.SlowConsumer`, ...).
+
+    Each protocol module has its own subclass with typed ``subscribe``/``unsubscribe``; open
+    one with that module's ``open_feed`` (or :func:`run_feed` / :func:`start_feed`).
+    """
+
+    def __init__(
+        self, protocol: FeedProtocol, config: FeedConfig | None = None, *, transport: Transport | None = None
+    ) -> None:
+        if transport is None:
+            # Looked up in the module at call time, so a test can swap the default.
+            transport = _fast.FastTransport()
+        self._engine = Engine(protocol, config if config is not None else FeedConfig(), transport)
+        self._run_scope = trio.CancelScope()
+        self._started = False
+        self._done = trio.Event()
+        self._closed = False  # closed by the user
+        self._end_error: BaseException | None = None  # why the feed ended, if not by aclose
+        self._abort_error: BaseException | None = None  # a fatal error found outside the engine
+
+    def __repr__(self) -> str:
+        state = "closed" if self._done.is_set() else "connected" if self.connected else "connecting"
+        return f"<{type(self).__name__} protocol={self._engine.protocol.name!r} {state}>"
+
+    # -- public API --------------------------------------------------------------------------
+
+    @property
+    def protocol(self) -> FeedProtocol:
+        """The sans-IO protocol object this feed drives."""
+        return self._engine.protocol
+
+    @property
+    def config(self) -> FeedConfig:
+        """Configuration of this feed."""
+        return self._engine.config
+
+    @property
+    def transport(self) -> Transport:
+        """The transport this feed opens its WebSockets with."""
+        return self._engine.transport
+
+    @property
+    def stats(self) -> FeedStats:
+        """Live counters (messages, reconnects, decode errors, drops)."""
+        return self._engine.stats
+
+    @property
+    def connected(self) -> bool:
+        """True while a connection is open and has not begun to close."""
+        session = self._engine.session
+        return session is not None and session.live
+
+    def __aiter__(self) -> AsyncIterator[ItemT_co | FeedEvent]:
+        return self
+
+    async def __anext__(self) -> ItemT_co | FeedEvent:
+        """Return the next message or session event (waits for one)."""
+        item: ItemT_co | FeedEvent = await self._engine.buffer.get()
+        return item
+
+    async def aclose(self) -> None:
+        """Close the feed: stop the engine, close the connection, end iteration.
+
+        Waiting items are discarded. Returns once the connection is closed (bounded by
+        ``close_timeout``). Idempotent.
+        """
+        self._stop()
+        if self._started:
+            await self._done.wait()
+
+    # -- requests (for the protocol subclasses) --------------------------------------------------
+
+    async def _request(self, kind: Literal["subscribe", "unsubscribe"], call: RequestCall) -> None:
+        """Make a request and wait for its answer.
+
+        The protocol records the wish first, so it holds across reconnects. When the request
+        has an answer to wait for, this returns once the server acknowledged it, on this
+        connection or, if the connection drops meanwhile, on a later one (the protocol re-sends
+        it). While disconnected, the request goes out with the next connection. The engine's
+        clock gives the answer ``request_timeout`` seconds.
+
+        Raises:
+            SubscriptionError: the server refused it.
+            RequestTimeout: no answer within ``request_timeout`` (the wish is kept).
+            FeedClosed: the feed has ended.
+        """
+        await trio.lowlevel.checkpoint_if_cancelled()
+        self._raise_if_ended()
+        engine = self._engine
+        timeout = engine.config.request_timeout
+        now = trio.current_time()
+        request_id, actions = call(now)
+        # Registered before the actions run: they may already hold its RequestDone.
+        waiter = None if request_id is None else engine.waiters.add(request_id, kind, now + timeout)
+        try:
+            self._execute_outside_engine(actions)
+            if waiter is None:
+                await trio.lowlevel.cancel_shielded_checkpoint()
+                return
+            # Across reconnects the protocol keeps the request and answers it on a later
+            # connection, so waiting for the id alone is right; the feed ending or the
+            # deadline ends the wait too.
+            await waiter.event.wait()
+        finally:
+            if request_id is not None and engine.waiters.discard(request_id):
+                # We stopped waiting (cancelled): the protocol must not complete it later.
+                engine.protocol.forget_request(request_id)
+        if not waiter.done:
+            # The feed ended. If that cancels us (run_feed's block), the engine's error is the
+            # one to see: let the cancellation in first.
+            await trio.lowlevel.checkpoint()
+            self._raise_if_ended()
+        name = engine.protocol.name
+        if waiter.timed_out:
+            raise RequestTimeout(f"{name} {kind} not answered within request_timeout ({timeout:g} s)")
+        if waiter.error is not None:
+            raise SubscriptionError(f"{name} {kind} refused: {waiter.error}")
+
+    def _raise_if_ended(self) -> None:
+        if self._closed:
+            raise FeedClosed("the feed was closed")
+        if self._done.is_set():
+            raise FeedClosed(f"the feed has ended: {self._end_error!r}") from self._end_error
+
+    def _execute_outside_engine(self, actions: Sequence[Action]) -> None:
+        """Run actions returned to a user call (subscribe/unsubscribe)."""
+        engine = self._engine
+        engine.in_user_call = True
+        try:
+            engine.execute(actions, engine.session)
+        except FeedError as exc:
+            # Whatever ends the feed must end it even when found in a user's task: hand it to
+            # the engine (which raises it out of the feed) and raise it here too.
+            self._abort_error = exc
+            self._run_scope.cancel()
+            raise
+        finally:
+            engine.in_user_call = False
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def _stop(self) -> None:
+        self._closed = True
+        self._run_scope.cancel()
+        self._engine.buffer.close(None, discard=True)
+        self._engine.waiters.release_all()
+
+    async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run the engine until the feed is closed or fails; raise what failed it."""
+        if self._started:
+            raise RuntimeError("a Feed can only be run once")
+        self._started = True
+        error: BaseException | None = None
+        try:
+            with self._run_scope:
+                task_status.started()
+                await self._engine.run()
+            self._raise_abort_error()
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._finish(error)
+
+    def _raise_abort_error(self) -> None:
+        # A fatal error found in a user's task (see _execute_outside_engine) cancelled the run
+        # scope; it is raised here so it ends the feed like any engine error.
+        if self._abort_error is not None:
+            raise self._abort_error
+
+    def _finish(self, error: BaseException | None) -> None:
+        end_error: BaseException | None
+        if error is None or _only_cancelled(error):
+            end_error = None if self._closed else FeedClosed("the feed's task was cancelled")
+        else:
+            end_error = _single_error(error) or error
+            logger.error("%s: feed ended: %r", self._engine.protocol.name, end_error)
+        self._end_error = end_error
+        self._engine.buffer.close(end_error, discard=self._closed)
+        self._engine.waiters.release_all()
+        self._done.set()
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    """Return the distinct non-group exceptions inside ``error``."""
+    found: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for sub in exc.exceptions:
+                walk(sub)
+        elif not any(exc is seen for seen in found):
+            found.append(exc)
+
+    walk(error)
+    return found
+
+
+def _only_cancelled(error: BaseException) -> bool:
+    return all(isinstance(e, trio.Cancelled) for e in _leaves(error))
+
+
+def _single_error(error: BaseException) -> BaseException | None:
+    """Return the one real exception in ``error`` (cancellations aside), or None if several."""
+    leaves = _leaves(error)
+    real = [e for e in leaves if not isinstance(e, trio.Cancelled)]
+    if len(real) == 1:
+        return real[0]
+    if not real and leaves:
+        return leaves[0]
+    return None
+
+
+async def start_feed(nursery: trio.Nursery, feed: FeedT) -> FeedT:
+    """Start ``feed``'s engine in ``nursery`` and return it; the caller must :meth:`Feed.aclose` it.
+
+    Like ``trio_websocket.connect_websocket``: for an application that already has a nursery
+    and wants the feed to outlive one block. Errors that end the feed are raised into
+    ``nursery`` and out of iteration. Returns at once; the first connection is made in the
+    background (watch for :class:`~trio_feeds.events.Connected`).
+    """
+    await nursery.start(feed._run)
+    return feed
+
+
+@asynccontextmanager
+async def run_feed(feed: FeedT) -> AsyncIterator[FeedT]:
+    """Run ``feed`` for the duration of an ``async with`` block.
+
+    The block owns a nursery for the feed's engine. Leaving it closes the connection and ends
+    every task. An error that ends the feed (``AuthenticationError``, ``FeedClosed`` for a
+    fatal close, ``SlowConsumer``, ...) cancels the block and is raised out of it as itself,
+    not wrapped in an exception group (a group is raised only when several errors happened).
+    """
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(feed._run)
+            try:
+                yield feed
+            finally:
+                feed._stop()
+    except BaseExceptionGroup as group:
+        single = _single_error(group)
+        if single is None:
+            raise
+        context = single.__context__
+        try:
+            raise single  # the group was only a wrapper; the original chain is restored below
+        finally:
+            single.__context__ = context
+            del single, context, group
