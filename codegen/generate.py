@@ -23,12 +23,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from trio_feeds.exchanges import BUILTIN_NAMES
+
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
 OUT = ROOT / "trio_feeds" / "models"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ALIASES = Path(__file__).resolve().parent / "aliases.json"
-PROTOCOLS = ("cryptology", "onyx", "peatio", "gateway")
+# The built-in exchanges of the registry; read without loading any generated model, so a
+# schema change that breaks the committed models can still be regenerated.
+PROTOCOLS = BUILTIN_NAMES
 
 HEADER = '''\
 # DO NOT EDIT: generated from schemas/{protocol}.json by codegen/generate.py.

@@ -34,15 +34,13 @@ import attrs
 import pytest
 import trio
 
-from trio_feeds import Feed, UnknownMessage, cryptology, gateway, onyx, peatio
+from trio_feeds import Feed, UnknownMessage, exchanges, peatio
 from trio_feeds import events as ev
 from trio_feeds.config import FeedConfig
 from trio_feeds.errors import AuthenticationError, SlowConsumer
+from trio_feeds.exchanges import Exchange, ExchangeCredentials
 from trio_feeds.testing import (
     FeedServer,
-    open_cryptology_server,
-    open_gateway_server,
-    open_onyx_server,
     open_peatio_server,
 )
 from trio_feeds.transports import FastTransport, Transport, TrioWebsocketTransport
@@ -50,9 +48,8 @@ from trio_feeds.transports import FastTransport, Transport, TrioWebsocketTranspo
 pytest_plugins = ["trio_feeds.testing.pytest_plugin"]
 
 API_SECRET = "gw-SECRET-9d2f71c4e8"
-ONYX_TOKEN = "onyx-TOKEN-51ab93e0f7"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0.JWT-SIG-c0ffee42"
-SECRETS = (API_SECRET, ONYX_TOKEN, JWT)
+SECRETS = (API_SECRET, JWT)
 
 SLACK = 0.6  # scheduling slack on a loaded 2-core machine, on top of every configured bound
 WAIT = 5.0  # bound on anything that must happen "soon"; a bug fails here instead of hanging
@@ -89,24 +86,12 @@ def feed_transport(request: pytest.FixtureRequest) -> Transport | None:
     return TrioWebsocketTransport()
 
 
-# -- the per-protocol adapter table ------------------------------------------------------------
-
-
-def _is_gateway_auth(frame: Any) -> bool:
-    return isinstance(frame, dict) and frame.get("action") == "authenticate"
-
-
-def _is_onyx_auth(frame: Any) -> bool:
-    return isinstance(frame, dict) and frame.get("method") == "auth"
-
-
-def _is_peatio_auth(frame: Any) -> bool:
-    return isinstance(frame, dict) and "jwt" in frame
+# -- the per-protocol adapter table, from the exchange registry ----------------------------------
 
 
 @attrs.frozen
 class Adapter:
-    """How the matrix drives one protocol.
+    """How the matrix drives one protocol (made from its registry entry, see :func:`adapter_of`).
 
     Attributes:
         name: the protocol.
@@ -122,8 +107,8 @@ class Adapter:
 
     name: str
     server: Callable[..., AbstractAsyncContextManager[Any]]
-    feed: Callable[[Any, FeedConfig, Transport | None, float | None], AbstractAsyncContextManager[Feed]]
-    subscribe: Callable[[Feed], Awaitable[None]]
+    feed: Callable[[Any, FeedConfig, Transport | None, float | None], AbstractAsyncContextManager[Feed[Any]]]
+    subscribe: Callable[[Feed[Any]], Awaitable[None]]
     subscriptions: tuple[str, ...]
     is_auth_frame: Callable[[Any], bool] | None
     unknown_frame: str
@@ -138,89 +123,38 @@ class Adapter:
         return server.sequence_of(item)
 
 
-async def _gateway_subscribe(feed: Feed) -> None:
-    await feed.subscribe(["trades"], exchange="binance", symbols=["BTCUSDT"])
+_MATRIX_CREDENTIALS = {"api_key": "key-1", "api_secret": API_SECRET, "token": JWT}
 
 
-async def _onyx_subscribe(feed: Feed) -> None:
-    await feed.subscribe("tickers", products=["brt"])
+def adapter_of(exchange: Exchange) -> Adapter:
+    """The matrix's view of a registered exchange: its fault profile, with the matrix's secrets."""
+    profile = exchange.fault_profile
+    creds = ExchangeCredentials(**{n: v for n, v in _MATRIX_CREDENTIALS.items() if n in exchange.uses})
+
+    def server(**overrides: Any) -> AbstractAsyncContextManager[Any]:
+        return exchange.open_server(credentials=creds, **{**profile.server_options, **overrides})
+
+    def feed(
+        server: Any, cfg: FeedConfig, transport: Transport | None, hb: float | None
+    ) -> AbstractAsyncContextManager[Feed[Any]]:
+        return exchange.open_feed(
+            server.url, creds, config=cfg, transport=transport, server_heartbeat=hb, **profile.feed_options
+        )
+
+    return Adapter(
+        name=exchange.name,
+        server=server,
+        feed=feed,
+        subscribe=exchange.matrix_subscribe,
+        subscriptions=profile.subscriptions,
+        is_auth_frame=profile.is_auth_frame,
+        unknown_frame=profile.unknown_frame,
+        app_heartbeat=profile.app_heartbeat,
+        heartbeat_server_options=dict(profile.heartbeat_server_options),
+    )
 
 
-async def _peatio_subscribe(feed: Feed) -> None:
-    await feed.subscribe("order")  # a private stream, added on the live connection
-
-
-async def _nothing(feed: Feed) -> None:
-    await trio.lowlevel.checkpoint()
-
-
-ADAPTERS: dict[str, Adapter] = {
-    "gateway": Adapter(
-        name="gateway",
-        server=lambda **kw: open_gateway_server(
-            **{"api_key": "key-1", "api_secret": API_SECRET, "rate": None, "idle_ping": None, **kw}
-        ),
-        feed=lambda server, cfg, transport, hb: gateway.open_feed(
-            server.url,
-            credentials=gateway.Credentials("key-1", API_SECRET),
-            config=cfg,
-            server_heartbeat=hb,
-            transport=transport,
-        ),
-        subscribe=_gateway_subscribe,
-        subscriptions=("trades:binance:BTCUSDT",),
-        is_auth_frame=_is_gateway_auth,
-        unknown_frame='{"channel": "liquidations", "exchange": "binance", "data": {}}',
-        app_heartbeat=True,
-        heartbeat_server_options={"idle_ping": 0.05, "pong_timeout": 1.0},
-    ),
-    "cryptology": Adapter(
-        name="cryptology",
-        server=lambda **kw: open_cryptology_server(**{"rate": None, **kw}),
-        feed=lambda server, cfg, transport, hb: cryptology.open_feed(
-            server.url, config=cfg, server_heartbeat=hb, transport=transport
-        ),
-        subscribe=_nothing,
-        subscriptions=("order_book:BTC_USD", "trades:BTC_USD"),
-        is_auth_frame=None,
-        unknown_frame='{"@type": "FundingRate", "rate": "0.01"}',
-        app_heartbeat=False,
-        heartbeat_server_options={"rate": 40},
-    ),
-    "onyx": Adapter(
-        name="onyx",
-        server=lambda **kw: open_onyx_server(**{"token": ONYX_TOKEN, "rate": None, **kw}),
-        feed=lambda server, cfg, transport, hb: onyx.open_feed(
-            server.url, token=ONYX_TOKEN, config=cfg, server_heartbeat=hb, transport=transport
-        ),
-        subscribe=_onyx_subscribe,
-        subscriptions=("tickers:brt",),
-        is_auth_frame=_is_onyx_auth,
-        unknown_frame='{"channel": "news", "message": {"text": "hi"}, "message_type": 1}',
-        app_heartbeat=False,
-        heartbeat_server_options={"rate": 40},
-    ),
-    "peatio": Adapter(
-        name="peatio",
-        server=lambda **kw: open_peatio_server(**{"token": JWT, "rate": None, **kw}),
-        feed=lambda server, cfg, transport, hb: peatio.open_feed(
-            server.url,
-            streams=["btcusd.trades"],
-            token=JWT,
-            auth="message",
-            subscribe_mode="event",
-            config=cfg,
-            server_heartbeat=hb,
-            transport=transport,
-        ),
-        subscribe=_peatio_subscribe,
-        subscriptions=("btcusd.trades", "order"),
-        is_auth_frame=_is_peatio_auth,
-        unknown_frame='{"btcusd.kline-1m": [1700000000, "100", "101", "99", "100.5", "3"]}',
-        app_heartbeat=True,
-        heartbeat_server_options={"ping_interval": 0.05},
-    ),
-}
+ADAPTERS: dict[str, Adapter] = {e.name: adapter_of(e) for e in exchanges.all_exchanges()}
 PROTOCOLS = list(ADAPTERS)
 AUTH_PROTOCOLS = [p for p, a in ADAPTERS.items() if a.auth]
 

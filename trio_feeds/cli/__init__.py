@@ -1,8 +1,11 @@
 """The ``trio-feeds`` command (also ``python -m trio_feeds``).
 
+Every exchange comes from the registry (:mod:`trio_feeds.exchanges`): its ``watch`` options,
+its local server, its schema. Nothing here names an exchange.
+
 Commands:
 
-- ``trio-feeds demo``: four local exchange servers and feeds, faults injected, shown live.
+- ``trio-feeds demo``: the local exchange servers and feeds, faults injected, shown live.
 - ``trio-feeds watch PROTOCOL URL ...``: print an endpoint's typed messages and session events.
 - ``trio-feeds serve PROTOCOL``: run a local test server standalone, with scheduled faults.
 - ``trio-feeds conform PROTOCOL FILE|-``: check captured frames against the schema and decoder.
@@ -19,12 +22,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
+from .. import __version__, exchanges
+from ..exchanges._base import ENV_NAMES
+from ..testing.faults import FAULT_HELP, parse_fault
 from ._common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
-    PROTOCOLS,
     UsageError,
     describe_error,
     run_trio,
@@ -68,6 +72,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+    return value
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -85,9 +99,7 @@ def _ws_url(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``trio-feeds`` (all commands)."""
-    from ._faults import FAULT_HELP, parse_fault  # noqa: PLC0415 - loaded for its command only
-
+    """The argument parser of ``trio-feeds`` (all commands; exchanges from the registry)."""
     parser = argparse.ArgumentParser(
         prog="trio-feeds",
         description="Typed, reconnecting exchange WebSocket feeds for Trio: demo, watch, serve, conform.",
@@ -96,13 +108,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"trio-feeds {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_demo(commands)
+    _add_watch(commands)
+    _add_serve(commands)
+    _add_conform(commands)
+    return parser
 
-    # -- demo
+
+_Commands = argparse._SubParsersAction  # argparse's type for add_subparsers()
+
+
+def _add_demo(commands: _Commands[argparse.ArgumentParser]) -> None:
     demo = commands.add_parser(
         "demo",
-        help="run four local exchange servers and feeds, inject faults, show them heal (no network)",
+        help="run the local exchange servers and feeds, inject faults, show them heal (no network)",
         description=(
-            "Start the local servers of all four protocols in this process, open a feed to each, "
+            "Start the local server of every exchange in this process, open a feed to each, "
             "subscribe to every channel, inject faults on a schedule (dropped connections, a "
             "stalled server, malformed frames, a rate limit) and show live what each feed "
             "receives and how it heals. Ends with a summary table."
@@ -117,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=None, metavar="N", help="seed the reconnect jitter")
 
-    # -- watch
+
+def _add_watch(commands: _Commands[argparse.ArgumentParser]) -> None:
     watch = commands.add_parser(
         "watch",
         help="connect to an endpoint and print its typed messages and session events",
@@ -130,54 +152,34 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
     )
     protocols = watch.add_subparsers(dest="protocol", metavar="PROTOCOL", required=True)
-    gw = _watch_protocol(protocols, "gateway", "trading gateway (needs TRIO_FEEDS_API_KEY and _SECRET)")
-    gw.add_argument(
-        "--channel",
-        action="append",
-        default=[],
-        choices=("market_data", "orderbook", "trades", "orders", "positions", "system_events"),
-        help="channel to subscribe (repeatable; default market_data)",
-    )
-    gw.add_argument("--exchange", help="exchange of the subscription (default: the server's)")
-    gw.add_argument("--symbol", action="append", default=[], help="symbol, e.g. BTCUSDT (repeatable)")
-    gw.add_argument("--depth", type=_positive_int, help="order-book depth")
-    gw.add_argument("--type", dest="market_data_type", help="market-data type (e.g. ticker)")
-    cr = _watch_protocol(protocols, "cryptology", "Cryptology market data (no authentication)")
-    cr.add_argument(
-        "--trade-pair",
-        "--symbol",
-        dest="trade_pair",
-        action="append",
-        default=[],
-        help="deliver only this trade pair, e.g. BTC_USD (repeatable; default all)",
-    )
-    ox = _watch_protocol(protocols, "onyx", "Onyx (needs TRIO_FEEDS_TOKEN)")
-    ox.add_argument(
-        "--channel",
-        action="append",
-        default=[],
-        choices=("server_info", "tickers", "dashboards"),
-        help="channel to subscribe (repeatable; default server_info)",
-    )
-    ox.add_argument("--product", action="append", default=[], help="tickers: product, e.g. brt (repeatable)")
-    ox.add_argument(
-        "--product-group", action="append", default=[], help="tickers: product group, e.g. crude (repeatable)"
-    )
-    pe = _watch_protocol(protocols, "peatio", "Peatio Ranger (TRIO_FEEDS_TOKEN for private streams)")
-    pe.add_argument(
-        "--stream",
-        action="append",
-        default=[],
-        help="stream, e.g. btcusd.trades, btcusd.ob-inc, order (repeatable; at least one)",
-    )
-    pe.add_argument(
-        "--auth",
-        choices=("message", "header"),
-        default="message",
-        help="send the token as a jwt message (default) or an Authorization header",
-    )
+    for exchange in exchanges.all_exchanges():
+        needs = ", ".join(sorted(ENV_NAMES[n] for n in exchange.needs))
+        help_text = f"{exchange.title} ({f'needs {needs}' if needs else 'no credentials needed'})"
+        sub = protocols.add_parser(
+            exchange.name,
+            help=help_text,
+            description=f"Watch an endpoint of {exchange.title}.",
+            epilog=_EPILOG,
+        )
+        sub.add_argument("url", type=_ws_url, help="the WebSocket URL (ws:// or wss://)")
+        sub.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+        sub.add_argument("--count", type=_positive_int, metavar="N", help="exit after N messages")
+        sub.add_argument("--no-events", action="store_true", help="print messages only, not session events")
+        sub.add_argument(
+            "--max-attempts",
+            type=_non_negative_int,
+            metavar="N",
+            help="give up after N failed reconnect attempts in a row (default: never)",
+        )
+        sub.add_argument(
+            "--credentials-file",
+            metavar="PATH",
+            help="read credentials from a JSON object or KEY=VALUE lines (the environment variables' names)",
+        )
+        exchange.add_watch_arguments(sub)
 
-    # -- serve
+
+def _add_serve(commands: _Commands[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser(
         "serve",
         help="run a local protocol server standalone (test credentials, scheduled faults)",
@@ -190,11 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
             "kinds: close[:CODE[:REASON]] (default 1011), abort (TCP drop), blackhole[:SECONDS] "
             "(stall, default 5), stop-heartbeats[:SECONDS], raw:TEXT (one frame as given), "
             "rate-limit, refuse[:STATUS] (next handshake, default 503), reject-auth. WHEN/EVERY: "
-            "5s, 500ms, 2m or seconds. /EVERY repeats.\n\n" + _EPILOG
+            "5s, 500ms, 2m or seconds, counted from the first client connection (or from the "
+            "server's start with --faults-from start). /EVERY repeats.\n\n" + _EPILOG
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    serve.add_argument("protocol", choices=PROTOCOLS, help="which server")
+    serve.add_argument("protocol", choices=exchanges.names(), help="which server")
     serve.add_argument("--port", type=_port, default=0, help="TCP port on 127.0.0.1 (default 0: a free one)")
     serve.add_argument(
         "--rate",
@@ -210,10 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help="inject a fault, KIND[:ARG]@WHEN[/EVERY], e.g. close:1011@5s (repeatable)",
     )
+    serve.add_argument(
+        "--faults-from",
+        choices=("connection", "start"),
+        default="connection",
+        help="count fault times from the first client connection (default) or the server's start",
+    )
     serve.add_argument("--json", action="store_true", help="print JSON lines (ready, connections, faults)")
-    serve.set_defaults(parse_fault=parse_fault)
 
-    # -- conform
+
+def _add_conform(commands: _Commands[argparse.ArgumentParser]) -> None:
     conform = commands.add_parser(
         "conform",
         help="check captured frames (one per line) against the schema and the decoder",
@@ -225,31 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=_EPILOG,
     )
-    conform.add_argument("protocol", choices=PROTOCOLS, help="the frames' protocol")
+    conform.add_argument("protocol", choices=exchanges.names(), help="the frames' protocol")
     conform.add_argument("file", metavar="FILE", help="the capture, or - for standard input")
     conform.add_argument(
         "--max-failures", type=_positive_int, default=10, metavar="N", help="failures to show (default 10)"
     )
     conform.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    return parser
-
-
-def _watch_protocol(
-    protocols: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
-) -> argparse.ArgumentParser:
-    sub = protocols.add_parser(
-        name, help=help_text, description=f"Watch a {help_text} endpoint.", epilog=_EPILOG
-    )
-    sub.add_argument("url", type=_ws_url, help="the WebSocket URL (ws:// or wss://)")
-    sub.add_argument("--json", action="store_true", help="print JSON lines instead of text")
-    sub.add_argument("--count", type=_positive_int, metavar="N", help="exit after N messages")
-    sub.add_argument("--no-events", action="store_true", help="print messages only, not session events")
-    sub.add_argument(
-        "--credentials-file",
-        metavar="PATH",
-        help="read credentials from a JSON object or KEY=VALUE lines (names as the environment variables)",
-    )
-    return sub
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -289,38 +279,39 @@ def _main(argv: Sequence[str] | None) -> int:
             creds = load_credentials(args.credentials_file)
             secrets = creds.secrets
             watch_options = WatchOptions(
-                protocol=args.protocol,
+                exchange=exchanges.get(args.protocol),
                 url=args.url,
+                args=args,
                 json=args.json,
                 count=args.count,
                 events=not args.no_events,
-                channels=tuple(getattr(args, "channel", ())),
-                exchange=getattr(args, "exchange", None),
-                symbols=tuple(getattr(args, "symbol", ())),
-                depth=getattr(args, "depth", None),
-                market_data_type=getattr(args, "market_data_type", None),
-                trade_pairs=tuple(getattr(args, "trade_pair", ())),
-                products=tuple(getattr(args, "product", ())),
-                product_groups=tuple(getattr(args, "product_group", ())),
-                streams=tuple(getattr(args, "stream", ())),
-                peatio_auth=getattr(args, "auth", "message"),
+                max_attempts=args.max_attempts,
             )
             return run_trio(lambda stopper: run_watch(watch_options, creds, stopper))
         if args.command == "serve":
             from .serve import ServeOptions, run_serve  # noqa: PLC0415 - loaded for its command only
 
+            exchange = exchanges.get(args.protocol)
             try:
-                faults = tuple(args.parse_fault(spec, args.protocol) for spec in args.fault)
+                faults = tuple(parse_fault(spec, has_auth=exchange.has_auth) for spec in args.fault)
             except ValueError as exc:
                 _usage_error(["serve"], f"argument --fault: {exc}")
             serve_options = ServeOptions(
-                protocol=args.protocol, port=args.port, rate=args.rate, faults=faults, json=args.json
+                exchange=exchange,
+                port=args.port,
+                rate=args.rate,
+                faults=faults,
+                json=args.json,
+                faults_from=args.faults_from,
             )
             return run_trio(lambda stopper: run_serve(serve_options, stopper))
         from .conform import ConformOptions, run_conform  # noqa: PLC0415 - loaded for its command only
 
         conform_options = ConformOptions(
-            protocol=args.protocol, source=args.file, max_failures=args.max_failures, json=args.json
+            exchange=exchanges.get(args.protocol),
+            source=args.file,
+            max_failures=args.max_failures,
+            json=args.json,
         )
         return run_conform(conform_options)
     except UsageError as exc:

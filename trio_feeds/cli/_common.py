@@ -21,7 +21,6 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
-    "PROTOCOLS",
     "Stopper",
     "UsageError",
     "event_fields",
@@ -32,8 +31,6 @@ __all__ = [
     "run_trio",
     "scrub",
 ]
-
-PROTOCOLS = ("cryptology", "gateway", "onyx", "peatio")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

@@ -1,92 +1,16 @@
-"""The local protocol servers as the commands run them: test credentials, fixed ports, send times."""
+"""Send-time bookkeeping for the local servers as the commands run them (latency, bounded records)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import trio
 
-from ..testing import (
-    ConnectionRecord,
-    CryptologyServer,
-    FeedServer,
-    GatewayServer,
-    OnyxServer,
-    PeatioServer,
-    sign,
-)
-from ..testing._server import serve
+from ..testing import ConnectionRecord, FeedServer
 
-__all__ = [
-    "API_KEY",
-    "API_SECRET",
-    "PEATIO_STREAMS",
-    "TOKEN",
-    "SendTimes",
-    "open_server",
-    "server_credentials",
-]
-
-# The test credentials the local servers accept (printed by `trio-feeds serve`: they open nothing).
-API_KEY = "demo-key"
-API_SECRET = "demo-secret"
-TOKEN = "demo-token"
-
-PEATIO_STREAMS = ("btcusd.trades", "btcusd.update", "btcusd.ob-inc", "order", "trade")
-
-
-@asynccontextmanager
-async def open_server(protocol: str, *, rate: float | None, port: int = 0) -> AsyncIterator[FeedServer]:
-    """Run the ``protocol`` test server on 127.0.0.1 (``port`` 0: a free one) with the CLI's credentials."""
-    server: FeedServer
-    if protocol == "gateway":
-        server = GatewayServer(
-            api_key=API_KEY,
-            api_secret=API_SECRET,
-            rate=rate,
-            idle_ping=30.0,
-            pong_timeout=10.0,
-            exchange="binance",
-            symbols=("BTCUSDT", "ETHUSDT"),
-            signer=sign,
-            max_clock_skew=None,
-            close_events=True,
-            ws_ping_interval=None,
-        )
-    elif protocol == "cryptology":
-        server = CryptologyServer(
-            rate=rate, trade_pairs=("BTC_USD", "ETH_USD"), legacy=False, ws_ping_interval=None
-        )
-    elif protocol == "onyx":
-        server = OnyxServer(
-            token=TOKEN,
-            rate=rate,
-            auth_timeout=5.0,
-            products={"crude": ("brt", "wti"), "gasoline": ("ebob", "rbob"), "distillates": ("gasoil",)},
-            dashboards=({"id": "dash-1", "name": "Crude", "symbols": ["brtz24", "brtf25"], "shared": False},),
-            detail_messages=False,
-            ws_ping_interval=None,
-        )
-    elif protocol == "peatio":
-        server = PeatioServer(
-            token=TOKEN, rate=rate, ping_interval=None, market="btcusd", ws_ping_interval=None
-        )
-    else:  # pragma: no cover - argparse restricts the choices
-        raise ValueError(f"unknown protocol {protocol!r}")
-    async with serve(server, port=port) as running:
-        yield running
-
-
-def server_credentials(protocol: str) -> dict[str, str]:
-    """The environment a ``trio-feeds watch`` needs to log in to the local ``protocol`` server."""
-    if protocol == "gateway":
-        return {"TRIO_FEEDS_API_KEY": API_KEY, "TRIO_FEEDS_API_SECRET": API_SECRET}
-    if protocol in ("onyx", "peatio"):
-        return {"TRIO_FEEDS_TOKEN": TOKEN}
-    return {}
+__all__ = ["SendTimes"]
 
 
 class _Tap(list[Any]):

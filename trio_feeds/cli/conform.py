@@ -1,15 +1,14 @@
 """``trio-feeds conform``: check captured frames against our schema and our decoder.
 
 Input: one frame per line (JSON lines, as a capture tool writes them); blank lines and lines
-starting with ``#`` are skipped. Each frame is validated against ``schemas/<protocol>.json``
-(the copy shipped in the package) and decoded with ``trio_feeds.<protocol>.decode``; a frame
-passes when both accept it. The report counts frames per message type and shows the first
+starting with ``#`` are skipped. Each frame is validated against the exchange's schema
+(``schemas/<name>.json``, shipped in the package) and decoded with its codec; a frame passes
+when both accept it. The report counts frames per message type and shows the first
 failures with the JSON path of the bad value.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import sys
@@ -17,7 +16,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,19 +26,20 @@ from rich.table import Table
 
 from .._codecs import UnknownMessage
 from ..errors import DecodeError
+from ..exchanges import Exchange
+from ..exchanges._base import SchemaNotFound
 from ._common import EXIT_FAILURE, EXIT_OK, UsageError, json_line, message_type, write_line
 
 __all__ = ["ConformOptions", "Failure", "check_frames", "load_schema", "run_conform"]
 
 _NOT_JSON = "(not JSON)"
-_TEXT_HEARTBEATS = {"peatio": ("ping", "pong")}  # Ranger's text ping/pong frames are not JSON
 
 
 @attrs.frozen
 class ConformOptions:
     """Options of ``trio-feeds conform``."""
 
-    protocol: str
+    exchange: Exchange
     source: str  # a path, or "-" for standard input
     max_failures: int = 10
     json: bool = False
@@ -82,38 +81,26 @@ class Report:
         return sum(self.failed.values())
 
 
-def schema_path(protocol: str) -> Path:
-    """Where the protocol's schema is: inside the installed package, else in the source tree."""
-    shipped = resources.files("trio_feeds").joinpath("schemas", f"{protocol}.json")
-    if shipped.is_file():
-        return Path(str(shipped))
-    return Path(__file__).resolve().parents[2] / "schemas" / f"{protocol}.json"
-
-
 @cache
-def load_schema(protocol: str) -> dict[str, Any]:
-    """The protocol's JSON Schema (2020-12)."""
-    path = schema_path(protocol)
+def load_schema(exchange: Exchange) -> dict[str, Any]:
+    """The exchange's JSON Schema (2020-12)."""
     try:
-        result: dict[str, Any] = json.loads(path.read_text())
-    except OSError:
-        raise UsageError(
-            f"schema for {protocol} not found at {path}; is trio-feeds installed properly?"
-        ) from None
-    return result
+        return exchange.schema()
+    except (SchemaNotFound, OSError) as exc:
+        raise UsageError(f"{exc}; is trio-feeds installed properly?") from None
 
 
 @cache
-def _validator(protocol: str, definition: str | None) -> Any:
-    schema = load_schema(protocol)
+def _validator(exchange: Exchange, definition: str | None) -> Any:
+    schema = load_schema(exchange)
     target = schema if definition is None else {"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
     cls = jsonschema.Draft202012Validator
     return cls(target, format_checker=cls.FORMAT_CHECKER)
 
 
-def _schema_error(protocol: str, definition: str | None, value: Any) -> tuple[str, str] | None:
+def _schema_error(exchange: Exchange, definition: str | None, value: Any) -> tuple[str, str] | None:
     """(JSON path, message) of the most relevant schema error, or None when valid."""
-    errors = list(_validator(protocol, definition).iter_errors(value))
+    errors = list(_validator(exchange, definition).iter_errors(value))
     if not errors:
         return None
     best = jsonschema.exceptions.best_match(errors)
@@ -121,23 +108,24 @@ def _schema_error(protocol: str, definition: str | None, value: Any) -> tuple[st
 
 
 @cache
-def _message_defs(protocol: str) -> dict[str, tuple[str, dict[str, Any]]]:
+def _message_defs(exchange: Exchange) -> dict[str, tuple[str, dict[str, Any]]]:
     """Every message ``$defs`` name -> (its class name, the def), both directions."""
-    defs = load_schema(protocol)["$defs"]
+    defs = load_schema(exchange)["$defs"]
     out: dict[str, tuple[str, dict[str, Any]]] = {}
     for union in ("ServerMessage", "ClientMessage"):
         for ref in defs.get(union, {}).get("anyOf", []):
             name = ref["$ref"].rsplit("/", 1)[1]
-            out[name] = (name.removesuffix("Frame") if protocol == "peatio" else name, defs[name])
+            # A def named <Type>Frame is an envelope around <Type> (Ranger's {stream: payload}).
+            out[name] = (name.removesuffix("Frame"), defs[name])
     return out
 
 
-def _guess_def(protocol: str, value: Any) -> str | None:
+def _guess_def(exchange: Exchange, value: Any) -> str | None:
     """The message ``$defs`` entry a frame most looks like (its tag constants, its keys)."""
     if not isinstance(value, dict):
         return None
     best: tuple[int, str] | None = None
-    for name, (_, definition) in _message_defs(protocol).items():
+    for name, (_, definition) in _message_defs(exchange).items():
         props = definition.get("properties", {})
         consts = {k: v["const"] for k, v in props.items() if "const" in v}
         patterns = definition.get("patternProperties", {})
@@ -159,21 +147,21 @@ def _guess_def(protocol: str, value: Any) -> str | None:
     return None if best is None else best[1]
 
 
-def _def_of(protocol: str, message: object) -> str | None:
+def _def_of(exchange: Exchange, message: object) -> str | None:
     """The ``$defs`` entry of a decoded message's class."""
     name = message_type(message)
-    defs = _message_defs(protocol)
-    if protocol == "peatio" and type(message).__name__ == "StreamMessage" and f"{name}Frame" in defs:
+    defs = _message_defs(exchange)
+    if f"{name}Frame" in defs:
         return f"{name}Frame"
     return name if name in defs else None
 
 
-def check_frames(protocol: str, lines: Iterable[str]) -> Report:
+def check_frames(exchange: Exchange, lines: Iterable[str]) -> Report:
     """Check every frame; return the counts and failures."""
-    decode = importlib.import_module(f"trio_feeds.{protocol}").decode
+    decode = exchange.decode
     report = Report()
     for number, line in _frames(lines):
-        if line in _TEXT_HEARTBEATS.get(protocol, ()):
+        if line in exchange.text_frames:
             report.frames[f"text {line}"] += 1
             continue
         try:
@@ -196,16 +184,16 @@ def check_frames(protocol: str, lines: Iterable[str]) -> Report:
                 kind = message_type(message)
             else:
                 kind = message_type(message)
-                definition = _def_of(protocol, message)
+                definition = _def_of(exchange, message)
         if definition is None:
-            definition = _guess_def(protocol, value)
+            definition = _guess_def(exchange, value)
             if kind is None:
-                kind = _message_defs(protocol)[definition][0] if definition else "(unrecognised)"
+                kind = _message_defs(exchange)[definition][0] if definition else "(unrecognised)"
         assert kind is not None
         # The verdict is the whole schema's; the path comes from the message's own definition.
-        if _schema_error(protocol, None, value) is not None:
-            error = (definition and _schema_error(protocol, definition, value)) or _schema_error(
-                protocol, None, value
+        if _schema_error(exchange, None, value) is not None:
+            error = (definition and _schema_error(exchange, definition, value)) or _schema_error(
+                exchange, None, value
             )
             assert error is not None
             failures.append(Failure(number, kind, "schema", error[0], error[1]))
@@ -241,7 +229,7 @@ def run_conform(options: ConformOptions) -> int:
     """Check the input; print the report; exit status 1 on any failure (or no frames at all)."""
     stream = _open_source(options.source)
     try:
-        report = check_frames(options.protocol, stream)
+        report = check_frames(options.exchange, stream)
     except UnicodeDecodeError:
         raise UsageError(f"{options.source}: not UTF-8 text") from None
     finally:
@@ -261,7 +249,7 @@ def _print_json(options: ConformOptions, report: Report) -> None:
         for kind, n in sorted(report.frames.items())
     }
     summary = {
-        "protocol": options.protocol,
+        "protocol": options.exchange.name,
         "frames": report.total,
         "passed": report.total - report.total_failed,
         "failed": report.total_failed,
@@ -277,7 +265,7 @@ def _print_report(options: ConformOptions, report: Report, name: str) -> None:
     if not report.total:
         console.print(f"[bold red]✘ {name}: no frames found[/]")
         return
-    table = Table(title=f"{options.protocol} conformance: {name}", title_justify="left")
+    table = Table(title=f"{options.exchange.name} conformance: {name}", title_justify="left")
     table.add_column("message type")
     for column in ("frames", "passed", "failed"):
         table.add_column(column, justify="right")

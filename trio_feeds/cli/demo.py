@@ -1,4 +1,4 @@
-"""``trio-feeds demo``: four local exchange servers, four feeds, faults on a schedule, live.
+"""``trio-feeds demo``: a local server and a feed per exchange, faults on a schedule, live.
 
 No network and no credentials: the servers of :mod:`trio_feeds.testing` run in this process.
 Each feed subscribes to every channel of its server; the schedule below drops, stalls,
@@ -23,15 +23,16 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .. import cryptology, gateway, onyx, peatio
 from .. import events as ev
+from .. import exchanges
 from .._engine import Feed
 from ..config import FeedConfig
 from ..errors import FeedError
+from ..exchanges import Exchange
 from ..testing import FeedServer
+from ..testing.faults import Fault
 from ._common import (
     EXIT_OK,
-    PROTOCOLS,
     Stopper,
     event_fields,
     event_text,
@@ -41,18 +42,11 @@ from ._common import (
     message_type,
     write_line,
 )
-from ._faults import Fault
-from ._servers import API_KEY, API_SECRET, PEATIO_STREAMS, TOKEN, SendTimes, open_server
+from ._servers import SendTimes
 
 __all__ = ["DemoOptions", "run_demo"]
 
 RATE = 40.0  # messages per second per server
-_ENCODERS: dict[str, Callable[[Any], str]] = {
-    "cryptology": cryptology.encode,
-    "gateway": gateway.encode,
-    "onyx": onyx.encode,
-    "peatio": peatio.encode,
-}
 _STYLE = {
     "Connected": "green",
     "Authenticated": "green",
@@ -66,38 +60,10 @@ _STYLE = {
 }
 
 
-def schedule(duration: float) -> list[tuple[float, str, Fault]]:
-    """The demo's faults: (fraction of the run, protocol, fault), spread over protocols and time."""
-    stall = f"{max(0.8, 0.12 * duration):.1f}"
-    return [
-        (0.12, "gateway", Fault("close", "1011:demo: internal error")),
-        (
-            0.22,
-            "cryptology",
-            Fault(
-                "raw",
-                '{"@type": "AnonymousTrade", "time": [1530093825, 250], '
-                '"trade_pair": "BTC_USD", "amount": "1", "price": "cheap", '
-                '"maker_buy": false}',
-            ),
-        ),
-        (0.30, "onyx", Fault("refuse", "503")),
-        (0.30, "onyx", Fault("abort")),
-        (0.40, "peatio", Fault("blackhole", stall)),
-        (0.55, "cryptology", Fault("rate-limit")),
-        (
-            0.65,
-            "gateway",
-            Fault(
-                "raw",
-                '{"channel": "trades", "exchange": "binance", "symbol": "BTCUSDT", '
-                '"data": {"id": "1", "price": "oops", "amount": 1, "side": "buy", '
-                '"timestamp": 1}, "timestamp": 1}',
-            ),
-        ),
-        (0.72, "onyx", Fault("raw", '{"channel": "tickers", "message": [')),
-        (0.80, "peatio", Fault("close", "1012:service restart")),
-    ]
+def schedule(duration: float, entries: list[Exchange]) -> list[tuple[float, str, Fault]]:
+    """The demo's faults: (fraction of the run, protocol, fault), each exchange's own, by time."""
+    faults = [(fraction, e.name, fault) for e in entries for fraction, fault in e.demo_faults(duration)]
+    return sorted(faults, key=lambda f: f[0])
 
 
 def demo_config(seed: int | None) -> FeedConfig:
@@ -194,7 +160,8 @@ class Demo:
     def __init__(self, options: DemoOptions, view: _View) -> None:
         self.options = options
         self.view = view
-        self.states = {p: FeedState(p) for p in PROTOCOLS}
+        self.entries = {e.name: e for e in exchanges.all_exchanges()}
+        self.states = {name: FeedState(name) for name in self.entries}
         self.t0 = 0.0
 
     def now(self) -> float:
@@ -207,20 +174,20 @@ class Demo:
         config = demo_config(opts.seed)
         async with AsyncExitStack() as stack:
             servers: dict[str, FeedServer] = {}
-            for p in PROTOCOLS:
-                servers[p] = await stack.enter_async_context(open_server(p, rate=RATE))
+            for name, entry in self.entries.items():
+                servers[name] = await stack.enter_async_context(entry.open_server(rate=RATE))
             async with trio.open_nursery() as nursery:
-                ready = {p: trio.Event() for p in PROTOCOLS}
-                for p in PROTOCOLS:
-                    times = SendTimes(servers[p])
+                ready = {name: trio.Event() for name in self.entries}
+                for name, entry in self.entries.items():
+                    times = SendTimes(servers[name])
                     nursery.start_soon(times.watch)
-                    nursery.start_soon(self._run_feed, p, servers[p], times, config, ready[p])
+                    nursery.start_soon(self._run_feed, entry, servers[name], times, config, ready[name])
                 with trio.move_on_at(min(end, self.t0 + 5.0)):
-                    for p in PROTOCOLS:
-                        await ready[p].wait()
+                    for event in ready.values():
+                        await event.wait()
                 start = trio.current_time()
                 span = max(0.0, end - start)
-                for fraction, p, fault in schedule(opts.duration):
+                for fraction, p, fault in schedule(opts.duration, list(self.entries.values())):
                     timed = attrs.evolve(fault, at=fraction * span)
                     nursery.start_soon(timed.run, servers[p], nursery, start, self._fault_reporter(p))
                 nursery.start_soon(self.view.refresh_loop, self)
@@ -241,13 +208,17 @@ class Demo:
         return report
 
     async def _run_feed(
-        self, protocol: str, server: FeedServer, times: SendTimes, config: FeedConfig, ready: trio.Event
+        self, entry: Exchange, server: FeedServer, times: SendTimes, config: FeedConfig, ready: trio.Event
     ) -> None:
+        protocol = entry.name
         state = self.states[protocol]
-        encode = _ENCODERS[protocol]
+        encode = entry.encode
+        feed_cm = entry.open_feed(
+            server.url, entry.test_credentials, config=config, **entry.demo_feed_options()
+        )
         try:
-            async with _open(protocol, server, config) as feed, trio.open_nursery() as nursery:
-                nursery.start_soon(_subscribe_all, protocol, feed, ready)
+            async with feed_cm as feed, trio.open_nursery() as nursery:
+                nursery.start_soon(_subscribe_all, entry, feed, ready)
                 async for item in feed:
                     now = trio.current_time()
                     if is_event(item):
@@ -290,30 +261,10 @@ class Demo:
         self.view.event(self, state.name, name, event_fields(event, clock_zero=self.t0), event_text(event))
 
 
-def _open(protocol: str, server: FeedServer, config: FeedConfig) -> AbstractAsyncContextManager[Feed]:
-    if protocol == "gateway":
-        creds = gateway.Credentials(API_KEY, API_SECRET)
-        return gateway.open_feed(server.url, credentials=creds, config=config)
-    if protocol == "cryptology":
-        return cryptology.open_feed(server.url, config=config, server_heartbeat=2.0)
-    if protocol == "onyx":
-        return onyx.open_feed(server.url, token=TOKEN, config=config)
-    return peatio.open_feed(server.url, streams=PEATIO_STREAMS, token=TOKEN, config=config)
-
-
-async def _subscribe_all(protocol: str, feed: Feed, ready: trio.Event) -> None:
-    """Subscribe to every channel the protocol's server has (Cryptology and Peatio need nothing)."""
+async def _subscribe_all(entry: Exchange, feed: Feed[Any], ready: trio.Event) -> None:
+    """Subscribe to every channel the exchange's local server has."""
     try:
-        if protocol == "gateway":
-            await feed.subscribe(
-                ["market_data", "orderbook", "trades"], exchange="binance", symbols=["BTCUSDT"]
-            )
-            await feed.subscribe(["orders", "positions"], exchange="binance", symbols=["ETHUSDT"])
-            await feed.subscribe("system_events", exchange="binance")
-        elif protocol == "onyx":
-            await feed.subscribe("server_info")
-            await feed.subscribe("tickers", product_groups=["crude", "gasoline"])
-            await feed.subscribe("dashboards")
+        await entry.demo_subscribe(feed)
     finally:
         ready.set()
 
@@ -443,7 +394,8 @@ class RichView(_View):
         elapsed = min(demo.now(), self.duration)
         header = Text.assemble(
             ("trio-feeds demo", "bold"),
-            f"  {elapsed:4.1f} / {self.duration:g} s · 4 local servers, faults on a schedule · Ctrl-C stops",
+            f"  {elapsed:4.1f} / {self.duration:g} s · {len(demo.states)} local servers, faults on a schedule"
+            " · Ctrl-C stops",
             no_wrap=True,
             overflow="ellipsis",
         )
@@ -532,12 +484,17 @@ class RichView(_View):
         errors = sum(s.decode_errors for s in states)
         if all(s.healed for s in states):
             self.console.print(
-                f"[bold green]✔ {faults} faults injected, {reconnects} reconnects, {errors} bad frames "
-                "reported: every feed healed and kept delivering typed messages.[/]"
+                f"[bold green]✔ {_plural(faults, 'fault')} injected, {_plural(reconnects, 'reconnect')}, "
+                f"{_plural(errors, 'bad frame')} reported: every feed healed and kept delivering typed "
+                "messages.[/]"
             )
         else:
             broken = "; ".join(f"{s.name}: {s.ended or 'not connected'}" for s in states if not s.healed)
             self.console.print(f"[bold red]✘ not healed: {broken}[/]", markup=True)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _log_grid() -> Any:

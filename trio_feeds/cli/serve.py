@@ -2,46 +2,51 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from typing import Literal
+
 import attrs
 import trio
 
+from ..exchanges import Exchange
 from ..testing import FeedServer
+from ..testing.faults import Fault
 from ._common import EXIT_OK, Stopper, json_line, write_line
-from ._faults import Fault
-from ._servers import SendTimes, open_server, server_credentials
+from ._servers import SendTimes
 
 __all__ = ["ServeOptions", "run_serve"]
-
-_EXAMPLE_OPTIONS = {
-    "gateway": "--channel trades --channel orderbook",
-    "cryptology": "",
-    "onyx": "--channel tickers --product-group crude",
-    "peatio": "--stream btcusd.trades --stream btcusd.ob-inc",
-}
 
 
 @attrs.frozen
 class ServeOptions:
-    """Options of ``trio-feeds serve``."""
+    """Options of ``trio-feeds serve``.
 
-    protocol: str
+    Attributes:
+        faults_from: fault times count from the first client connection (``"connection"``) or
+            from the server's start (``"start"``).
+    """
+
+    exchange: Exchange
     port: int = 0
     rate: float = 10.0
     faults: tuple[Fault, ...] = ()
     json: bool = False
+    faults_from: Literal["connection", "start"] = "connection"
 
 
 async def run_serve(options: ServeOptions, stopper: Stopper) -> int:
     """Serve until Ctrl-C; the first line printed is the server's URL."""
-    async with open_server(options.protocol, rate=options.rate or None, port=options.port) as server:
-        creds = server_credentials(options.protocol)
+    exchange = options.exchange
+    async with exchange.open_server(rate=options.rate or None, port=options.port) as server:
+        creds = exchange.test_credentials.environment()
         start = trio.current_time()
         if options.json:
             write_line(
                 json_line(
                     {
                         "kind": "ready",
-                        "protocol": options.protocol,
+                        "protocol": exchange.name,
                         "url": server.url,
                         "credentials": creds,
                         "faults": [f.spec for f in options.faults],
@@ -62,8 +67,8 @@ async def run_serve(options: ServeOptions, stopper: Stopper) -> int:
                 else:
                     write_line(f"{t:8.2f}s  fault: {fault.describe()}")
 
-            for fault in options.faults:
-                nursery.start_soon(fault.run, server, nursery, start, report)
+            if options.faults:
+                nursery.start_soon(_run_faults, options, server, nursery, report)
             await stopper.wait()
             nursery.cancel_scope.cancel()
         if not options.json:
@@ -71,9 +76,20 @@ async def run_serve(options: ServeOptions, stopper: Stopper) -> int:
     return EXIT_OK
 
 
+async def _run_faults(
+    options: ServeOptions, server: FeedServer, nursery: trio.Nursery, report: Callable[[Fault], None]
+) -> None:
+    """Start the fault schedule: at once, or when the first client connected (the default)."""
+    if options.faults_from == "connection":
+        await server.wait_for_connection(1, timeout=math.inf)
+    start = trio.current_time()
+    for fault in options.faults:
+        nursery.start_soon(fault.run, server, nursery, start, report)
+
+
 def _print_banner(options: ServeOptions, server: FeedServer, creds: dict[str, str]) -> None:
     write_line(server.url)
-    p = options.protocol
+    p = options.exchange.name
     write_line(f"  {p} test server, {options.rate:g} messages/s per connection")
     if creds:
         env = " ".join(f"{k}={v}" for k, v in creds.items())
@@ -81,11 +97,14 @@ def _print_banner(options: ServeOptions, server: FeedServer, creds: dict[str, st
     else:
         write_line("  no authentication")
     env_prefix = " ".join(f"{k}={v}" for k, v in creds.items())
-    example = " ".join(x for x in (env_prefix, "trio-feeds watch", p, server.url, _EXAMPLE_OPTIONS[p]) if x)
+    example = " ".join(
+        x for x in (env_prefix, "trio-feeds watch", p, server.url, options.exchange.watch_example) if x
+    )
     write_line(f"  try: {example}")
+    since = "the first connection" if options.faults_from == "connection" else "start"
     for fault in options.faults:
         every = f", every {fault.every:g} s" if fault.every else ""
-        write_line(f"  fault at {fault.at:g} s{every}: {fault.describe()}")
+        write_line(f"  fault {fault.at:g} s after {since}{every}: {fault.describe()}")
     write_line("  Ctrl-C to stop")
 
 

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 import trio
 from rich.console import Console
 
-from .. import cryptology, gateway, onyx, peatio
 from .._engine import Feed
+from ..config import FeedConfig
 from ..errors import FeedError
+from ..exchanges import Exchange, ExchangeCredentials
+from ..exchanges._base import ENV_NAMES
 from ._common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -38,54 +40,31 @@ from ._common import (
     write_line,
 )
 
-__all__ = ["Credentials", "WatchOptions", "load_credentials", "run_watch"]
+__all__ = ["WatchOptions", "load_credentials", "run_watch"]
 
-_ENV = {"api_key": "TRIO_FEEDS_API_KEY", "api_secret": "TRIO_FEEDS_API_SECRET", "token": "TRIO_FEEDS_TOKEN"}
-_ENCODERS: dict[str, Callable[[Any], str]] = {
-    "cryptology": cryptology.encode,
-    "gateway": gateway.encode,
-    "onyx": onyx.encode,
-    "peatio": peatio.encode,
-}
+_ENV: dict[str, str] = {name: var for name, var in ENV_NAMES.items()}
 
 
-@attrs.frozen(repr=False)
-class Credentials:
-    """Credentials for ``watch``; the repr shows which are set, never their values."""
-
-    api_key: str | None = None
-    api_secret: str | None = None
-    token: str | None = None
-
-    def __repr__(self) -> str:
-        present = [name for name in ("api_key", "api_secret", "token") if getattr(self, name)]
-        return f"Credentials(set={present})"
-
-    @property
-    def secrets(self) -> tuple[str | None, ...]:
-        """Every value, for scrubbing output."""
-        return (self.api_key, self.api_secret, self.token)
-
-
-def load_credentials(path: str | None, environ: Mapping[str, str] | None = None) -> Credentials:
+def load_credentials(path: str | None, environ: Mapping[str, str] | None = None) -> ExchangeCredentials:
     """Read credentials from ``path`` (if given; it wins) or the environment.
 
     Raises:
         UsageError: the file cannot be read or parsed (its contents are never quoted).
     """
     env = os.environ if environ is None else environ
-    values = {name: env.get(var) or None for name, var in _ENV.items()}
+    values: dict[str, str | None] = {name: env.get(var) or None for name, var in _ENV.items()}
     if path is not None:
         try:
             text = Path(path).read_text()
         except OSError as exc:
             raise UsageError(f"cannot read credentials file {path}: {exc.strerror}") from None
         values.update(_parse_credentials(text, path))
-    return Credentials(**values)
+    return ExchangeCredentials(**values)
 
 
 def _parse_credentials(text: str, path: str) -> dict[str, str]:
-    names = {**{var.lower(): name for name, var in _ENV.items()}, **{name: name for name in _ENV}}
+    names: dict[str, str] = {var.lower(): name for name, var in _ENV.items()}
+    names.update({name: name for name in _ENV})
     found: dict[str, str] = {}
     stripped = text.strip()
     if stripped.startswith("{"):
@@ -121,83 +100,51 @@ def _parse_credentials(text: str, path: str) -> dict[str, str]:
 
 @attrs.frozen
 class WatchOptions:
-    """Options of ``trio-feeds watch``."""
+    """Options of ``trio-feeds watch``.
 
-    protocol: str
+    Attributes:
+        exchange: the registry entry of the endpoint's protocol.
+        url: the endpoint.
+        args: the parsed command line (the exchange reads its own options from it).
+    """
+
+    exchange: Exchange
     url: str
+    args: Any = None
     json: bool = False
     count: int | None = None
     events: bool = True
-    channels: tuple[str, ...] = ()
-    exchange: str | None = None
-    symbols: tuple[str, ...] = ()
-    depth: int | None = None
-    market_data_type: str | None = None
-    trade_pairs: tuple[str, ...] = ()
-    products: tuple[str, ...] = ()
-    product_groups: tuple[str, ...] = ()
-    streams: tuple[str, ...] = ()
-    peatio_auth: str = "message"
+    max_attempts: int | None = None
 
 
-def _open(options: WatchOptions, creds: Credentials) -> AbstractAsyncContextManager[Feed]:
-    p = options.protocol
-    if p == "gateway":
-        if not (creds.api_key and creds.api_secret):
-            raise UsageError(
-                "the gateway needs an API key and secret: set TRIO_FEEDS_API_KEY and "
-                "TRIO_FEEDS_API_SECRET, or pass --credentials-file"
-            )
-        return gateway.open_feed(
-            options.url, credentials=gateway.Credentials(creds.api_key, creds.api_secret)
+def _open(options: WatchOptions, creds: ExchangeCredentials) -> AbstractAsyncContextManager[Feed[Any]]:
+    exchange = options.exchange
+    missing = sorted(ENV_NAMES[n] for n in exchange.needs if not getattr(creds, n))
+    if missing:
+        raise UsageError(
+            f"{exchange.name} needs credentials: set {' and '.join(missing)}, or pass --credentials-file"
         )
-    if p == "onyx":
-        if not creds.token:
-            raise UsageError("onyx needs a token: set TRIO_FEEDS_TOKEN, or pass --credentials-file")
-        return onyx.open_feed(options.url, token=creds.token)
-    if p == "peatio":
-        if not options.streams:
-            raise UsageError("peatio: give at least one --stream (e.g. --stream btcusd.trades)")
-        auth: Literal["message", "header"] = "header" if options.peatio_auth == "header" else "message"
-        return peatio.open_feed(options.url, streams=options.streams, token=creds.token, auth=auth)
-    pairs = options.trade_pairs or None
-    return cryptology.open_feed(options.url, trade_pairs=pairs)
-
-
-async def _subscribe(options: WatchOptions, feed: Feed, failures: list[FeedError]) -> None:
+    config = FeedConfig(max_attempts=options.max_attempts)
     try:
-        await _subscribe_all(options, feed)
+        return exchange.watch_feed(options.url, options.args, creds, config)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+async def _subscribe(options: WatchOptions, feed: Feed[Any], failures: list[FeedError]) -> None:
+    try:
+        await options.exchange.watch_subscribe(feed, options.args)
     except FeedError as exc:  # refused or unanswered: say so and stop
         failures.append(exc)
         await feed.aclose()
 
 
-async def _subscribe_all(options: WatchOptions, feed: Feed) -> None:
-    if options.protocol == "gateway":
-        await feed.subscribe(
-            list(options.channels or ("market_data",)),
-            exchange=options.exchange,
-            symbols=list(options.symbols) or None,
-            depth=options.depth,
-            type=options.market_data_type,
-        )
-    elif options.protocol == "onyx":
-        for channel in options.channels or ("server_info",):
-            if channel == "tickers":
-                await feed.subscribe(
-                    "tickers",
-                    products=list(options.products) or None,
-                    product_groups=list(options.product_groups) or None,
-                )
-            else:
-                await feed.subscribe(channel)
-
-
-async def run_watch(options: WatchOptions, creds: Credentials, stopper: Stopper) -> int:
+async def run_watch(options: WatchOptions, creds: ExchangeCredentials, stopper: Stopper) -> int:
     """Watch a feed until Ctrl-C, ``--count`` messages, or an error that ends the feed."""
     console = Console(highlight=False, stderr=False)
     err = Console(stderr=True, highlight=False)
-    encode = _ENCODERS[options.protocol]
+    protocol = options.exchange.name
+    encode = options.exchange.encode
     fit: dict[str, Any] = (
         {"overflow": "ellipsis", "no_wrap": True} if console.is_terminal else {"soft_wrap": True}
     )
@@ -216,7 +163,7 @@ async def run_watch(options: WatchOptions, creds: Credentials, stopper: Stopper)
                         continue
                     name = type(item).__name__
                     if options.json:
-                        fields = {"t": t, "protocol": options.protocol, "kind": "event", "type": name}
+                        fields = {"t": t, "protocol": protocol, "kind": "event", "type": name}
                         write_line(json_line({**fields, **event_fields(item, clock_zero=t0)}))
                     else:
                         console.print(
@@ -226,7 +173,7 @@ async def run_watch(options: WatchOptions, creds: Credentials, stopper: Stopper)
                 kind = message_type(item)
                 wire = message_json(encode, item)
                 if options.json:
-                    fields = {"t": t, "protocol": options.protocol, "kind": "message", "type": kind}
+                    fields = {"t": t, "protocol": protocol, "kind": "message", "type": kind}
                     write_line(json_line(fields, {"data": wire}))
                 else:
                     # A terminal gets one line per message; a pipe or file gets whole messages.
@@ -244,7 +191,7 @@ async def run_watch(options: WatchOptions, creds: Credentials, stopper: Stopper)
     return EXIT_OK
 
 
-async def _close_on(stopper: Stopper, feed: Feed) -> None:
+async def _close_on(stopper: Stopper, feed: Feed[Any]) -> None:
     await stopper.wait()
     await feed.aclose()
 

@@ -134,6 +134,7 @@ async def open_cryptology_server(
     trade_pairs: Sequence[str] = ("BTC_USD",),
     legacy: bool = False,
     ws_ping_interval: float | None = None,
+    port: int = 0,
 ) -> AsyncIterator[CryptologyServer]:
     """Run a Cryptology market-data test server on ``127.0.0.1`` for the duration of the context.
 
@@ -144,9 +145,10 @@ async def open_cryptology_server(
         trade_pairs: the trade pairs to stream, e.g. ``("BTC_USD", "ETH_USD")``.
         legacy: send the documents' ``_cls`` form instead of the later ``@type`` form.
         ws_ping_interval: send WebSocket ping frames this often as the heartbeat (``None``: none).
+        port: the TCP port on 127.0.0.1 (default 0: a free one, see ``server.port``).
     """
     server = CryptologyServer(
         rate=rate, trade_pairs=trade_pairs, legacy=legacy, ws_ping_interval=ws_ping_interval
     )
-    async with serve(server) as running:
+    async with serve(server, port=port) as running:
         yield running

@@ -408,6 +408,7 @@ async def open_gateway_server(
     max_clock_skew: float | None = None,
     close_events: bool = True,
     ws_ping_interval: float | None = None,
+    port: int = 0,
 ) -> AsyncIterator[GatewayServer]:
     """Run a trading gateway test server on ``127.0.0.1`` for the duration of the context.
 
@@ -426,6 +427,7 @@ async def open_gateway_server(
         max_clock_skew: reject timestamps further than this many seconds from now.
         close_events: send a ``close`` event before each close frame, as the document shows.
         ws_ping_interval: also send WebSocket ping frames this often (``None``: never).
+        port: the TCP port on 127.0.0.1 (default 0: a free one, see ``server.port``).
     """
     server = GatewayServer(
         api_key=api_key,
@@ -440,5 +442,5 @@ async def open_gateway_server(
         close_events=close_events,
         ws_ping_interval=ws_ping_interval,
     )
-    async with serve(server) as running:
+    async with serve(server, port=port) as running:
         yield running

@@ -280,6 +280,7 @@ async def open_onyx_server(
     dashboards: Sequence[Mapping[str, Any]] = DEFAULT_DASHBOARDS,
     detail_messages: bool = False,
     ws_ping_interval: float | None = None,
+    port: int = 0,
 ) -> AsyncIterator[OnyxServer]:
     """Run an Onyx test server on ``127.0.0.1`` for the duration of the context.
 
@@ -294,6 +295,7 @@ async def open_onyx_server(
         detail_messages: send response ``message`` as ``{"Message": ...}`` (the live
             server's form) instead of a plain string (the document's form).
         ws_ping_interval: send WebSocket ping frames this often as the heartbeat (``None``: none).
+        port: the TCP port on 127.0.0.1 (default 0: a free one, see ``server.port``).
     """
     server = OnyxServer(
         token=token,
@@ -304,5 +306,5 @@ async def open_onyx_server(
         detail_messages=detail_messages,
         ws_ping_interval=ws_ping_interval,
     )
-    async with serve(server) as running:
+    async with serve(server, port=port) as running:
         yield running

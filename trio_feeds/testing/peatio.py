@@ -364,6 +364,7 @@ async def open_peatio_server(
     ping_interval: float | None = None,
     market: str = "btcusd",
     ws_ping_interval: float | None = None,
+    port: int = 0,
 ) -> AsyncIterator[PeatioServer]:
     """Run a Peatio Ranger test server on ``127.0.0.1`` for the duration of the context.
 
@@ -375,9 +376,10 @@ async def open_peatio_server(
         ping_interval: send the text frame ``ping`` this often (later servers); ``None``: never.
         market: the market of generated private orders and trades.
         ws_ping_interval: also send WebSocket ping frames this often (``None``: never).
+        port: the TCP port on 127.0.0.1 (default 0: a free one, see ``server.port``).
     """
     server = PeatioServer(
         token=token, rate=rate, ping_interval=ping_interval, market=market, ws_ping_interval=ws_ping_interval
     )
-    async with serve(server) as running:
+    async with serve(server, port=port) as running:
         yield running

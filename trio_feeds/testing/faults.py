@@ -1,7 +1,8 @@
-"""Fault specs for ``trio-feeds serve --fault`` (and the demo's schedule).
+"""Scheduled faults for the local servers: ``trio-feeds serve --fault``, the demo, your tests.
 
 Syntax: ``KIND[:ARG]@WHEN[/EVERY]``; ``WHEN`` and ``EVERY`` are durations such as ``5s``,
-``500ms``, ``2m`` or a bare number of seconds, counted from the server's start.
+``500ms``, ``2m`` or a bare number of seconds, counted from a start the caller chooses (the
+server's start, or its first connection: see :meth:`Fault.run`).
 
 =========================== =====================================================================
 ``close[:CODE[:REASON]]``   WebSocket close with CODE (default 1011), e.g. ``close:1012@5s``
@@ -22,13 +23,12 @@ Syntax: ``KIND[:ARG]@WHEN[/EVERY]``; ``WHEN`` and ``EVERY`` are durations such a
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 import attrs
 import trio
 
-if TYPE_CHECKING:
-    from ..testing import FeedServer
+from ._server import AuthFaults, FeedServer
 
 __all__ = ["FAULT_HELP", "Fault", "parse_duration", "parse_fault"]
 
@@ -120,13 +120,12 @@ class Fault:
             await server.rate_limit()
         elif self.kind == "refuse":
             server.refuse_next(1, status=self._status())
-        else:
-            from ..testing._server import AuthFaults  # noqa: PLC0415 - keeps --help fast
+        elif isinstance(server, AuthFaults):
+            server.reject_auth(1)
 
-            if isinstance(server, AuthFaults):
-                server.reject_auth(1)
-
-    async def run(self, server: FeedServer, nursery: trio.Nursery, start: float, report: Any) -> None:
+    async def run(
+        self, server: FeedServer, nursery: trio.Nursery, start: float, report: Callable[[Fault], None]
+    ) -> None:
         """Apply at ``start + at`` (and every ``every`` seconds after), calling ``report(self)`` each time."""
         when = start + self.at
         while True:
@@ -148,11 +147,12 @@ class Fault:
         return 503 if self.arg is None else int(self.arg)
 
 
-def parse_fault(spec: str, protocol: str | None = None) -> Fault:
-    """Parse ``KIND[:ARG]@WHEN[/EVERY]``.
+def parse_fault(spec: str, *, has_auth: bool = True) -> Fault:
+    """Parse ``KIND[:ARG]@WHEN[/EVERY]``; ``has_auth``: whether the server authenticates.
 
     Raises:
-        ValueError: the spec is malformed, or the kind does not apply to ``protocol``.
+        ValueError: the spec is malformed, or the kind does not apply (``reject-auth``
+            without authentication).
     """
     head, at_sign, when = spec.rpartition("@")
     if not at_sign or not head:
@@ -184,8 +184,8 @@ def parse_fault(spec: str, protocol: str | None = None) -> Fault:
         raise ValueError(f"{spec!r}: raw needs the frame text, e.g. raw:{{}}@3s")
     elif kind in ("abort", "rate-limit", "reject-auth") and fault.arg is not None:
         raise ValueError(f"{spec!r}: {kind} takes no argument")
-    if kind == "reject-auth" and protocol == "cryptology":
-        raise ValueError(f"{spec!r}: cryptology has no authentication")
+    if kind == "reject-auth" and not has_auth:
+        raise ValueError(f"{spec!r}: this protocol has no authentication")
     return fault
 
 
