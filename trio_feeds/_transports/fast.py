@@ -258,7 +258,9 @@ class FastConnection:
                 and not proto.reader.buffer
                 and proto.current_size is None
             ):
-                done, incomplete = self._take_simple_frames(data)
+                done, incomplete = take_simple_frames(
+                    data, self._frames, self._proto.max_message_size, self._chunk
+                )
                 if done == len(data):
                     return
                 if incomplete:  # the start of a small plain frame: keep it for the next read
@@ -279,67 +281,6 @@ class FastConnection:
                 await self._flush()
         if self._closed is None and (not data or proto.parser_exc is not None):
             self._closed_by_protocol()
-
-    def _take_simple_frames(self, data: bytes | bytearray) -> tuple[int, bool]:
-        """Take the complete, final, unmasked text/binary frames at the start of ``data``.
-
-        Called only when the protocol's parser stands at a frame boundary (its buffer is
-        empty, no fragmented message in progress, state OPEN). For such frames the protocol would only
-        hand us a ``Frame`` event and change no state, so we cut them out ourselves, without
-        a ``Frame`` object and generator steps per frame. The first frame that is anything
-        else (control, fragment, masked, reserved bits, oversized, incomplete, bad UTF-8)
-        stops this; it and everything after it go to the protocol.
-
-        Returns the bytes taken, and whether what follows is the start of a plain frame that
-        is merely incomplete (and small: at most one receive chunk), which the caller keeps.
-        """
-        frames = self._frames
-        limit = self._proto.max_message_size
-        view = memoryview(data)
-        end = len(data)
-        i = 0
-        incomplete = False
-        try:
-            while True:
-                if end - i < 2:
-                    incomplete = i < end
-                    break
-                b0 = data[i]
-                if b0 not in (0x81, 0x82):  # FIN, no RSV, TEXT or BINARY
-                    break
-                n = data[i + 1]  # mask bit 0 (server frames are unmasked)
-                if n < 126:
-                    start = i + 2
-                elif n == 126:
-                    if end - i < 4:
-                        incomplete = True
-                        break
-                    n = (data[i + 2] << 8) | data[i + 3]
-                    start = i + 4
-                elif n == 127:
-                    if end - i < 10:
-                        break  # a big frame: the protocol buffers it
-                    n = int.from_bytes(data[i + 2 : i + 10], "big")
-                    start = i + 10
-                else:  # masked
-                    break
-                stop = start + n
-                if limit is not None and n > limit:
-                    break
-                if stop > end:
-                    incomplete = stop - i <= self._chunk
-                    break
-                if b0 == 0x81:
-                    try:
-                        frames.append(str(view[start:stop], "utf-8"))
-                    except UnicodeDecodeError:
-                        break  # the protocol path reports it (close 1007)
-                else:
-                    frames.append(bytes(view[start:stop]))
-                i = stop
-        finally:
-            view.release()
-        return i, incomplete
 
     def _process(self, events: list[Event]) -> None:
         frames = self._frames
@@ -438,6 +379,70 @@ class FastConnection:
             finally:
                 if not done:
                     self._broken = True  # cancelled or failed mid-frame
+
+
+def take_simple_frames(
+    data: bytes | bytearray, frames: deque[str | bytes], limit: int | None, chunk: int
+) -> tuple[int, bool]:
+    """Take the complete, final, unmasked text/binary frames at the start of ``data``.
+
+    ``frames`` receives the messages (``str`` for text, ``bytes`` for binary); ``limit`` is the
+    protocol's ``max_message_size``; ``chunk`` the most bytes one read returns. Called only when
+    the protocol's parser stands at a frame boundary (its buffer is empty, no fragmented message
+    in progress, state OPEN). For such frames the protocol would only hand us a ``Frame`` event
+    and change no state, so we cut them out ourselves, without a ``Frame`` object and generator
+    steps per frame. The first frame that is anything
+    else (control, fragment, masked, reserved bits, oversized, incomplete, bad UTF-8)
+    stops this; it and everything after it go to the protocol.
+
+    Returns the bytes taken, and whether what follows is the start of a plain frame that
+    is merely incomplete (and small: at most one receive chunk), which the caller keeps.
+    """
+    view = memoryview(data)
+    end = len(data)
+    i = 0
+    incomplete = False
+    try:
+        while True:
+            if end - i < 2:
+                incomplete = i < end
+                break
+            b0 = data[i]
+            if b0 not in (0x81, 0x82):  # FIN, no RSV, TEXT or BINARY
+                break
+            n = data[i + 1]  # mask bit 0 (server frames are unmasked)
+            if n < 126:
+                start = i + 2
+            elif n == 126:
+                if end - i < 4:
+                    incomplete = True
+                    break
+                n = (data[i + 2] << 8) | data[i + 3]
+                start = i + 4
+            elif n == 127:
+                if end - i < 10:
+                    break  # a big frame: the protocol buffers it
+                n = int.from_bytes(data[i + 2 : i + 10], "big")
+                start = i + 10
+            else:  # masked
+                break
+            stop = start + n
+            if limit is not None and n > limit:
+                break
+            if stop > end:
+                incomplete = stop - i <= chunk
+                break
+            if b0 == 0x81:
+                try:
+                    frames.append(str(view[start:stop], "utf-8"))
+                except UnicodeDecodeError:
+                    break  # the protocol path reports it (close 1007)
+            else:
+                frames.append(bytes(view[start:stop]))
+            i = stop
+    finally:
+        view.release()
+    return i, incomplete
 
 
 class FastTransport:

@@ -28,7 +28,8 @@ from decimal import Decimal
 from .. import cryptology
 from .._types import MicrosTime, MillisTime
 from ..cryptology import AnonymousTrade, AnonymousTradeMessage, OrderBookAgg, OrderBookAggMessage
-from ._server import Connection, FeedServer, Frame, Target, as_object, serve
+from ._accept import serve
+from ._server import Connection, FeedServer, Frame, Target, as_object
 
 __all__ = ["CryptologyServer", "open_cryptology_server"]
 

@@ -54,7 +54,8 @@ from ..gateway import (
     UnsubscribedEvent,
     UnsubscribeRequest,
 )
-from ._server import SEQUENCE_EPOCH_MS, AuthFaults, Connection, FeedServer, Frame, Target, as_object, serve
+from ._accept import serve
+from ._server import SEQUENCE_EPOCH_MS, AuthFaults, Connection, FeedServer, Frame, Target, as_object
 
 __all__ = ["GatewayServer", "open_gateway_server", "sign"]
 

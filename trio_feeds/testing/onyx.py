@@ -49,7 +49,8 @@ from ..onyx import (
     TickersEvent,
     UnsubscribeRequest,
 )
-from ._server import SEQUENCE_EPOCH_MS, AuthFaults, Connection, FeedServer, Frame, Target, as_object, serve
+from ._accept import serve
+from ._server import SEQUENCE_EPOCH_MS, AuthFaults, Connection, FeedServer, Frame, Target, as_object
 
 __all__ = ["OnyxServer", "open_onyx_server"]
 

@@ -57,7 +57,8 @@ from ..peatio import (
     Trade,
     UnsubscribeRequest,
 )
-from ._server import AuthFaults, Connection, ConnectionRecord, FeedServer, Frame, Target, as_object, serve
+from ._accept import serve
+from ._server import AuthFaults, Connection, ConnectionRecord, FeedServer, Frame, Target, as_object
 
 __all__ = ["PeatioServer", "open_peatio_server"]
 
