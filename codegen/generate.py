@@ -35,9 +35,9 @@ ALIASES = Path(__file__).resolve().parent / "aliases.json"
 PROTOCOLS = BUILTIN_NAMES
 
 HEADER = '''\
-# DO NOT EDIT: generated from schemas/{protocol}.json by codegen/generate.py.
+# DO NOT EDIT: generated from {source} by codegen/generate.py.
 # Regenerate with `nox -s codegen`; CI fails when this file and the schema drift apart.
-"""Typed models for the {title} protocol, generated from ``schemas/{protocol}.json``."""
+"""Typed models for the {title} protocol, generated from ``{source}``."""
 
 '''
 
@@ -110,7 +110,7 @@ def _inline_custom_types(schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _postprocess(text: str, protocol: str, title: str) -> str:
+def _postprocess(text: str, source: str, title: str) -> str:
     lines = text.splitlines()
     # Drop datamodel-codegen's own header comment; ours names the schema and the command.
     while lines and (lines[0].startswith("#") or not lines[0].strip()):
@@ -118,12 +118,13 @@ def _postprocess(text: str, protocol: str, title: str) -> str:
     body = "\n".join(lines) + "\n"
     # Our template writes attrs classes; the dataclass import it would leave is replaced.
     body = body.replace("from dataclasses import dataclass\n", "import attrs\n")
-    return HEADER.format(protocol=protocol, title=title) + body
+    return HEADER.format(source=source, title=title) + body
 
 
-def generate_module(protocol: str, workdir: Path) -> str:
-    """Return the generated module text for one protocol."""
-    schema = json.loads((SCHEMAS / f"{protocol}.json").read_text())
+def generate_module(protocol: str, workdir: Path, schema_file: Path | None = None) -> str:
+    """Return the generated module text for one protocol (schema: ``schemas/<protocol>.json``)."""
+    path = schema_file or SCHEMAS / f"{protocol}.json"
+    schema = json.loads(path.read_text())
     prepared = workdir / f"{protocol}.json"
     prepared.write_text(json.dumps(_inline_custom_types(schema), indent=2))
     target = workdir / f"{protocol}.py"
@@ -142,7 +143,11 @@ def generate_module(protocol: str, workdir: Path) -> str:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"datamodel-codegen failed for {protocol}:\n{proc.stderr}")
-    return _postprocess(target.read_text(), protocol, schema["title"])
+    try:
+        source = path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        source = path.name
+    return _postprocess(target.read_text(), source, schema["title"])
 
 
 def generate_all() -> dict[str, str]:
@@ -157,8 +162,16 @@ def generate_all() -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if trio_feeds/models/ is stale")
+    parser.add_argument("--check", action="store_true", help="fail if the output is stale (write nothing)")
+    parser.add_argument(
+        "--schema", type=Path, help="one schema of an exchange outside the package (with --output)"
+    )
+    parser.add_argument("--output", type=Path, help="where --schema's module goes")
     args = parser.parse_args(argv)
+    if args.schema is not None or args.output is not None:
+        if args.schema is None or args.output is None:
+            parser.error("--schema and --output go together")
+        return _one_module(args.schema, args.output, check=args.check)
     files = generate_all()
     if args.check:
         drift = []
@@ -188,6 +201,25 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in files.items():
         (OUT / name).write_text(text)
     print(f"wrote {len(files)} files to trio_feeds/models/")
+    return 0
+
+
+def _one_module(schema: Path, output: Path, *, check: bool) -> int:
+    """Generate the models of one schema (an exchange added outside the package) into ``output``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        text = generate_module(schema.stem, Path(tmp), schema)
+    if check:
+        old = output.read_text() if output.exists() else ""
+        if old != text:
+            sys.stdout.writelines(
+                difflib.unified_diff(old.splitlines(True), text.splitlines(True), str(output), str(schema))
+            )
+            print(f"\ncodegen drift: regenerate {output}", file=sys.stderr)
+            return 1
+        print(f"codegen check: {output} matches {schema}")
+        return 0
+    output.write_text(text)
+    print(f"wrote {output}")
     return 0
 
 

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests import fifth
 from tests._fixtures import COUNTS, PROTOCOLS
+from trio_feeds import exchanges
+
+# The fifth exchange, defined in tests/fifth/, joins the registry for the whole session: every
+# test that iterates the registry (the fault matrix, the command's parser) covers it too.
+exchanges.register(fifth.EXCHANGE)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
