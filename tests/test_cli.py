@@ -389,3 +389,21 @@ def test_watch_of_an_unreachable_server_is_stopped_by_ctrl_c() -> None:
         code, _, err = interrupt(proc)
     assert code == 130
     assert "Traceback" not in err
+
+
+def test_watch_says_why_it_cannot_connect_and_stops_after_max_attempts() -> None:
+    port = _free_port()  # nothing listens there
+    result = run("watch", "gateway", f"ws://127.0.0.1:{port}/ws", "--max-attempts", "2", **CREDENTIALS["gateway"])
+    assert result.returncode == 1
+    reconnecting = [line for line in result.stdout.splitlines() if "reconnecting" in line]
+    assert len(reconnecting) == 2
+    # Every retry names its cause, and so does the final error, not a request timeout.
+    assert all("refused" in line.lower() for line in reconnecting), reconnecting
+    assert "gave up after 2 reconnect attempts" in result.stderr
+    assert "refused" in result.stderr.lower()
+
+
+def test_watch_warns_about_private_streams_without_a_token() -> None:
+    port = _free_port()
+    result = run("watch", "peatio", f"ws://127.0.0.1:{port}/", "--stream", "order", "--max-attempts", "0")
+    assert "private streams order need a token" in result.stderr

@@ -11,13 +11,14 @@ decode to their own classes.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 
 from ._codecs import UnknownMessage
 from ._codecs.peatio import PUBLIC_CLASSES, Payload, StreamMessage, codec, decode, encode, market_of
 from ._engine import Feed, run_feed
-from ._sansio.peatio import AuthMode, PeatioProtocol, SubscribeMode
+from ._sansio.peatio import AuthMode, PeatioProtocol, SubscribeMode, private_streams
 from ._transports import Transport
 from .config import FeedConfig
 from .models.peatio import *  # noqa: F403 - the generated models are this module's API
@@ -64,6 +65,8 @@ class PeatioFeed(Feed[Item]):
         the feed reconnects with the new query string.
         """
         proto = self._peatio
+        if not proto.has_token:
+            _warn_private(streams)
         await self._request("subscribe", lambda now: proto.subscribe(now, *streams))
 
     async def unsubscribe(self, *streams: str) -> None:
@@ -103,6 +106,8 @@ def open_feed(
         server_heartbeat: silence bound in seconds, or ``None`` (WebSocket pings alone).
         transport: how WebSockets are opened (default :class:`~trio_feeds.transports.FastTransport`).
     """
+    if token is None:
+        _warn_private(streams)
     protocol = PeatioProtocol(
         url,
         token=token,
@@ -112,3 +117,16 @@ def open_feed(
         server_heartbeat=server_heartbeat,
     )
     return run_feed(PeatioFeed(protocol, config, transport=transport))
+
+
+def _warn_private(streams: Sequence[str]) -> None:
+    # Ranger acknowledges a private stream of an anonymous client and then sends nothing on it:
+    # without this warning the feed would just stay silent.
+    private = private_streams(streams)
+    if private:
+        warnings.warn(
+            f"peatio: private streams {', '.join(private)} need a token: without one the server "
+            "acknowledges them and sends nothing",
+            UserWarning,
+            stacklevel=3,
+        )

@@ -71,6 +71,7 @@ class Engine:
         self.session: Session | None = None
         self.connections = 0
         self.gap_since: float | None = None
+        self.last_failure: str | None = None  # why the last connection (attempt) ended
         self.in_user_call = False  # execute() runs actions returned to subscribe/unsubscribe
 
     async def run(self) -> None:
@@ -197,6 +198,7 @@ class Engine:
         attempt = 0  # reconnect attempts since the last healthy connection
         while True:
             ending = await self.connect_once(self.protocol.connect_target())
+            self.last_failure = ending.reason
             now = trio.current_time()
             if ending.connected_at is not None:
                 self.buffer.put_event(ev.Disconnected(ending.code, ending.reason))

@@ -151,7 +151,13 @@ class Feed(Generic[ItemT_co]):
             self._raise_if_ended()
         name = engine.protocol.name
         if waiter.timed_out:
-            raise RequestTimeout(f"{name} {kind} not answered within request_timeout ({timeout:g} s)")
+            # Unanswered because there was no connection to answer on: say why not.
+            why = (
+                ""
+                if self.connected or engine.last_failure is None
+                else f"; not connected: {engine.last_failure}"
+            )
+            raise RequestTimeout(f"{name} {kind} not answered within request_timeout ({timeout:g} s){why}")
         if waiter.error is not None:
             raise SubscriptionError(f"{name} {kind} refused: {waiter.error}")
 

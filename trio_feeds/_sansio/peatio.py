@@ -48,7 +48,7 @@ from ._protocol import (
 from ._requests import Request, RequestState, RequestTracker
 from ._shared import classify_close, scrub
 
-__all__ = ["AuthMode", "PeatioProtocol", "SubscribeMode"]
+__all__ = ["PRIVATE_STREAMS", "AuthMode", "PeatioProtocol", "SubscribeMode", "private_streams"]
 
 AuthMode = Literal["message", "header"]
 SubscribeMode = Literal["query", "event"]
@@ -57,6 +57,14 @@ _Kind = Literal["subscribe", "unsubscribe"]
 # Error texts that mean "your token is no good": retrying with the same token cannot help.
 _AUTH_ERRORS = frozenset({"Authentication failed.", "Token type is not provided or invalid."})
 _REPLIES = {"subscribe": "subscribed", "unsubscribe": "unsubscribed"}
+
+PRIVATE_STREAMS = frozenset({"order", "trade", "deposit_address"})
+"""Streams that carry a user's own data: Ranger delivers them only to an authenticated client."""
+
+
+def private_streams(streams: Sequence[str]) -> list[str]:
+    """The private streams among ``streams`` (without a token, the server sends nothing on them)."""
+    return [s for s in streams if s in PRIVATE_STREAMS]
 
 
 def _answered_by(request: Request[tuple[str, ...]], success: Success) -> bool:
@@ -141,6 +149,11 @@ class PeatioProtocol(FeedProtocol):
     def ready(self) -> bool:
         """True once connected and, with message auth, once the token was accepted."""
         return self._ready
+
+    @property
+    def has_token(self) -> bool:
+        """Whether a JWT was given (private streams need one)."""
+        return self._token is not None
 
     @property
     def streams(self) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ pattern of httpcore's ``map_exceptions``).
 from __future__ import annotations
 
 import contextlib
+import os
 import ssl
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
@@ -184,7 +185,18 @@ ErrorMap = Mapping[type[BaseException], Callable[[BaseException], Exception]]
 
 def _connect_failed(exc: BaseException) -> Exception:
     # Texts name the address only (what OSError and TLS errors say), never query or headers.
+    # trio.open_tcp_stream raises "all attempts to connect to ... failed" with the errors of
+    # the single attempts as its cause: name those (refused, unreachable), not the summary.
+    cause = exc.__cause__
+    if isinstance(cause, BaseExceptionGroup):
+        causes = sorted({_os_error_text(e) for e in cause.exceptions if isinstance(e, OSError)})
+        if causes:
+            return ConnectFailed(f"{type(exc).__name__}: {exc}: {'; '.join(causes)}")
     return ConnectFailed(f"{type(exc).__name__}: {exc}")
+
+
+def _os_error_text(exc: OSError) -> str:
+    return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
 def _connection_lost(exc: BaseException) -> Exception:

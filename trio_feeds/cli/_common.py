@@ -186,10 +186,14 @@ def event_text(event: object) -> str:
         code = "no close frame" if event.code is None else f"code {event.code}"
         return f"disconnected ({code}): {event.reason}"
     if isinstance(event, ev.Reconnecting):
-        return f"reconnecting: attempt {event.attempt} in {event.delay * 1000:.0f} ms"
+        cause = f" ({event.reason})" if event.reason else ""
+        return f"reconnecting: attempt {event.attempt} in {event.delay * 1000:.0f} ms{cause}"
     if isinstance(event, ev.Resubscribed):
-        errors = f", {len(event.errors)} refused" if event.errors else ""
-        return f"resubscribed ({event.count} requests{errors})"
+        if not event.count:
+            return "ready again: no subscription to re-send"
+        refused = f", {len(event.errors)} refused or unanswered" if event.errors else ""
+        noun = "subscription" if event.count == 1 else "subscriptions"
+        return f"resubscribed: {event.count} {noun} sent again{refused}"
     if isinstance(event, ev.Gap):
         return f"gap of {(event.until - event.since) * 1000:.0f} ms: data may be missing"
     if isinstance(event, ev.Overflow):

@@ -167,7 +167,7 @@ async def run_watch(options: WatchOptions, creds: ExchangeCredentials, stopper: 
                         write_line(json_line({**fields, **event_fields(item, clock_zero=t0)}))
                     else:
                         console.print(
-                            f"{_clock()}  {name:<14} {event_text(item)}", style="yellow", markup=False
+                            f"{_clock()}  {name:<14} {event_text(item)}", style="yellow", markup=False, **fit
                         )
                     continue
                 kind = message_type(item)
@@ -186,7 +186,7 @@ async def run_watch(options: WatchOptions, creds: ExchangeCredentials, stopper: 
         failures.append(exc)
     if failures:
         text = describe_error(failures[0], creds.secrets)
-        err.print(f"trio-feeds watch: {text}", markup=False, style="red")
+        err.print(f"trio-feeds watch: {text}", markup=False, style="red", soft_wrap=True)
         return EXIT_FAILURE
     return EXIT_OK
 
