@@ -82,8 +82,8 @@ class FeedConfig:
         request_timeout: bound on waiting for the answer to subscribe/unsubscribe (raises
             ``RequestTimeout``), for authentication (the connection is dropped and retried),
             and for the answers to re-subscriptions after a reconnect.
-        poll_interval: how often the protocol's time-based checks (``FeedProtocol.poll``) and
-            the heartbeat-silence check run.
+        poll_interval: the longest the engine's per-connection check sleeps (heartbeat silence
+            and the authentication deadline are also checked exactly when due).
         rng: source of jitter; pass ``random.Random(seed)`` for reproducible delays.
     """
 

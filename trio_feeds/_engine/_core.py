@@ -210,9 +210,8 @@ class Engine:
                 )
             attempt += 1
             if cfg.max_attempts is not None and attempt > cfg.max_attempts:
-                raise FeedClosed(
-                    f"{name}: gave up after {cfg.max_attempts} reconnect attempts; last: {ending.reason}"
-                )
+                tries = f"{cfg.max_attempts} reconnect attempt{'' if cfg.max_attempts == 1 else 's'}"
+                raise FeedClosed(f"{name}: gave up after {tries}; last: {ending.reason}")
             delay = cfg.rng.uniform(0.0, cfg.backoff_ceiling(attempt))
             if ending.verdict is CloseVerdict.RETRY_SLOW:
                 delay += cfg.rate_limit_backoff
