@@ -183,6 +183,10 @@ ErrorMap = Mapping[type[BaseException], Callable[[BaseException], Exception]]
 
 
 def _connect_failed(exc: BaseException) -> Exception:
+    # trio.SSLStream reports a failed TLS handshake as a bare BrokenResourceError whose cause is
+    # the ssl error: that cause is what says why ("certificate verify failed: ...").
+    if isinstance(exc, trio.BrokenResourceError) and isinstance(exc.__cause__, ssl.SSLError):
+        exc = exc.__cause__
     # Texts name the address only (what OSError and TLS errors say), never query or headers.
     return ConnectFailed(f"{type(exc).__name__}: {exc}")
 
