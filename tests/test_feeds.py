@@ -449,14 +449,34 @@ async def inject(fault: Fault, adapter: Adapter, server: Any, record: Any, colle
 @pytest.mark.parametrize("fault_name", list(FAULTS))
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_fault_matrix(protocol: str, fault_name: str, feed_transport: Transport | None) -> None:
-    adapter = ADAPTERS[protocol]
-    fault = FAULTS[fault_name]
+    detection, reconnect = await run_fault_cell(ADAPTERS[protocol], FAULTS[fault_name], feed_transport)
+    RESULTS[(protocol, fault_name)] = (detection, reconnect)
+    print(
+        f"\n{protocol:<11} {fault_name:<17} detect {detection * 1000:6.0f} ms  reconnect {reconnect * 1000:6.0f} ms"
+    )
+
+
+async def run_fault_cell(
+    adapter: Adapter,
+    fault: Fault,
+    feed_transport: Transport | None,
+    *,
+    server_options: dict[str, Any] | None = None,
+) -> tuple[float, float]:
+    """One cell of the matrix, all its checks; returns (detection, reconnect) in seconds.
+
+    ``server_options`` go to the server on top of the cell's own (tests/test_tls.py runs cells
+    over ``wss://`` with ``ssl_context``).
+    """
     hb = HEARTBEAT if fault.heartbeat else None
     overrides: dict[str, Any] = {}
     if fault.name == "delay_replies":
         overrides["request_timeout"] = DELAY_REQUEST_TIMEOUT
     cfg = make_config(**overrides)
-    server_options = adapter.heartbeat_server_options if fault.heartbeat else {}
+    server_options = {
+        **(adapter.heartbeat_server_options if fault.heartbeat else {}),
+        **(server_options or {}),
+    }
     fds_before = open_fds()
     async with adapter.server(**server_options) as server:
         async with running_feed(adapter, server, cfg, feed_transport, server_heartbeat=hb) as (feed, col):
@@ -545,11 +565,8 @@ async def test_fault_matrix(protocol: str, fault_name: str, feed_transport: Tran
         assert delivered_sequences(server, segments[-1]) == sent_last
         assert not any(isinstance(it, ev.DecodeFailed | ev.Overflow) for _, it in items)
         reconnect = items[resub_index][0] - t_detect
-        RESULTS[(protocol, fault.name)] = (detection, reconnect)
-        print(
-            f"\n{protocol:<11} {fault.name:<17} detect {detection * 1000:6.0f} ms  reconnect {reconnect * 1000:6.0f} ms"
-        )
     assert open_fds() == fds_before
+    return detection, reconnect
 
 
 # -- bad frames: delivered around, never a reconnect ------------------------------------------

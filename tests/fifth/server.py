@@ -7,6 +7,7 @@ Subscription keys: ``"tick:<SYMBOL>"``. The server sends ``{"type": "ping"}`` ev
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -99,10 +100,11 @@ async def open_ticker_server(
     ping_interval: float | None = 1.0,
     ws_ping_interval: float | None = None,
     port: int = 0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[TickerServer]:
-    """Run a ticker server on 127.0.0.1 for the duration of the context."""
+    """Run a ticker server on 127.0.0.1 for the duration of the context (``wss://`` with ``ssl_context``)."""
     server = TickerServer(
         token=token, rate=rate, ping_interval=ping_interval, ws_ping_interval=ws_ping_interval
     )
-    async with serve(server, port=port) as running:
+    async with serve(server, port=port, ssl_context=ssl_context) as running:
         yield running

@@ -184,6 +184,10 @@ ErrorMap = Mapping[type[BaseException], Callable[[BaseException], Exception]]
 
 
 def _connect_failed(exc: BaseException) -> Exception:
+    # trio.SSLStream reports a failed TLS handshake as a bare BrokenResourceError whose cause is
+    # the ssl error: that cause is what says why ("certificate verify failed: ...").
+    if isinstance(exc, trio.BrokenResourceError) and isinstance(exc.__cause__, ssl.SSLError):
+        exc = exc.__cause__
     # Texts name the address only (what OSError and TLS errors say), never query or headers.
     # trio.open_tcp_stream raises "all attempts to connect to ... failed" with the errors of
     # the single attempts as its cause: name those (refused, unreachable), not the summary.

@@ -42,7 +42,8 @@ peatio      public trades ``tid``; private ``order``/``trade`` ``id`` (books: no
 Records: ``server.connections`` lists a :class:`ConnectionRecord` per accepted connection
 (kept after it closed): the parsed frames the client sent (``received``), what the server
 sent (``sent``), ``authenticated`` and ``auth_attempts``, active ``subscriptions``,
-``close_code``/``close_reason``/``closed_by``. ``server.refused`` lists refused handshakes.
+``close_code``/``close_reason``/``closed_by``. ``server.refused`` lists refused handshakes,
+``server.tls_failures`` failed TLS handshakes (``wss://`` servers only).
 ``await server.wait_for(predicate)`` waits for any condition on them.
 
 Fault controls (methods of every server, usable while clients are connected; ``connection=``
@@ -67,6 +68,27 @@ picks one connection by record or id, default all open ones):
 - ``resume()``: undo ``blackhole``, ``stop_heartbeats`` and ``delay_replies``.
 - Gateway only: ``await ping()`` sends a ``ping`` event now and closes 1008 without a ``pong``
   in ``pong_timeout``.
+
+TLS (``wss://``): every ``open_<protocol>_server`` takes ``ssl_context=``, a server-side
+:class:`ssl.SSLContext` with a certificate loaded; ``server.url`` then says ``wss://``.
+:func:`trio_feeds.testing.tls.tls_contexts` makes a throwaway CA and a certificate for
+``127.0.0.1`` (it needs ``trustme``: ``pip install 'trio-feeds[testing]'``) and returns
+``(server_context, client_context)``; give the client one to the feed's transport::
+
+    from trio_feeds.testing.tls import tls_contexts
+    from trio_feeds.transports import FastTransport
+
+    server_context, client_context = tls_contexts()
+    async with open_cryptology_server(ssl_context=server_context) as server:   # wss://127.0.0.1:PORT/
+        async with cryptology.open_feed(server.url, transport=FastTransport(ssl_context=client_context)):
+            ...
+
+Each TLS handshake runs in its connection's own task, bounded by 5 s; one that fails (the
+client rejected the certificate, spoke plain ``ws://``, or never finished) ends that
+connection only and is recorded in ``server.tls_failures`` (``record.tls_error`` says why).
+A client context from another ``tls_contexts()`` call does not trust the server's CA, and
+``tls_contexts("example.test")`` makes a certificate for another host: certificates a client
+must reject.
 
 Pytest: ``trio_feeds.testing.pytest_plugin`` provides the fixtures ``gateway_server``,
 ``cryptology_server``, ``onyx_server`` and ``peatio_server`` (pytest-trio tests), configured

@@ -3,12 +3,17 @@
 :class:`Acceptor` runs everything :class:`~trio_feeds.testing.FeedServer` leaves to its hooks:
 the handshake (and refusing it), the reader, the request worker (in order, after any delay),
 the rate-driven stream, heartbeats and WebSocket pings. :func:`serve` owns the nursery.
+
+With an ``ssl_context`` each accepted TCP stream is wrapped in a server-side
+:class:`trio.SSLStream`, and its TLS handshake runs in that connection's own task, bounded, so
+a client that never finishes it holds up nobody else.
 """
 
 from __future__ import annotations
 
 import math
 import socket
+import ssl
 import struct
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
@@ -36,9 +41,14 @@ class Acceptor:
     def __init__(self, server: FeedServer) -> None:
         self.server = server
 
-    async def _handle(self, stream: trio.SocketStream) -> None:
+    async def _handle(self, tcp: trio.SocketStream) -> None:
         self.server._ids += 1
         record = ConnectionRecord(id=self.server._ids, opened_at=trio.current_time())
+        stream: trio.abc.Stream = tcp
+        context = self.server._ssl_context
+        if context is not None:
+            # Abrupt closes without close_notify are the norm for WebSocket peers: an EOF.
+            stream = trio.SSLStream(tcp, context, server_side=True, https_compatible=True)
         conn = Connection(self.server, stream, record)
         try:
             with conn.cancel_scope:
@@ -49,16 +59,20 @@ class Acceptor:
             self.server._conns.pop(record.id, None)
             if conn.reset_on_close:
                 # SO_LINGER 0: close() sends RST, the client sees "connection reset".
-                stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                tcp.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            # Forcefully: no TLS close_notify either, an abort must look like a dropped path.
             await trio.aclose_forcefully(stream)
             conn.finished.set()
             self.server._notify()
 
     async def _serve_connection(self, conn: Connection) -> None:
         record = conn.record
-        # A blackhole also swallows new connections: TCP is accepted by the OS, nothing answers.
+        # A blackhole also swallows new connections: TCP is accepted by the OS, nothing answers
+        # (not even the TLS handshake).
         while not self.server._new_unblocked.is_set():
             await self.server._new_unblocked.wait()
+        if isinstance(conn.stream, trio.SSLStream) and not await self._tls_handshake(conn.stream, record):
+            return
         request = await self._read_handshake(conn)
         if request is None:
             return
@@ -117,6 +131,28 @@ class Acceptor:
         with suppress(Gone):
             await fn(conn)
 
+    async def _tls_handshake(
+        self, stream: trio.SSLStream[trio.SocketStream], record: ConnectionRecord
+    ) -> bool:
+        """Run the TLS handshake; on failure record it in ``tls_failures`` and return False.
+
+        A failed handshake is the client's business (it rejected the certificate, spoke plain
+        ``ws://``, or went away): it ends this connection only, and never the server.
+        """
+        error = f"no TLS handshake within {_HANDSHAKE_TIMEOUT:g} s"
+        with trio.move_on_after(_HANDSHAKE_TIMEOUT):
+            try:
+                await stream.do_handshake()
+            except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+                error = _tls_error(exc)
+            else:
+                return True
+        record.tls_error = error
+        record.closed_at = trio.current_time()
+        self.server.tls_failures.append(record)
+        self.server._notify()
+        return False
+
     async def _read_handshake(self, conn: Connection) -> Request | None:
         with trio.move_on_after(_HANDSHAKE_TIMEOUT):
             while True:
@@ -127,7 +163,7 @@ class Acceptor:
                 if not data:
                     return None
                 try:
-                    conn.ws.receive_data(data)
+                    conn.ws.receive_data(bytes(data))  # a TLS stream reads bytearrays
                     for event in conn.ws.events():
                         if isinstance(event, Request):
                             return event
@@ -192,12 +228,27 @@ class Acceptor:
             await conn.send_ping(str(n).encode())
 
 
+def _tls_error(exc: BaseException) -> str:
+    """What went wrong in a TLS handshake, in words: trio hides the SSL error in ``__cause__``."""
+    cause = exc.__cause__
+    if isinstance(cause, ssl.SSLError):
+        return f"{type(cause).__name__}: {cause.reason or cause}"
+    if cause is not None:
+        return f"{type(cause).__name__}: {cause}"
+    return f"{type(exc).__name__}: connection closed during the TLS handshake"
+
+
 @asynccontextmanager
-async def serve(server: _S, *, port: int = 0) -> AsyncIterator[_S]:
+async def serve(server: _S, *, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[_S]:
     """Run ``server`` on ``127.0.0.1`` for the duration of the context.
 
     ``port`` 0 (the default) lets the OS choose a free port (read it from ``server.port``);
     the ``trio-feeds serve --port N`` command passes a fixed one.
+
+    ``ssl_context`` (a server-side context with a certificate loaded, e.g. from
+    :func:`trio_feeds.testing.tls.tls_contexts`) makes it a ``wss://`` server: ``server.url``
+    says ``wss://``, and connections whose TLS handshake fails are recorded in
+    ``server.tls_failures``.
 
     On a normal exit the open connections are closed with 1001 (going away), bounded by 1 s;
     then, and on any error or cancellation, every task is cancelled and every socket closed.
@@ -208,6 +259,7 @@ async def serve(server: _S, *, port: int = 0) -> AsyncIterator[_S]:
         async with trio.open_nursery() as nursery:
             listeners = await trio.open_tcp_listeners(port, host=HOST)
             server._port = listeners[0].socket.getsockname()[1]
+            server._ssl_context = ssl_context
             server._nursery = nursery
             await nursery.start(trio.serve_listeners, Acceptor(server)._handle, listeners)
             try:

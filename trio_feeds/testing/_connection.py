@@ -1,7 +1,8 @@
 """One accepted WebSocket connection of a test server, and its record.
 
-Every byte on the wire goes through :class:`Connection`: a :class:`trio.SocketStream` driven by
-a sans-IO :class:`wsproto.WSConnection`, so a fault control can hold back or drop anything.
+Every byte on the wire goes through :class:`Connection`: a byte stream (TCP, or TLS over TCP for
+a ``wss://`` server) driven by a sans-IO :class:`wsproto.WSConnection`, so a fault control can
+hold back or drop anything.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class ConnectionRecord:
             server's docstring), in the order they were made.
         sequence: the last sequence number stamped on a data message (0: none yet).
         status: HTTP status of a refused handshake (only on :attr:`FeedServer.refused`).
+        tls_error: why the TLS handshake failed (only on :attr:`FeedServer.tls_failures`), e.g.
+            the alert the client sent when it rejected the server's certificate.
         close_code: the WebSocket close code of the closing handshake (whoever started it);
             ``None`` when the connection ended without one (abort, client vanished).
         close_reason: the reason text of that close frame.
@@ -81,6 +84,7 @@ class ConnectionRecord:
     subscriptions: list[str] = attrs.field(factory=list)
     sequence: int = 0
     status: int | None = None
+    tls_error: str = ""
     close_code: int | None = None
     close_reason: str = ""
     closed_by: ClosedBy | None = None
@@ -115,7 +119,7 @@ class Connection:
     frames never interleave mid-frame.
     """
 
-    def __init__(self, server: FeedServer, stream: trio.SocketStream, record: ConnectionRecord) -> None:
+    def __init__(self, server: FeedServer, stream: trio.abc.Stream, record: ConnectionRecord) -> None:
         self.server = server
         self.stream = stream
         self.record = record
@@ -262,7 +266,8 @@ class Connection:
                     self.record.closed_by = "eof"
                 return
             try:
-                self.ws.receive_data(data)
+                # A TLS stream reads bytearrays; bytes(data) is data itself for plain TCP.
+                self.ws.receive_data(bytes(data))
                 events = list(self.ws.events())
             except RemoteProtocolError:
                 # The client broke the WebSocket protocol: nothing sensible can follow.

@@ -3,8 +3,9 @@
 Why not ``trio_websocket.serve_websocket``: its reader task answers WebSocket pings on its own,
 and the fault controls need to stop exactly that (:meth:`FeedServer.blackhole`), drop TCP
 without a close frame (:meth:`FeedServer.abort`) and reject handshakes with any HTTP status
-(:meth:`FeedServer.refuse_next`). So each connection is a :class:`trio.SocketStream` driven by
-a sans-IO :class:`wsproto.WSConnection` here, and every byte on the wire is ours to hold back.
+(:meth:`FeedServer.refuse_next`). So each connection is a byte stream (TCP, or TLS over TCP
+for a ``wss://`` server) driven by a sans-IO :class:`wsproto.WSConnection` here, and every
+byte on the wire is ours to hold back.
 
 A protocol server subclasses :class:`FeedServer` and fills in the hooks (``_on_message``,
 ``_next_data``, ...). The network side is :class:`~trio_feeds.testing._accept.Acceptor`;
@@ -14,6 +15,7 @@ context cancels every task and closes every socket.
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -69,6 +71,13 @@ class FeedServer(FaultControls):
         """Every accepted connection, oldest first (closed ones included)."""
         self.refused: list[ConnectionRecord] = []
         """Every handshake the server refused (``status`` set: 503, 401, ...), oldest first."""
+        self.tls_failures: list[ConnectionRecord] = []
+        """Every connection whose TLS handshake failed (``tls_error`` says why), oldest first.
+
+        Only a ``wss://`` server (``ssl_context=``) has any: e.g. a client that rejected the
+        server's certificate, spoke plain ``ws://``, or never finished the handshake.
+        """
+        self._ssl_context: ssl.SSLContext | None = None
         self._rate = float(rate) if rate else 0.0
         self._ws_ping_interval = ws_ping_interval
         self._conns: dict[int, Connection] = {}
@@ -91,9 +100,15 @@ class FeedServer(FaultControls):
         return self._port
 
     @property
+    def tls(self) -> bool:
+        """Whether the server speaks TLS (it was opened with an ``ssl_context``)."""
+        return self._ssl_context is not None
+
+    @property
     def url(self) -> str:
-        """The WebSocket URL to connect to, e.g. ``ws://127.0.0.1:PORT/ws``."""
-        return f"ws://{HOST}:{self._port}{self.path}"
+        """The WebSocket URL to connect to, e.g. ``ws://127.0.0.1:PORT/ws`` (``wss://`` with TLS)."""
+        scheme = "wss" if self.tls else "ws"
+        return f"{scheme}://{HOST}:{self._port}{self.path}"
 
     @property
     def open_connections(self) -> list[ConnectionRecord]:

@@ -20,6 +20,7 @@ with :meth:`~trio_feeds.testing.FeedServer.close`.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -136,6 +137,7 @@ async def open_cryptology_server(
     legacy: bool = False,
     ws_ping_interval: float | None = None,
     port: int = 0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[CryptologyServer]:
     """Run a Cryptology market-data test server on ``127.0.0.1`` for the duration of the context.
 
@@ -147,9 +149,11 @@ async def open_cryptology_server(
         legacy: send the documents' ``_cls`` form instead of the later ``@type`` form.
         ws_ping_interval: send WebSocket ping frames this often as the heartbeat (``None``: none).
         port: the TCP port on 127.0.0.1 (default 0: a free one, see ``server.port``).
+        ssl_context: serve ``wss://`` with this server-side TLS context (a certificate
+            loaded; :func:`trio_feeds.testing.tls.tls_contexts` makes one); ``None``: ``ws://``.
     """
     server = CryptologyServer(
         rate=rate, trade_pairs=trade_pairs, legacy=legacy, ws_ping_interval=ws_ping_interval
     )
-    async with serve(server, port=port) as running:
+    async with serve(server, port=port, ssl_context=ssl_context) as running:
         yield running

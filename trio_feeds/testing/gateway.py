@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import ssl
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -410,6 +411,7 @@ async def open_gateway_server(
     close_events: bool = True,
     ws_ping_interval: float | None = None,
     port: int = 0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[GatewayServer]:
     """Run a trading gateway test server on ``127.0.0.1`` for the duration of the context.
 
@@ -429,6 +431,8 @@ async def open_gateway_server(
         close_events: send a ``close`` event before each close frame, as the document shows.
         ws_ping_interval: also send WebSocket ping frames this often (``None``: never).
         port: the TCP port on 127.0.0.1 (default 0: a free one, see ``server.port``).
+        ssl_context: serve ``wss://`` with this server-side TLS context (a certificate
+            loaded; :func:`trio_feeds.testing.tls.tls_contexts` makes one); ``None``: ``ws://``.
     """
     server = GatewayServer(
         api_key=api_key,
@@ -443,5 +447,5 @@ async def open_gateway_server(
         close_events=close_events,
         ws_ping_interval=ws_ping_interval,
     )
-    async with serve(server, port=port) as running:
+    async with serve(server, port=port, ssl_context=ssl_context) as running:
         yield running

@@ -23,6 +23,7 @@ Subscription keys in :attr:`ConnectionRecord.subscriptions`: ``"server_info"``,
 from __future__ import annotations
 
 import copy
+import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -282,6 +283,7 @@ async def open_onyx_server(
     detail_messages: bool = False,
     ws_ping_interval: float | None = None,
     port: int = 0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[OnyxServer]:
     """Run an Onyx test server on ``127.0.0.1`` for the duration of the context.
 
@@ -297,6 +299,8 @@ async def open_onyx_server(
             server's form) instead of a plain string (the document's form).
         ws_ping_interval: send WebSocket ping frames this often as the heartbeat (``None``: none).
         port: the TCP port on 127.0.0.1 (default 0: a free one, see ``server.port``).
+        ssl_context: serve ``wss://`` with this server-side TLS context (a certificate
+            loaded; :func:`trio_feeds.testing.tls.tls_contexts` makes one); ``None``: ``ws://``.
     """
     server = OnyxServer(
         token=token,
@@ -307,5 +311,5 @@ async def open_onyx_server(
         detail_messages=detail_messages,
         ws_ping_interval=ws_ping_interval,
     )
-    async with serve(server, port=port) as running:
+    async with serve(server, port=port, ssl_context=ssl_context) as running:
         yield running

@@ -28,6 +28,7 @@ reads them back. :attr:`ConnectionRecord.subscriptions` lists the active stream 
 from __future__ import annotations
 
 import re
+import ssl
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -366,6 +367,7 @@ async def open_peatio_server(
     market: str = "btcusd",
     ws_ping_interval: float | None = None,
     port: int = 0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[PeatioServer]:
     """Run a Peatio Ranger test server on ``127.0.0.1`` for the duration of the context.
 
@@ -378,9 +380,11 @@ async def open_peatio_server(
         market: the market of generated private orders and trades.
         ws_ping_interval: also send WebSocket ping frames this often (``None``: never).
         port: the TCP port on 127.0.0.1 (default 0: a free one, see ``server.port``).
+        ssl_context: serve ``wss://`` with this server-side TLS context (a certificate
+            loaded; :func:`trio_feeds.testing.tls.tls_contexts` makes one); ``None``: ``ws://``.
     """
     server = PeatioServer(
         token=token, rate=rate, ping_interval=ping_interval, market=market, ws_ping_interval=ws_ping_interval
     )
-    async with serve(server, port=port) as running:
+    async with serve(server, port=port, ssl_context=ssl_context) as running:
         yield running
