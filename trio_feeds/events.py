@@ -12,12 +12,16 @@ None of these carries a credential: URLs are shown without their query string an
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import attrs
 
 from .errors import DecodeError
 
 __all__ = [
     "Authenticated",
+    "BookOutOfSync",
+    "BookSynced",
     "Connected",
     "DecodeFailed",
     "Disconnected",
@@ -145,8 +149,41 @@ class DecodeFailed:
     error: DecodeError
 
 
+@attrs.frozen
+class BookOutOfSync:
+    """The book of ``key`` may differ from the exchange's from here on (``feed.books[key]``).
+
+    Attributes:
+        key: the market (``"btcusd"``, ``"BTC_USD"``, ``("binance", "BTCUSDT")``).
+        reason: why: the connection dropped, a sequence jump, a crossed book, ...
+    """
+
+    key: Hashable
+    reason: str
+
+
+@attrs.frozen
+class BookSynced:
+    """The book of ``key`` was rebuilt from a snapshot and is in sync again.
+
+    Attributes:
+        key: the market.
+    """
+
+    key: Hashable
+
+
 SessionEvent = (
-    Connected | Authenticated | Subscribed | Disconnected | Reconnecting | Resubscribed | Gap | Overflow
+    Connected
+    | Authenticated
+    | Subscribed
+    | Disconnected
+    | Reconnecting
+    | Resubscribed
+    | Gap
+    | Overflow
+    | BookOutOfSync
+    | BookSynced
 )
 """Every session event type except :class:`DecodeFailed` (which stands in for a message)."""
 

@@ -37,7 +37,17 @@ class FeedStats:
 # Session events are never dropped and do not count against buffer_size. (Overflow is made
 # up at delivery time; DecodeFailed stands in for a message and is dropped like one.)
 _EVENT_TYPES: frozenset[type] = frozenset(
-    {ev.Connected, ev.Authenticated, ev.Subscribed, ev.Disconnected, ev.Reconnecting, ev.Resubscribed, ev.Gap}
+    {
+        ev.Connected,
+        ev.Authenticated,
+        ev.Subscribed,
+        ev.Disconnected,
+        ev.Reconnecting,
+        ev.Resubscribed,
+        ev.Gap,
+        ev.BookOutOfSync,
+        ev.BookSynced,
+    }
 )
 
 
