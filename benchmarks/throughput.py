@@ -18,8 +18,9 @@ Measurements (each receiver in the same run, against its own fresh sender):
   end to end (typed objects out of ``async for``) on each transport; the fast transport's raw
   ``receive``; websockets' asyncio client + ``json.loads`` + dict access; aiohttp + the same;
 * decode only (``benchmarks/decode.py``'s cases);
-* delivery latency p50/p99 at 10 k msg/s (the sender stamps ``data.timestamp`` with
-  ``time.time_ns()``; sender and receiver share the host clock);
+* delivery latency p50/p99 at 10 k msg/s (the sender stamps ``data.id`` with
+  ``time.time_ns()``, as ``data.timestamp`` is milliseconds; sender and receiver share the
+  host clock);
 * reconnect: the sender drops TCP every K messages; time from the drop to the first message
   after re-subscription, p50/p99 (config: ``healthy_after=0`` so every drop is a first
   attempt, delay ``uniform(0, backoff_initial)``);
@@ -303,8 +304,10 @@ class Sender:
             due = min(limit, int((time.monotonic() - peer.started) * self.rate) + 1) - peer.sent
             if due > 0:
                 if self.stamp:
-                    ts = time.time_ns()
-                    data = b"".join(trade_frame(peer.sent + i, ts) for i in range(due))
+                    # The send time in nanoseconds rides in the trade id (a string); the
+                    # timestamp is milliseconds, a datetime once decoded.
+                    ns = time.time_ns()
+                    data = b"".join(trade_frame(ns, ns // 1_000_000) for _ in range(due))
                 else:
                     start = peer.sent % 1000
                     due = min(due, 1000 - start)
@@ -555,7 +558,7 @@ def latency_trio_feeds(url: str, seconds: float, transport: str) -> list[float]:
             with trio.move_on_after(seconds):
                 async for item in feed:
                     if type(item) is gateway.TradesMessage:
-                        lat.append((time.time_ns() - item.data.timestamp) / 1e6)
+                        lat.append((time.time_ns() - int(item.data.id)) / 1e6)
         return lat
 
     return trio.run(main)
@@ -571,7 +574,7 @@ def latency_websockets_asyncio(url: str, seconds: float) -> list[float]:
                 async with asyncio.timeout(seconds):
                     while True:
                         msg = json.loads(await ws.recv())
-                        lat.append((time.time_ns() - msg["data"]["timestamp"]) / 1e6)
+                        lat.append((time.time_ns() - int(msg["data"]["id"])) / 1e6)
         return lat
 
     return asyncio.run(main())

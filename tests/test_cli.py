@@ -393,7 +393,9 @@ def test_watch_of_an_unreachable_server_is_stopped_by_ctrl_c() -> None:
 
 def test_watch_says_why_it_cannot_connect_and_stops_after_max_attempts() -> None:
     port = _free_port()  # nothing listens there
-    result = run("watch", "gateway", f"ws://127.0.0.1:{port}/ws", "--max-attempts", "2", **CREDENTIALS["gateway"])
+    result = run(
+        "watch", "gateway", f"ws://127.0.0.1:{port}/ws", "--max-attempts", "2", **CREDENTIALS["gateway"]
+    )
     assert result.returncode == 1
     reconnecting = [line for line in result.stdout.splitlines() if "reconnecting" in line]
     assert len(reconnecting) == 2

@@ -560,7 +560,9 @@ async def test_one_deadline_per_request_owned_by_the_engine(autojump_clock: trio
         assert [json.loads(f)["ch"] for c in transport.connections for f in c.sent] == ["never", "never"]
 
 
-async def test_request_timeout_while_disconnected_names_the_cause(autojump_clock: trio.testing.MockClock) -> None:
+async def test_request_timeout_while_disconnected_names_the_cause(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     transport = FakeTransport([Fail("connection refused by the test")])
     cfg = FeedConfig(request_timeout=2.0, rng=random.Random(0))
     async with open_fake_feed(FakeProtocol("ws://x/"), cfg, transport=transport) as feed:

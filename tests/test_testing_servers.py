@@ -184,7 +184,7 @@ async def test_gateway_sequence_field_in_trades_is_data_id() -> None:
         assert [t["data"]["id"] for t in trades] == ["1", "2", "3"]
         assert all(t["symbol"] == "ETHUSDT" for t in trades)
         # A model pushed by hand goes out exactly as encoded.
-        ping = gateway.PingEvent(event="ping", timestamp=1)
+        ping = gateway.PingEvent(event="ping", timestamp=gateway.from_epoch_millis(1))
         await server.push(ping)
         assert await recv(ws) == gateway.encode(ping)
 

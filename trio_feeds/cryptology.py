@@ -1,10 +1,18 @@
 """Cryptology exchange: typed messages, their codec, and the market-data feed.
 
 Server messages are JSON objects tagged by ``_cls`` (the documents' form, names ending in
-``Message``) or ``@type`` (later versions, no suffix). Both decode; each wire form has its own
-class (``BuyOrderPlacedMessage`` and ``BuyOrderPlaced``), so ``encode`` writes back exactly the
-form that was received. ``time`` pairs become aware UTC datetimes (microseconds for order and
-wallet messages, milliseconds for the market-data ``AnonymousTrade``).
+``Message``) or ``@type`` (later versions, no suffix). Match the message's concept class, one
+per message whatever its form::
+
+    if isinstance(msg, cryptology.BuyOrderPlaced):  # either wire form
+        print(msg.order_id, msg.amount, msg.time)
+
+Each concept has a subclass per wire form, which is what ``decode`` returns and what ``encode``
+needs: ``BuyOrderPlacedMessage`` (``_cls``) and ``BuyOrderPlacedV2`` (``@type``), so ``encode``
+writes back exactly the form that was received. Messages sent only in the later form
+(``OwnTrade``, ``OrderNotFound``, ``InsufficientFunds``) are one class. ``time`` pairs become
+aware UTC datetimes; their unit is the form's (microseconds, except milliseconds in
+``AnonymousTradeV2``), and a hand-built message takes ``MicrosTime(dt)`` / ``MillisTime(dt)``.
 
 ``open_feed`` gives a :class:`CryptologyFeed`; ``decode``/``encode`` work on single frames.
 """
@@ -19,6 +27,7 @@ from ._codecs.cryptology import Message, codec, decode, encode
 from ._engine import Feed, run_feed
 from ._sansio.cryptology import CryptologyProtocol
 from ._transports import Transport
+from ._types import MicrosTime, MillisTime
 from .config import FeedConfig
 from .models import cryptology as _models
 from .models.cryptology import *  # noqa: F403 - the generated models are this module's API
@@ -30,6 +39,8 @@ __all__ = [  # noqa: PLE0604 - generated names
     "CryptologyProtocol",
     "Item",
     "Message",
+    "MicrosTime",
+    "MillisTime",
     "ServerMessage",
     "codec",
     "decode",

@@ -3,7 +3,9 @@
 Client requests carry ``action``; server control messages carry ``event``; channel data carries
 ``channel`` (and orders/positions/system events also an ``event`` such as ``"update"``, so
 ``channel`` is looked at first). Prices and amounts are JSON numbers on the wire; they are
-parsed straight to :class:`decimal.Decimal`, never through a binary float.
+parsed straight to :class:`decimal.Decimal`, never through a binary float. Every ``timestamp``
+is integer milliseconds on the wire and an aware UTC ``datetime`` in the models
+(:data:`EpochMillis`; ``encode`` writes the same integer back).
 
 ``open_feed`` gives a :class:`GatewayFeed`; ``decode``/``encode`` work on single frames.
 """
@@ -19,6 +21,7 @@ from ._engine import Feed, run_feed
 from ._sansio._shared import Credentials
 from ._sansio.gateway import GatewayProtocol, Signer, Subscription, hmac_sha256_signer
 from ._transports import Transport
+from ._types import EpochMillis, from_epoch_millis, to_epoch_millis
 from .config import FeedConfig
 from .models import gateway as _models
 from .models.gateway import *  # noqa: F403 - the generated models are this module's API
@@ -29,6 +32,7 @@ __all__ = [  # noqa: PLE0604 - generated names
     "Channel",
     "ClientMessage",
     "Credentials",
+    "EpochMillis",
     "GatewayFeed",
     "GatewayProtocol",
     "Item",
@@ -39,8 +43,10 @@ __all__ = [  # noqa: PLE0604 - generated names
     "codec",
     "decode",
     "encode",
+    "from_epoch_millis",
     "hmac_sha256_signer",
     "open_feed",
+    "to_epoch_millis",
 ]
 
 Item = ServerMessage | UnknownMessage

@@ -4,6 +4,8 @@ Requests carry an ``id`` and a ``method``; the server answers each valid request
 ``Response`` of the same ``id`` and ``method`` and pushes events tagged by ``channel``. The
 ``dashboards`` channel sends the full list first (``DashboardsSnapshotEvent``, message_type 0)
 and then one dashboard per event (``DashboardsIncrementEvent``: 1 update, 2 create, 3 delete).
+Times are aware UTC ``datetime``s: ``ServerInfo.timestamp`` (ISO-8601 on the wire) and
+``Ticker.timestamp`` (:data:`EpochMillis`; on the wire the integer ``timestamp_millis``).
 
 ``open_feed`` gives an :class:`OnyxFeed`; ``decode``/``encode`` work on single frames.
 """
@@ -19,6 +21,7 @@ from ._codecs.onyx import Message, codec, decode, encode
 from ._engine import Feed, run_feed
 from ._sansio.onyx import Dashboard, Dashboards, OnyxProtocol
 from ._transports import Transport
+from ._types import EpochMillis, from_epoch_millis, to_epoch_millis
 from .config import FeedConfig
 from .models import onyx as _models
 from .models.onyx import *  # noqa: F403 - the generated models are this module's API
@@ -28,6 +31,7 @@ __all__ = [  # noqa: PLE0604 - generated names
     *(cls.__name__ for cls in model_classes(_models)),
     "Dashboard",
     "Dashboards",
+    "EpochMillis",
     "Item",
     "Message",
     "OnyxFeed",
@@ -36,7 +40,9 @@ __all__ = [  # noqa: PLE0604 - generated names
     "codec",
     "decode",
     "encode",
+    "from_epoch_millis",
     "open_feed",
+    "to_epoch_millis",
 ]
 
 Item = ServerMessage | UnknownMessage

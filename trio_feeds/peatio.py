@@ -4,7 +4,10 @@ Every server frame is a one-key object, ``{"<stream>": payload}``: ``{"btcusd.tr
 ``{"order": {...}}``, and the replies ``{"success": {...}}`` / ``{"error": {...}}``. ``decode``
 returns a :class:`StreamMessage` holding the stream name and the typed payload, so ``encode``
 can write the frame back. Client requests (``{"jwt": ...}``, ``{"event": "subscribe", ...}``)
-decode to their own classes.
+decode to their own classes. Times are aware UTC ``datetime``s: ``date`` and ``at`` are integer
+seconds on the wire (:data:`EpochSeconds`); ``created_at``/``updated_at`` are ISO-8601 text in
+the protocol document and integer seconds from the peatio code (:data:`IsoOrEpochSeconds`), and
+``encode`` writes back the form that came in.
 
 ``open_feed`` gives a :class:`PeatioFeed`; ``decode``/``encode`` work on single frames.
 """
@@ -20,6 +23,7 @@ from ._codecs.peatio import PUBLIC_CLASSES, Payload, StreamMessage, codec, decod
 from ._engine import Feed, run_feed
 from ._sansio.peatio import AuthMode, PeatioProtocol, SubscribeMode, private_streams
 from ._transports import Transport
+from ._types import EpochSeconds, IsoOrEpochSeconds, from_epoch_seconds, sent_as_epoch_seconds
 from .config import FeedConfig
 from .models.peatio import *  # noqa: F403 - the generated models are this module's API
 from .models.peatio import ClientMessage
@@ -28,6 +32,8 @@ __all__ = [  # noqa: PLE0604 - generated names
     *(cls.__name__ for cls in PUBLIC_CLASSES),
     "AuthMode",
     "ClientMessage",
+    "EpochSeconds",
+    "IsoOrEpochSeconds",
     "Item",
     "Payload",
     "PeatioFeed",
@@ -37,8 +43,10 @@ __all__ = [  # noqa: PLE0604 - generated names
     "codec",
     "decode",
     "encode",
+    "from_epoch_seconds",
     "market_of",
     "open_feed",
+    "sent_as_epoch_seconds",
 ]
 
 Item = StreamMessage[Payload] | UnknownMessage

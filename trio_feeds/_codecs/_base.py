@@ -177,9 +177,17 @@ class Codec:
         try:
             fn = self._unstructure[type(message)]
         except KeyError:
-            raise TypeError(f"{type(message).__name__} is not a {self.protocol} message") from None
+            raise self._not_encodable(message) from None
         result: JSONObject = fn(message)
         return result
+
+    def _not_encodable(self, message: Any) -> TypeError:
+        name = type(message).__name__
+        forms = sorted(c.__name__ for c in self._unstructure if issubclass(c, type(message)))
+        if forms:
+            # A concept class (Cryptology's BuyOrderPlaced): which wire form is not said.
+            return TypeError(f"{name} has no wire form of its own: build one of {', '.join(forms)}")
+        return TypeError(f"{name} is not a {self.protocol} message")
 
     def encode(self, message: Any) -> str:
         """Encode a model instance (or :class:`UnknownMessage`) as JSON text."""

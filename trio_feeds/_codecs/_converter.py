@@ -20,19 +20,24 @@ from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.gen import (
     make_dict_structure_fn,
     make_dict_structure_fn_from_attrs,
-    make_dict_unstructure_fn,
+    make_dict_unstructure_fn_from_attrs,
     override,
 )
 
-from .._types import MicrosTime, MillisTime
+from .._types import EpochMillis, EpochSeconds, IsoOrEpochSeconds, MicrosTime, MillisTime
 from ._scalars import (
     _bool,
     _decimal_from_number,
     _decimal_from_string,
     _decimal_text,
+    _epoch_millis,
+    _epoch_out,
+    _epoch_seconds,
     _float,
     _int,
     _iso_datetime,
+    _iso_or_epoch_seconds,
+    _iso_or_epoch_seconds_out,
     _iso_text,
     _literal_factory,
     _nullable,
@@ -95,6 +100,10 @@ def _json_kinds(t: Any, numbers: Numbers) -> frozenset[str]:
         return frozenset({"string"})
     if t in (MicrosTime, MillisTime) or origin in (list, tuple):
         return frozenset({"array"})
+    if t in (EpochMillis, EpochSeconds):
+        return frozenset({"integer"})
+    if t is IsoOrEpochSeconds:
+        return frozenset({"string", "integer"})
     if origin is dict or _is_model(t):
         return frozenset({"object"})
     return _JSON_KINDS_ALL
@@ -388,7 +397,56 @@ class _Hooks:
             a.name: override(rename=wires.get(a.name), omit_if_default=not a.metadata.get("tag"))
             for a in attrs.fields(cls)
         }
-        return make_dict_unstructure_fn(cls, self.conv, _cattrs_omit_if_default=True, **overrides)  # type: ignore[arg-type]
+        fn: Callable[[Any], JSONObject] = make_dict_unstructure_fn_from_attrs(
+            _wire_order(cls),
+            cls,
+            self.conv,
+            _cattrs_omit_if_default=True,
+            **overrides,  # type: ignore[arg-type]
+        )
+        return fn
+
+    def optional_unstructure_factory(self, t: Any) -> Callable[[Any], Any]:
+        """``X | None`` where ``X`` is a time ``NewType``: unstructured with ``X``'s hook.
+
+        cattrs unstructures a union by the runtime class of the value, which for a ``NewType``
+        of ``datetime`` is ``datetime`` (ISO text): the field's declared form would be lost.
+        """
+        (inner_type,) = (a for a in typing.get_args(t) if a is not type(None))
+        inner = self.conv.get_unstructure_hook(inner_type)
+
+        def unstructure(v: Any) -> Any:
+            return None if v is None else inner(v)
+
+        return unstructure
+
+
+def _is_optional_newtype(t: Any) -> bool:
+    if not _is_union(t):
+        return False
+    args = typing.get_args(t)
+    return len(args) == 2 and type(None) in args and any(isinstance(a, typing.NewType) for a in args)
+
+
+def _wire_order(cls: type) -> list[attrs.Attribute[Any]]:
+    """The fields of ``cls`` in the order ``encode`` writes them: the order of the schema.
+
+    For a subclass (a Cryptology wire form of its concept), attrs puts the subclass's own
+    fields last. On the wire the tag leads, as in the documents, so a tag the subclass adds goes
+    first; a field it redeclares (``time`` with the form's unit) keeps the concept's place.
+    """
+    fields = {a.name: a for a in attrs.fields(cls)}
+    names: dict[str, None] = {}
+    for base in reversed(cls.__mro__):
+        if attrs.has(base):
+            names.update(dict.fromkeys(a.name for a in attrs.fields(base)))
+    ordered = [fields[n] for n in names]
+    bases = [b for b in cls.__mro__[1:] if attrs.has(b)]
+    if not bases:
+        return ordered
+    inherited = {a.name for a in attrs.fields(bases[0])}
+    added_tags = [a for a in ordered if a.metadata.get("tag") and a.name not in inherited]
+    return added_tags + [a for a in ordered if not (a.metadata.get("tag") and a.name not in inherited)]
 
 
 def _make_converter(numbers: Numbers, *, detailed: bool, checks: Mapping[type, Check]) -> cattrs.Converter:
@@ -404,6 +462,12 @@ def _make_converter(numbers: Numbers, *, detailed: bool, checks: Mapping[type, C
     conv.register_structure_hook(MillisTime, _time_pair(1_000, "milliseconds"))
     conv.register_unstructure_hook(MicrosTime, _time_pair_out(1_000_000))
     conv.register_unstructure_hook(MillisTime, _time_pair_out(1_000))
+    conv.register_structure_hook(EpochMillis, _epoch_millis())
+    conv.register_unstructure_hook(EpochMillis, _epoch_out(1_000))
+    conv.register_structure_hook(EpochSeconds, _epoch_seconds())
+    conv.register_unstructure_hook(EpochSeconds, _epoch_out(1))
+    conv.register_structure_hook(IsoOrEpochSeconds, _iso_or_epoch_seconds())
+    conv.register_unstructure_hook(IsoOrEpochSeconds, _iso_or_epoch_seconds_out)
     if numbers == "string":
         conv.register_structure_hook(Decimal, _decimal_from_string)
         conv.register_unstructure_hook(Decimal, _decimal_text)
@@ -422,6 +486,7 @@ def _make_converter(numbers: Numbers, *, detailed: bool, checks: Mapping[type, C
         _is_model, hooks.model_structure_factory if detailed else hooks.fast_model_structure_factory
     )
     conv.register_unstructure_hook_factory(_is_model, hooks.model_unstructure_factory)
+    conv.register_unstructure_hook_factory(_is_optional_newtype, hooks.optional_unstructure_factory)
     return conv
 
 

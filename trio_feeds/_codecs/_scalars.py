@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .._types import WireTime, remember
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -109,59 +111,125 @@ def _decimal_text(d: Decimal) -> str:
     return format(d, "f")
 
 
-def _iso_datetime(v: object, _: object) -> datetime:
-    if type(v) is not str:
-        raise _WrongType("ISO-8601 date-time string", v)
+# -- times ------------------------------------------------------------------------------------
+# Every time decodes to an aware UTC datetime. Where the field's type fixes the wire form
+# (EpochMillis, MicrosTime, ...), the datetime alone gives back the exact wire value. Where it
+# does not (ISO text: "Z" or "+00:00", three or six fraction digits, an offset; a field that
+# takes text or an integer), the decoded value is a WireTime that remembers what came in.
+
+
+def _utc(dt: datetime) -> datetime:
+    """``dt`` in UTC: a time without offset is taken as UTC (every protocol here documents UTC)."""
+    tz = dt.tzinfo
+    if tz is UTC:  # fromisoformat gives this very object for "Z" and "+00:00"
+        return dt
+    if tz is None:
+        return dt.replace(tzinfo=UTC)
     try:
-        dt = datetime.fromisoformat(v)
-    except ValueError:
-        raise ValueError(f"not an ISO-8601 date-time: {v[:40]!r}") from None
-    # A timestamp without offset is taken as UTC: every protocol here documents UTC.
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+        return dt.astimezone(UTC)
+    except OverflowError:
+        # The first or last hours of datetime's range with an offset that moves them outside
+        # it: the instant is right, only not in UTC (nothing else can hold it).
+        return dt
 
 
-def _iso_text(dt: datetime) -> str:
+def _iso_canonical(dt: datetime) -> str:
     """ISO-8601 text: ``Z`` for UTC, milliseconds when the microseconds allow it."""
     if dt.microsecond % 1000 == 0:
         text = dt.isoformat(timespec="milliseconds" if dt.microsecond else "seconds")
     else:
         text = dt.isoformat()
-    if dt.utcoffset() == timedelta(0):
-        text = text.rsplit("+", 1)[0] + "Z" if text.endswith("+00:00") else text
+    if text.endswith("+00:00"):
+        text = text[:-6] + "Z"
     return text
+
+
+def _iso_datetime(v: object, _: object) -> datetime:
+    if type(v) is not str:
+        raise _WrongType("ISO-8601 date-time string", v)
+    try:
+        dt = _utc(datetime.fromisoformat(v))
+    except ValueError:
+        raise ValueError(f"not an ISO-8601 date-time: {v[:40]!r}") from None
+    if _is_canonical(v, dt.microsecond):
+        return dt  # encode writes this very text: nothing to remember (the usual case)
+    return remember(dt, v)
+
+
+def _is_canonical(v: str, us: int) -> bool:
+    """Whether ``v`` (parsed by ``fromisoformat``) is the text :func:`_iso_canonical` writes.
+
+    That is ``YYYY-MM-DDTHH:MM:SS`` with ``.fff`` when the microseconds are whole
+    milliseconds, ``.ffffff`` when not, none when zero, and ``Z``. Tested by shape rather than by
+    formatting and comparing, which costs twice as much; the digits were checked by the parse.
+    """
+    n = len(v)
+    return (
+        v[-1] == "Z"
+        and v[10] == "T"
+        and v[4] == v[7] == "-"
+        and v[13] == v[16] == ":"
+        and v.isascii()
+        and (
+            (n == 20 and not us)
+            or (n == 24 and v[19] == "." and us and not us % 1000)
+            or (n == 27 and v[19] == "." and us % 1000 != 0)
+        )
+    )
+
+
+def _iso_text(dt: datetime) -> str:
+    """The wire text of an ISO-8601 field: the text that was decoded, else the canonical text."""
+    if type(dt) is WireTime:
+        wire = dt.wire
+        if type(wire) is str:  # a remembered integer (Peatio) is no ISO text
+            return wire
+    return _iso_canonical(dt)
 
 
 _MILLIS = tuple(timedelta(0, 0, ms * 1000) for ms in range(1000))
 _MICROS = tuple(timedelta(0, 0, us) for us in range(1000))
 
 
-def _time_pair(unit: int, name: str) -> Callable[[object, object], datetime]:
-    """Hook for Cryptology's ``[seconds, fraction]``; ``unit`` is fractions per second.
+class _Seconds:
+    """The datetime of a whole second since the epoch, keeping the last one built.
 
-    Integer arithmetic only (a float timestamp would round the microseconds), and no
-    ``fromtimestamp``: the C library's ``gmtime`` applies leap seconds under a ``right/`` TZ.
-    Building a ``timedelta`` is the costly step (~0.5 us), so the datetime of the last whole
-    second is kept (feeds send many messages per second) and the fraction is added from a
-    table of ready ``timedelta``s. ``base + fraction`` cannot overflow: the largest datetime
-    ends at .999999 of its second.
+    Building a ``timedelta`` is the costly step (~0.5 us). Feeds send many messages per second,
+    so the hooks read :attr:`last` (one tuple, read in one step: safe if threads share a codec)
+    and call :meth:`base` only when the second changed. Integer arithmetic only: a float
+    timestamp would round the microseconds, and ``fromtimestamp`` goes through the C library's
+    ``gmtime``, which applies leap seconds under a ``right/`` TZ.
     """
-    scale = 1_000_000 // unit
-    last: tuple[int, datetime] = (0, _EPOCH)
 
-    def base_of(seconds: int) -> datetime:
-        nonlocal last
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last: tuple[int, datetime] = (0, _EPOCH)
+
+    def base(self, seconds: int) -> datetime:
         try:
             base = _EPOCH + timedelta(0, seconds)
         except OverflowError:
             raise ValueError(f"timestamp out of range: {seconds}") from None
-        last = (seconds, base)  # one tuple, read in one step: safe if threads share the codec
+        self.last = (seconds, base)
         return base
+
+
+def _time_pair(unit: int, name: str) -> Callable[[object, object], datetime]:
+    """Hook for Cryptology's ``[seconds, fraction]``; ``unit`` is fractions per second.
+
+    The fraction is added from a table of ready ``timedelta``s. ``base + fraction`` cannot
+    overflow: the largest datetime ends at .999999 of its second.
+    """
+    scale = 1_000_000 // unit
+    seconds_cache = _Seconds()
+    base_of = seconds_cache.base
 
     def structure(v: object, _: object) -> datetime:
         if type(v) is list and len(v) == 2:
             seconds, fraction = v
             if type(seconds) is int and type(fraction) is int and 0 <= fraction < unit:
-                cached, base = last
+                cached, base = seconds_cache.last
                 if seconds != cached:
                     base = base_of(seconds)
                 if scale == 1000:
@@ -182,12 +250,105 @@ def _time_pair(unit: int, name: str) -> Callable[[object, object], datetime]:
     return structure
 
 
+def _since_epoch(dt: datetime) -> timedelta:
+    try:
+        return dt - _EPOCH
+    except TypeError:  # an int, a naive datetime, ...: say what a time field takes
+        what = "a naive datetime" if isinstance(dt, datetime) else type(dt).__name__
+        raise TypeError(f"a time field takes an aware datetime, not {what}") from None
+
+
 def _time_pair_out(unit: int) -> Callable[[datetime], list[int]]:
     def unstructure(dt: datetime) -> list[int]:
-        delta = dt - _EPOCH
+        delta = _since_epoch(dt)
         return [delta.days * 86400 + delta.seconds, delta.microseconds // (1_000_000 // unit)]
 
     return unstructure
+
+
+def _epoch_millis() -> Callable[[object, object], datetime]:
+    """Hook for integer milliseconds since the Unix epoch (the second cached as above).
+
+    The last value is kept too: a gateway frame repeats its time (the envelope's and the
+    data's), and a datetime is immutable, so the same object serves both.
+    """
+    seconds_cache = _Seconds()
+    base_of = seconds_cache.base
+    last: tuple[int, datetime] = (0, _EPOCH)
+
+    def structure(v: object, _: object) -> datetime:
+        nonlocal last
+        if type(v) is int:
+            cached_v, value = last
+            if v == cached_v:
+                return value
+            seconds, ms = divmod(v, 1000)
+            cached, base = seconds_cache.last
+            if seconds != cached:
+                base = base_of(seconds)
+            value = base + _MILLIS[ms]
+            last = (v, value)
+            return value
+        raise _WrongType("integer (milliseconds since the Unix epoch)", v)
+
+    return structure
+
+
+def _epoch_seconds() -> Callable[[object, object], datetime]:
+    """Hook for integer seconds since the Unix epoch."""
+    seconds_cache = _Seconds()
+    base_of = seconds_cache.base
+
+    def structure(v: object, _: object) -> datetime:
+        if type(v) is int:
+            cached, base = seconds_cache.last
+            return base if v == cached else base_of(v)
+        raise _WrongType("integer (seconds since the Unix epoch)", v)
+
+    return structure
+
+
+def _epoch_out(unit: int) -> Callable[[datetime], int]:
+    """Unstructure hook: ``unit`` per second since the epoch, floored."""
+    micros_per_unit = 1_000_000 // unit
+
+    def unstructure(dt: datetime) -> int:
+        delta = _since_epoch(dt)
+        return (delta.days * 86400 + delta.seconds) * unit + delta.microseconds // micros_per_unit
+
+    return unstructure
+
+
+def _iso_or_epoch_seconds() -> Callable[[object, object], datetime]:
+    """Hook for a field sent as ISO-8601 text or integer seconds; the value remembers which.
+
+    ISO text is the form ``encode`` writes for a value without memory, so canonical text needs
+    none (see :func:`_iso_datetime`); an integer always is remembered.
+    """
+    seconds = _epoch_seconds()
+    # The last remembered integer and its value: a datetime is immutable, so one object can
+    # serve every field and message of the same second (created_at and updated_at often are).
+    last: tuple[int, datetime] = (0, remember(_EPOCH, 0))
+
+    def structure(v: object, _: object) -> datetime:
+        nonlocal last
+        if type(v) is str:
+            return _iso_datetime(v, _)
+        if type(v) is int:
+            cached, value = last
+            if v != cached:
+                value = remember(seconds(v, _), v)
+                last = (v, value)
+            return value
+        raise _WrongType("ISO-8601 date-time string or integer (seconds since the Unix epoch)", v)
+
+    return structure
+
+
+def _iso_or_epoch_seconds_out(dt: datetime) -> str | int:
+    if type(dt) is WireTime:
+        return dt.wire
+    return _iso_canonical(dt)
 
 
 # -- strict containers ------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """The Cryptology exchange codec: frames to generated models and back.
 
 Server messages are JSON objects tagged by ``_cls`` (the documents' form, names ending in
-``Message``) or ``@type`` (later versions, no suffix). Both decode; each wire form has its own
-class (``BuyOrderPlacedMessage`` and ``BuyOrderPlaced``), so ``encode`` writes back exactly the
-form that was received. ``time`` pairs become aware UTC datetimes (microseconds for order and
-wallet messages, milliseconds for the market-data ``AnonymousTrade``).
+``Message``) or ``@type`` (later versions, no suffix). Each message is one concept class
+(``BuyOrderPlaced``, what applications match) with one subclass per wire form
+(``BuyOrderPlacedMessage`` for ``_cls``, ``BuyOrderPlacedV2`` for ``@type``). A frame decodes to
+the subclass of its form, so ``encode`` writes back exactly that form: tag key, tag value and
+the unit of ``time`` (microseconds, except milliseconds in the later ``AnonymousTrade``).
+Concept classes themselves have no tag and are not encoded.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ Message = ServerMessage
 
 _TAG_KEYS = ("_cls", "@type")
 _BY_TAG = tag_table(model_classes(_models), _TAG_KEYS)
-
+# Only classes with a tag are wire forms; concept classes (their bases) are for matching.
+_FORMS = list(_BY_TAG.values())
 
 _LEGACY = {tag: cls for (key, tag), cls in _BY_TAG.items() if key == "_cls"}
 _LATER = {tag: cls for (key, tag), cls in _BY_TAG.items() if key == "@type"}
@@ -42,7 +45,7 @@ def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
     return repr(tag), None
 
 
-codec = Codec("cryptology", model_classes(_models), _classify, numbers="string")
+codec = Codec("cryptology", _FORMS, _classify, numbers="string")
 """The Cryptology :class:`~trio_feeds._codec.Codec`."""
 
 

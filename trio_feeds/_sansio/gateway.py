@@ -31,6 +31,7 @@ from typing import Literal
 import attrs
 
 from .._codecs import gateway as _codec
+from .._types import from_epoch_millis
 from ..errors import DecodeError
 from ..models.gateway import (
     AuthenticatedEvent,
@@ -219,7 +220,9 @@ class GatewayProtocol(FeedProtocol):
         timestamp = self._wall_clock_ms()
         creds = self.credentials
         signature = self._signer(creds.api_key, creds.api_secret, timestamp)
-        request = AuthenticateRequest(api_key=creds.api_key, timestamp=timestamp, signature=signature)
+        request = AuthenticateRequest(
+            api_key=creds.api_key, timestamp=from_epoch_millis(timestamp), signature=signature
+        )
         return [Send(_codec.encode(request))]
 
     def connection_lost(self) -> None:
@@ -246,7 +249,7 @@ class GatewayProtocol(FeedProtocol):
         if isinstance(msg, PingEvent):
             # Answered even before auth: the server drops a connection that leaves a ping
             # unanswered for 10 s, whatever state the session is in.
-            return [Send(_codec.encode(PongMessage(timestamp=self._wall_clock_ms())))]
+            return [Send(_codec.encode(PongMessage(timestamp=from_epoch_millis(self._wall_clock_ms()))))]
         if isinstance(msg, AuthenticatedEvent):
             return self._on_authenticated(msg)
         if isinstance(msg, ErrorEvent):

@@ -26,6 +26,7 @@ __all__ = [
     "event_fields",
     "event_text",
     "json_line",
+    "display_type",
     "message_json",
     "message_type",
     "run_trio",
@@ -146,6 +147,20 @@ def message_type(message: object) -> str:
     if type(message).__name__ == "StreamMessage" and data is not None:
         return type(data).__name__
     return type(message).__name__
+
+
+def display_type(message: object) -> str:
+    """The type name an application matches: a wire form shows as its message's concept class.
+
+    (Cryptology's ``AnonymousTradeV2`` and ``AnonymousTradeMessage`` both show as
+    ``AnonymousTrade``.) :func:`message_type` keeps the wire form, for conformance reports.
+    """
+    name = message_type(message)
+    cls = type(message)
+    concept = cls.__mro__[1]
+    if name == cls.__name__ and concept is not object and attrs.has(concept):
+        return concept.__name__
+    return name
 
 
 def message_json(codec_encode: Callable[[Any], str], message: object) -> str:

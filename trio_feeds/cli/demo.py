@@ -34,12 +34,12 @@ from ..testing.faults import Fault
 from ._common import (
     EXIT_OK,
     Stopper,
+    display_type,
     event_fields,
     event_text,
     is_event,
     json_line,
     message_json,
-    message_type,
     write_line,
 )
 from ._servers import SendTimes
@@ -225,7 +225,7 @@ class Demo:
                         self._on_event(state, server, item)
                         continue
                     state.messages += 1
-                    kind = message_type(item)
+                    kind = display_type(item)
                     state.by_type[kind] += 1
                     if state.last_fault_at is not None:
                         state.after_last_fault += 1

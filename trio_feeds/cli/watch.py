@@ -31,12 +31,12 @@ from ._common import (
     Stopper,
     UsageError,
     describe_error,
+    display_type,
     event_fields,
     event_text,
     is_event,
     json_line,
     message_json,
-    message_type,
     write_line,
 )
 
@@ -170,7 +170,7 @@ async def run_watch(options: WatchOptions, creds: ExchangeCredentials, stopper: 
                             f"{_clock()}  {name:<14} {event_text(item)}", style="yellow", markup=False, **fit
                         )
                     continue
-                kind = message_type(item)
+                kind = display_type(item)
                 wire = message_json(encode, item)
                 if options.json:
                     fields = {"t": t, "protocol": protocol, "kind": "message", "type": kind}

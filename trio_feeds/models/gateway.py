@@ -8,6 +8,8 @@ import attrs
 from decimal import Decimal
 from typing import Literal, TypeAlias
 
+from trio_feeds._types import EpochMillis
+
 Channel: TypeAlias = Literal["market_data", "orderbook", "trades", "orders", "positions", "system_events"]
 """
 Name of a data channel a client can subscribe to.
@@ -54,7 +56,7 @@ class AuthenticateRequest:
     """
     The API key (the same keys as the REST API).
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Client time, in milliseconds since the Unix epoch.
     """
@@ -118,7 +120,7 @@ class PongMessage:
     """
     Message tag.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Client time, in milliseconds since the Unix epoch.
     """
@@ -140,7 +142,7 @@ class AuthenticatedEvent:
     """
     Whether authentication succeeded.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Server time the message was sent, in milliseconds since the Unix epoch.
     """
@@ -164,7 +166,7 @@ class ErrorEvent:
     """
     HTTP-style error code.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Server time the message was sent, in milliseconds since the Unix epoch.
     """
@@ -186,7 +188,7 @@ class SubscribedEvent:
     """
     Channels the confirmation covers.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Server time the message was sent, in milliseconds since the Unix epoch.
     """
@@ -212,7 +214,7 @@ class UnsubscribedEvent:
     """
     Channels the confirmation covers.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Server time the message was sent, in milliseconds since the Unix epoch.
     """
@@ -232,7 +234,7 @@ class PingEvent:
     """
     Message tag.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Server time the message was sent, in milliseconds since the Unix epoch.
     """
@@ -256,7 +258,7 @@ class CloseEvent:
     """
     WebSocket-style close code.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Server time the message was sent, in milliseconds since the Unix epoch.
     """
@@ -276,7 +278,7 @@ class Ticker:
     """
     Traded volume (24 h, in the base currency).
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Exchange time of the ticker, in milliseconds since the Unix epoch.
     """
@@ -326,7 +328,7 @@ class MarketDataMessage:
     """
     The market data.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Server time the message was sent, in milliseconds since the Unix epoch.
     """
@@ -352,7 +354,7 @@ class OrderBook:
     """
     Ask levels as [price, amount] pairs, best first.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Exchange time of the book, in milliseconds since the Unix epoch.
     """
@@ -382,7 +384,7 @@ class OrderbookMessage:
     """
     The order book.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Server time the message was sent, in milliseconds since the Unix epoch.
     """
@@ -410,7 +412,7 @@ class Trade:
     """
     Taker side.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Exchange time of the trade, in milliseconds since the Unix epoch.
     """
@@ -438,7 +440,7 @@ class TradesMessage:
     """
     The trade.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Server time the message was sent, in milliseconds since the Unix epoch.
     """
@@ -482,7 +484,7 @@ class Order:
     """
     Exchange the data comes from, e.g. "binance".
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Time of this order state, in milliseconds since the Unix epoch.
     """
@@ -550,7 +552,7 @@ class OrdersMessage:
     """
     The order after the change.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Server time the message was sent, in milliseconds since the Unix epoch.
     """
@@ -570,7 +572,7 @@ class Position:
     """
     Exchange the data comes from, e.g. "binance".
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Time of this position state, in milliseconds since the Unix epoch.
     """
@@ -648,7 +650,7 @@ class PositionsMessage:
     """
     The position after the change.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Server time the message was sent, in milliseconds since the Unix epoch.
     """
@@ -668,7 +670,7 @@ class SystemEventData:
     """
     New status, e.g. "connected".
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Time of the event, in milliseconds since the Unix epoch.
     """
@@ -694,7 +696,7 @@ class SystemEventsMessage:
     """
     Event details.
     """
-    timestamp: int
+    timestamp: EpochMillis
     """
     Server time the message was sent, in milliseconds since the Unix epoch.
     """

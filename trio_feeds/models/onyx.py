@@ -9,6 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, TypeAlias
 
+from trio_feeds._types import EpochMillis
+
 DecimalString: TypeAlias = Decimal
 
 
@@ -196,9 +198,9 @@ class Ticker:
     """
     Tradable symbol, e.g. `brtz24`.
     """
-    timestamp_millis: int
+    timestamp: EpochMillis = attrs.field(metadata={"wire": "timestamp_millis"})
     """
-    Time of the quote, milliseconds since the Unix epoch (UTC).
+    Time of the quote, milliseconds since the Unix epoch (UTC) on the wire. The Python attribute is `timestamp` (an aware UTC datetime); the wire name stays `timestamp_millis`.
     """
     bid: PriceAmount
     """

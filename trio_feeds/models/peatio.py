@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 import attrs
-from datetime import datetime
 from decimal import Decimal
 from typing import Literal, TypeAlias
+
+from trio_feeds._types import EpochSeconds, IsoOrEpochSeconds
 
 
 @attrs.define(kw_only=True)
@@ -102,12 +103,6 @@ A decimal number sent as a JSON string, e.g. "1020.0" (price, volume, amount).
 """
 
 
-Timestamp: TypeAlias = datetime | int
-"""
-A point in time. The protocol document specifies an ISO-8601 string (an aware `datetime`); the peatio code that publishes these events sends integer Unix seconds (`created_at.to_i`). Both are accepted and kept as sent.
-"""
-
-
 ClientMessage: TypeAlias = AuthRequest | SubscribeRequest | UnsubscribeRequest
 """
 Any JSON frame a client sends.
@@ -154,11 +149,11 @@ class PublicTrade:
     """
     Traded amount (base currency).
     """
-    date: int | None = None
+    date: EpochSeconds | None = None
     """
     Trade time in Unix seconds.
     """
-    created_at: Timestamp | None = None
+    created_at: IsoOrEpochSeconds | None = None
     """
     Trade time (later public form).
     """
@@ -202,11 +197,11 @@ class OrderTrade:
     """
     Market of the trade (name used by peatio's code).
     """
-    created_at: Timestamp | None = None
+    created_at: IsoOrEpochSeconds | None = None
     """
     Trade time.
     """
-    at: int | None = None
+    at: EpochSeconds | None = None
     """
     Trade time in Unix seconds. Deprecated.
     """
@@ -378,15 +373,15 @@ class Order:
     """
     Market of the order, e.g. `btcusd` (name used by peatio's code).
     """
-    created_at: Timestamp | None = None
+    created_at: IsoOrEpochSeconds | None = None
     """
     Order creation time.
     """
-    updated_at: Timestamp | None = None
+    updated_at: IsoOrEpochSeconds | None = None
     """
     Time of the last change.
     """
-    at: int | None = None
+    at: EpochSeconds | None = None
     """
     Order creation time in Unix seconds. Deprecated.
     """
@@ -450,11 +445,11 @@ class Trade:
     """
     Market of the trade (name used by peatio's code).
     """
-    created_at: Timestamp | None = None
+    created_at: IsoOrEpochSeconds | None = None
     """
     Trade time.
     """
-    at: int | None = None
+    at: EpochSeconds | None = None
     """
     Trade time in Unix seconds. Deprecated.
     """

@@ -6,9 +6,9 @@ nothing the client sends changes that (it is recorded, and otherwise ignored). B
 messages have the later ``@type`` form; ``legacy=True`` sends the documents' ``_cls`` form
 (``OrderBookAggMessage``, ``AnonymousTradeMessage``).
 
-Sequence numbers: ``current_order_id`` = the connection's sequence number. The ``_cls`` form
-has no such field, so legacy frames carry ``current_order_id`` as an extra key (schemas
-tolerate extra keys; decoders drop it). :meth:`CryptologyServer.sequence_of` reads it back.
+Sequence numbers: ``current_order_id`` = the connection's sequence number. The documents'
+``_cls`` form does not list that field, so legacy frames carry it as an added key (the later
+field, which the ``_cls`` models also read). :meth:`CryptologyServer.sequence_of` reads it back.
 
 Subscription keys in :attr:`ConnectionRecord.subscriptions`: ``"order_book:<pair>"`` and
 ``"trades:<pair>"``, one each per trade pair, set when the connection opens.
@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from .. import cryptology
 from .._types import MicrosTime, MillisTime
-from ..cryptology import AnonymousTrade, AnonymousTradeMessage, OrderBookAgg, OrderBookAggMessage
+from ..cryptology import AnonymousTradeMessage, AnonymousTradeV2, OrderBookAggMessage, OrderBookAggV2
 from ._accept import serve
 from ._server import Connection, FeedServer, Frame, Target, as_object
 
@@ -96,7 +96,7 @@ class CryptologyServer(FeedServer):
                     type="OrderBookAggMessage", buy_levels=buy, sell_levels=sell, trade_pair=pair
                 )
                 return self._with_sequence(legacy_book, seq)
-            book = OrderBookAgg(
+            book = OrderBookAggV2(
                 type="OrderBookAgg", buy_levels=buy, sell_levels=sell, trade_pair=pair, current_order_id=seq
             )
             return cryptology.encode(book)
@@ -112,7 +112,7 @@ class CryptologyServer(FeedServer):
                 trade_pair=pair,
             )
             return self._with_sequence(legacy_trade, seq)
-        trade = AnonymousTrade(
+        trade = AnonymousTradeV2(
             type="AnonymousTrade",
             amount=amount,
             maker_buy=bool(seq % 2),

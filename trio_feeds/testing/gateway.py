@@ -28,6 +28,7 @@ import trio
 
 from .. import gateway
 from .._codecs import UnknownMessage
+from .._types import EpochMillis, from_epoch_millis, to_epoch_millis
 from ..errors import DecodeError
 from ..gateway import (
     AuthenticatedEvent,
@@ -158,14 +159,19 @@ class GatewayServer(AuthFaults, FeedServer):
     # -- protocol -------------------------------------------------------------------------------
 
     def _error(self, code: int, text: str) -> ErrorEvent:
-        return ErrorEvent(event="error", message=text, code=code, timestamp=self._now_ms())
+        return ErrorEvent(event="error", message=text, code=code, timestamp=self._now())
+
+    def _now(self) -> EpochMillis:
+        return from_epoch_millis(self._now_ms())
 
     def _valid(self, msg: AuthenticateRequest) -> bool:
         if msg.api_key != self.api_key:
             return False
-        if self._max_skew is not None and abs(self._now_ms() - msg.timestamp) > self._max_skew * 1000:
+        # The signature covers the wire integer, which the datetime gives back exactly.
+        timestamp = to_epoch_millis(msg.timestamp)
+        if self._max_skew is not None and abs(self._now_ms() - timestamp) > self._max_skew * 1000:
             return False
-        expected = self._signer(self.api_key, self._api_secret, msg.timestamp)
+        expected = self._signer(self.api_key, self._api_secret, timestamp)
         return hmac.compare_digest(expected.lower(), msg.signature.lower())
 
     async def _on_message(self, conn: Connection, frame: Frame) -> None:
@@ -181,7 +187,7 @@ class GatewayServer(AuthFaults, FeedServer):
             record.authenticated = ok
             if ok:
                 await self._reply(
-                    conn, AuthenticatedEvent(event="authenticated", success=True, timestamp=self._now_ms())
+                    conn, AuthenticatedEvent(event="authenticated", success=True, timestamp=self._now())
                 )
             else:
                 await self._reply(conn, self._error(401, "Authentication failed"))
@@ -198,7 +204,7 @@ class GatewayServer(AuthFaults, FeedServer):
             if error:
                 await self._reply(conn, self._error(400, error))
                 return
-            ts = self._now_ms()
+            ts = self._now()
             if isinstance(msg, SubscribeRequest):
                 self._subscribe(conn, msg.channels, params)
                 ack: Any = SubscribedEvent(
@@ -263,8 +269,10 @@ class GatewayServer(AuthFaults, FeedServer):
     def _message(self, key: str, seq: int, depth: int) -> Any:
         channel, exchange, *rest = key.split(":")
         symbol = rest[0] if rest else ""
-        ts = SEQUENCE_EPOCH_MS + seq
-        now = self._now_ms()
+        # The sequence number rides in the time of the data (a plausible time, see
+        # SEQUENCE_EPOCH_MS); sequence_of reads the wire integer back.
+        ts = from_epoch_millis(SEQUENCE_EPOCH_MS + seq)
+        now = self._now()
         price = Decimal(42650) + Decimal(seq % 200) / 2
         side: Literal["buy", "sell"] = "buy" if seq % 2 else "sell"
         if channel == "market_data":
@@ -377,7 +385,7 @@ class GatewayServer(AuthFaults, FeedServer):
     async def _send_ping(self, conn: Connection) -> None:
         pong = trio.Event()
         conn.state["pong"] = pong
-        if await self._reply(conn, PingEvent(event="ping", timestamp=self._now_ms())):
+        if await self._reply(conn, PingEvent(event="ping", timestamp=self._now())):
             self._spawn(lambda: self._pong_watch(conn, pong))
 
     async def _pong_watch(self, conn: Connection, pong: trio.Event) -> None:
@@ -390,9 +398,7 @@ class GatewayServer(AuthFaults, FeedServer):
     async def _close_conn(self, conn: Connection, code: int, reason: str) -> None:
         if self._close_events and not conn.blackholed:
             text = reason or {1000: "Normal closure", 1001: "Going away"}.get(code, "Closing")
-            await self._reply(
-                conn, CloseEvent(event="close", message=text, code=code, timestamp=self._now_ms())
-            )
+            await self._reply(conn, CloseEvent(event="close", message=text, code=code, timestamp=self._now()))
         await conn.close(code, reason)
 
 

@@ -34,6 +34,7 @@ import trio
 
 from .. import onyx
 from .._codecs import UnknownMessage
+from .._types import from_epoch_millis
 from ..errors import DecodeError
 from ..onyx import (
     AuthRequest,
@@ -235,7 +236,7 @@ class OnyxServer(AuthFaults, FeedServer):
         ticker = Ticker(
             symbol=f"{product}z24",
             product_symbol=product,
-            timestamp_millis=SEQUENCE_EPOCH_MS + seq,
+            timestamp=from_epoch_millis(SEQUENCE_EPOCH_MS + seq),  # on the wire: timestamp_millis
             mid=(bid + ask) / 2,
             bid=PriceAmount(price=bid, amount=Decimal(5)),
             ask=PriceAmount(price=ask, amount=Decimal("3.5")),

@@ -40,6 +40,7 @@ import trio
 from wsproto.events import Request
 
 from .. import peatio
+from .._types import from_epoch_seconds, sent_as_epoch_seconds
 from ..errors import DecodeError
 from ..peatio import (
     AuthRequest,
@@ -292,7 +293,7 @@ class PeatioServer(AuthFaults, FeedServer):
                     taker_type="buy" if seq % 2 else "sell",
                     price=Decimal(100) + Decimal(seq % 20) / 4,
                     amount=Decimal("0.1") * (seq % 9 + 1),
-                    date=int(time.time()),
+                    date=from_epoch_seconds(int(time.time())),
                 )
                 payload = PublicTrades(trades=[trade])
             elif kind == "update":
@@ -312,7 +313,10 @@ class PeatioServer(AuthFaults, FeedServer):
         return peatio.encode(StreamMessage(stream=stream, data=payload))
 
     def _private(self, stream: str, seq: int) -> Order | Trade:
-        now = int(time.time())
+        seconds = int(time.time())
+        at = from_epoch_seconds(seconds)
+        # Integer seconds on the wire, as the peatio code publishes these events.
+        now = sent_as_epoch_seconds(seconds)
         price = Decimal(1000) + Decimal(seq % 40) / 2
         side: Literal["buy", "sell"] = "buy" if seq % 2 else "sell"
         if stream == "order":
@@ -328,7 +332,7 @@ class PeatioServer(AuthFaults, FeedServer):
                 origin_volume=Decimal("0.5"),
                 remaining_volume=Decimal("0.5"),
                 executed_volume=Decimal("0.0"),
-                at=now,
+                at=at,
                 created_at=now,
                 updated_at=now,
                 trades_count=0,
