@@ -5,9 +5,9 @@ figures, it asserts nothing. Every figure is a ratio against baselines measured 
 process, on the same frames, so a noisy machine moves all columns together.
 
 msgspec's decode is the "fast typed decoder" yardstick: it builds typed Structs straight from
-the bytes (decimals included), while our path is orjson + strict cattrs hooks + attrs classes,
-with datetimes built from Cryptology's ``[seconds, fraction]`` pairs (msgspec keeps those as
-lists here, so it does slightly less work).
+the bytes (decimals included), while our path is an untyped msgspec parse + strict cattrs
+hooks + attrs classes, with datetimes built from Cryptology's ``[seconds, fraction]`` pairs
+(msgspec keeps those as lists here, so it does slightly less work).
 """
 
 from __future__ import annotations
