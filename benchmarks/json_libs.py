@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import timeit
 from collections.abc import Callable
@@ -145,14 +144,26 @@ def stdlib_dumps(obj: Any) -> str:
 
 # -- measuring -----------------------------------------------------------------------------------
 
+Contenders = dict[str, tuple[Callable[[Any], Any], Any]]
 
-def rate(fn: Callable[[Any], Any], arg: Any, seconds: float) -> float:
-    """Calls per second: median of 5 runs, each sized to take about ``seconds / 5``."""
-    number = max(1, int(timeit.Timer(lambda: fn(arg)).autorange()[0]))
-    runs = timeit.repeat(lambda: fn(arg), number=number, repeat=5)
-    scale = max(1, int((seconds / 5) / max(statistics.median(runs), 1e-9)))
-    runs = timeit.repeat(lambda: fn(arg), number=number * scale, repeat=5)
-    return number * scale / statistics.median(runs)
+
+def rates(contenders: Contenders, seconds: float, rounds: int = 9) -> dict[str, float]:
+    """Calls per second of each contender, measured interleaved and taking the best round.
+
+    The contenders of one row take turns (A, B, C, A, B, C, ...), each run sized to about
+    ``seconds / rounds``, and each keeps its fastest run: a burst of load from elsewhere on
+    the machine slows one run of every contender, not all runs of one.
+    """
+    numbers = {}
+    for name, (fn, arg) in contenders.items():
+        n, t = timeit.Timer(lambda fn=fn, arg=arg: fn(arg)).autorange()
+        numbers[name] = max(1, int(n * (seconds / rounds) / max(t, 1e-9)))
+    best = dict.fromkeys(contenders, float("inf"))
+    for _ in range(rounds):
+        for name, (fn, arg) in contenders.items():
+            t = timeit.timeit(lambda fn=fn, arg=arg: fn(arg), number=numbers[name])
+            best[name] = min(best[name], t)
+    return {name: numbers[name] / best[name] for name in contenders}
 
 
 def _table(title: str, baseline: str, rows: list[tuple[str, dict[str, float]]]) -> list[str]:
@@ -160,16 +171,16 @@ def _table(title: str, baseline: str, rows: list[tuple[str, dict[str, float]]]) 
     lines = [f"\n{title} (calls/s; ratio = contender / {baseline})"]
     header = f"{'case':<22}" + "".join(f"{n:>25}" for n in names)
     lines += [header, "-" * len(header)]
-    for case, rates in rows:
-        base = rates[baseline]
-        cells = "".join(f"{f'{r:,.0f} ({r / base:.2f}x)':>25}" for r in rates.values())
+    for case, row in rows:
+        base = row[baseline]
+        cells = "".join(f"{f'{r:,.0f} ({r / base:.2f}x)':>25}" for r in row.values())
         lines.append(f"{case:<22}{cells}")
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--seconds", type=float, default=0.2, help="time per measurement (default 0.2)")
+    parser.add_argument("--seconds", type=float, default=0.5, help="time per contender and row (default 0.5)")
     args = parser.parse_args(argv)
     s = args.seconds
 
@@ -187,30 +198,22 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     for case, frame in (("gateway trade", GATEWAY_TRADE), ("gateway book 2x25", GATEWAY_BOOK)):
-        rows.append(
-            (
-                case,
-                {
-                    "stdlib parse_float": rate(_stdlib_exact_bytes, frame, s),
-                    "msgspec float_hook": rate(_msgspec_exact, frame, s),
-                    "orjson+repr (inexact)": rate(_orjson_then_decimal, frame, s),
-                },
-            )
-        )
+        contenders: Contenders = {
+            "stdlib parse_float": (_stdlib_exact_bytes, frame),
+            "msgspec float_hook": (_msgspec_exact, frame),
+            "orjson+repr (inexact)": (_orjson_then_decimal, frame),
+        }
+        rows.append((case, rates(contenders, s)))
     out += _table("1. exact JSON-number money (gateway)", "stdlib parse_float", rows)
 
     rows = []
     for case, frame in (("cryptology trade", CRYPTOLOGY_TRADE), ("cryptology book 2x25", CRYPTOLOGY_BOOK)):
-        rows.append(
-            (
-                case,
-                {
-                    "orjson loads": rate(orjson.loads, frame, s),
-                    "msgspec untyped": rate(_msgspec_plain, frame, s),
-                    "stdlib loads": rate(json.loads, frame, s),
-                },
-            )
-        )
+        contenders = {
+            "orjson loads": (orjson.loads, frame),
+            "msgspec untyped": (_msgspec_plain, frame),
+            "stdlib loads": (json.loads, frame),
+        }
+        rows.append((case, rates(contenders, s)))
     out += _table("2. decimal-string frames (cryptology, onyx, peatio)", "orjson loads", rows)
 
     rows = []
@@ -224,17 +227,13 @@ def main(argv: list[str] | None = None) -> int:
             msgspec_dumps(obj), parse_float=Decimal
         )
         assert orjson_dumps(obj) == msgspec_plain_dumps(obj)
-        rows.append(
-            (
-                case,
-                {
-                    "orjson Fragment": rate(orjson_dumps, obj, s),
-                    "msgspec Raw (same text)": rate(msgspec_plain_dumps, obj, s),
-                    "msgspec number": rate(msgspec_dumps, obj, s),
-                    "stdlib (via float!)": rate(stdlib_dumps, obj, s),
-                },
-            )
-        )
+        contenders = {
+            "orjson Fragment": (orjson_dumps, obj),
+            "msgspec Raw (same text)": (msgspec_plain_dumps, obj),
+            "msgspec number": (msgspec_dumps, obj),
+            "stdlib (via float!)": (stdlib_dumps, obj),
+        }
+        rows.append((case, rates(contenders, s)))
     out += _table("3. writing frames, Decimals as exact JSON numbers (to str)", "orjson Fragment", rows)
 
     rows = []
@@ -245,12 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         ("cryptology book 2x25", cryptology.decode, CRYPTOLOGY_BOOK, _msgspec_plain),
     ):
         decode(frame)
-        rows.append(
-            (case, {"whole decode": rate(decode, frame, s), "its parse alone": rate(loads, frame, s)})
-        )
-    out += _table(
-        "4. in proportion: the codec's whole decode vs the msgspec parse in it", "whole decode", rows
-    )
+        contenders = {"whole decode": (decode, frame), "its parse alone": (loads, frame)}
+        rows.append((case, rates(contenders, s)))
+    out += _table("4. in proportion: the codec's whole decode vs the parse in it", "whole decode", rows)
 
     rows = []
     for case, codec, frame in (
@@ -260,16 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     ):
         message = codec.decode(frame)
         obj = codec.unstructure(message)
-        rows.append(
-            (
-                case,
-                {
-                    "whole encode": rate(codec.encode, message, s),
-                    "msgspec Raw dumps alone": rate(msgspec_plain_dumps, obj, s),
-                    "orjson dumps alone": rate(orjson_dumps, obj, s),
-                },
-            )
-        )
+        contenders = {
+            "whole encode": (codec.encode, message),
+            "msgspec Raw dumps alone": (msgspec_plain_dumps, obj),
+            "orjson dumps alone": (orjson_dumps, obj),
+        }
+        rows.append((case, rates(contenders, s)))
     out += _table("5. in proportion: the codec's whole encode vs the dumps in it", "whole encode", rows)
     print("\n".join(out))
     return 0
