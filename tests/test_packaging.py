@@ -51,7 +51,7 @@ def _extra(name: str) -> set[str]:
 
 def test_extras_declare_what_the_checks_look_for() -> None:
     # The command checks for modules; the `cli` extra must install their distributions
-    # (rfc3339_validator is the rfc3339-validator distribution; wsproto via [testing]).
+    # (rfc3339_validator is the rfc3339-validator distribution).
     assert {m.replace("_", "-") for m in CLI_MODULES} <= _extra("cli")
     assert {"wsproto", "trustme"} <= _extra("testing")
     # The core install has none of them.
