@@ -5,10 +5,10 @@ figures, it asserts nothing. Every figure is a ratio against baselines measured 
 process, on the same frames, so a noisy machine moves all columns together.
 
 msgspec's decode is the "fast typed decoder" yardstick: it builds typed Structs straight from
-the bytes (decimals included), while our path is orjson + strict cattrs hooks + attrs classes,
-with every time built as an aware UTC datetime (Cryptology's ``[seconds, fraction]`` pairs, the
-gateway's and Onyx's integer milliseconds, Peatio's integer seconds): msgspec keeps those as
-lists and integers here, so it does slightly less work.
+the bytes (decimals included), while our path is an untyped msgspec parse + strict cattrs
+hooks + attrs classes, with every time built as an aware UTC datetime (Cryptology's
+``[seconds, fraction]`` pairs, the gateway's and Onyx's integer milliseconds, Peatio's integer
+seconds): msgspec keeps those as lists and integers here, so it does slightly less work.
 """
 
 from __future__ import annotations

@@ -72,8 +72,8 @@ class FeedConfig:
         overflow: what happens when the consumer falls ``buffer_size`` messages behind.
             ``"drop_oldest"`` drops the oldest messages and yields ``Overflow(dropped)`` before
             the next one; ``"fail"`` ends the feed with ``SlowConsumer``. There is no "block":
-            the reader must keep reading to answer heartbeats (application-level pings and,
-            through trio-websocket, WebSocket pings), so it never waits for the consumer.
+            the reader must keep reading to answer heartbeats (application-level pings and
+            WebSocket pings, whichever transport), so it never waits for the consumer.
         bad_frames: ``"event"`` yields a ``DecodeFailed`` event for a frame that cannot be
             decoded and goes on; ``"raise"`` ends the feed with the ``DecodeError``.
         max_frame_size: frames larger than this many bytes are not decoded; they count as bad

@@ -21,7 +21,6 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 import msgspec
-import orjson
 
 from ..errors import DecodeError
 from ._converter import Check, JSONObject, Numbers, _first_error, _make_converter
@@ -49,25 +48,32 @@ class UnknownMessage:
     raw: JSONObject = attrs.field(repr=False)
 
 
-def _loads_numbers() -> Callable[[str | bytes], Any]:
-    r"""JSON parser for protocols whose money is JSON numbers: floats never exist.
+# One JSON library, msgspec, does the three jobs (benchmarks/json_libs.py measured the choice
+# against orjson and the standard library):
+#
+# - parsing frames whose decimals are JSON strings: the untyped decoder. Integers come out exact
+#   at any size up to ``sys.get_int_max_str_digits()`` digits (more is an error, never a float).
+# - parsing the gateway's JSON-number money: with ``float_hook=Decimal`` the decoder hands the
+#   *text* of every non-integer number literal to ``Decimal``, so the value is exact, as with the
+#   standard library's ``parse_float=Decimal``, at a third of its cost per small frame.
+#   tests/test_codecs.py checks the two agree on random number literals.
+# - writing frames: Decimals become exact JSON numbers in plain notation (``0.00000001``, not
+#   ``1E-8``), and a NaN or infinite Decimal is refused (it has no JSON spelling).
+#
+# Both decoders refuse ``NaN``/``Infinity`` literals, invalid UTF-8 and an escaped lone
+# surrogate (``"\ud800"``, which no UTF-8 text can carry); all three raise a ValueError
+# subclass (``msgspec.DecodeError``), nesting past the interpreter's limit a RecursionError.
+_loads_strings: Callable[[str | bytes], Any] = msgspec.json.Decoder().decode
+_loads_numbers: Callable[[str | bytes], Any] = msgspec.json.Decoder(float_hook=Decimal).decode
 
-    msgspec's untyped decoder hands the *text* of every non-integer number literal to
-    ``float_hook`` (here ``Decimal``), so the value is exact, as with the standard library's
-    ``parse_float=Decimal``, at about a quarter of its cost per small frame. Integers come out
-    as exact ``int`` from both (and both refuse more than ``sys.get_int_max_str_digits()``
-    digits); ``NaN``/``Infinity`` are not JSON to either. tests/test_codecs.py checks the two
-    parsers agree on random number literals. One edge differs: an escaped lone surrogate
-    (``"\ud800"``) is an error for msgspec, as for orjson on the other protocols.
-    """
-    decode: Callable[[str | bytes], Any] = msgspec.json.Decoder(float_hook=Decimal).decode
-    return decode
+
+def _decimal_text(value: Decimal) -> msgspec.Raw:
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a JSON number")
+    return msgspec.Raw(format(value, "f").encode())
 
 
-def _encode_default(value: object) -> object:
-    if type(value) is Decimal:
-        return orjson.Fragment(format(value, "f"))
-    raise TypeError(f"cannot encode {type(value).__name__}")
+_dumps = msgspec.json.Encoder(decimal_format=_decimal_text).encode
 
 
 Classifier: TypeAlias = Callable[[JSONObject], "tuple[str | None, type | None]"]
@@ -81,8 +87,8 @@ class Codec:
         classes: every generated message class this codec decodes or encodes.
         classify: pure function from a decoded JSON object to ``(tag, class)``; ``class`` is
             ``None`` for a tag no model knows.
-        numbers: ``"string"`` when decimals arrive as JSON strings (parsed with orjson),
-            ``"json"`` when they arrive as JSON numbers (parsed exactly, float-free).
+        numbers: ``"string"`` when decimals arrive as JSON strings, ``"json"`` when they arrive
+            as JSON numbers (parsed exactly, float-free).
         checks: per-class checks run after structuring, for schema rules the generated types
             cannot express (raise ``ValueError`` to reject).
     """
@@ -100,7 +106,7 @@ class Codec:
         self.classify = classify
         self.converter = _make_converter(numbers, detailed=False, checks=checks or {})
         self._detailed = _make_converter(numbers, detailed=True, checks=checks or {})
-        self._loads: Callable[[str | bytes], Any] = orjson.loads if numbers == "string" else _loads_numbers()
+        self._loads = _loads_strings if numbers == "string" else _loads_numbers
         self._structure: dict[type, Callable[[Any, Any], Any]] = {}
         self._unstructure: dict[type, Callable[[Any], Any]] = {}
         # A subclass with its own decode_object (Peatio's envelopes) gets it called by decode().
@@ -122,7 +128,7 @@ class Codec:
             return DecodeError(self.protocol, "frame is not valid UTF-8")
         if isinstance(exc, RecursionError):
             return DecodeError(self.protocol, "JSON nested too deeply")
-        # orjson.JSONDecodeError, json.JSONDecodeError and msgspec's DecodeError are ValueErrors.
+        # msgspec.DecodeError (malformed JSON, invalid UTF-8, a number out of range) is a ValueError.
         return DecodeError(self.protocol, f"malformed JSON: {exc}")
 
     def decode(self, frame: str | bytes) -> Any:
@@ -194,8 +200,13 @@ class Codec:
         return self.dumps(self.unstructure(message))
 
     def dumps(self, obj: Any) -> str:
-        """JSON text for an unstructured object (Decimals as exact JSON numbers)."""
-        return orjson.dumps(obj, default=_encode_default).decode()
+        """JSON text for an unstructured object (Decimals as exact JSON numbers).
+
+        Raises:
+            TypeError: a value with no JSON form (an arbitrary object).
+            ValueError: a NaN or infinite Decimal, or a string with a lone surrogate.
+        """
+        return _dumps(obj).decode()
 
 
 def model_classes(module: types.ModuleType) -> list[type]:

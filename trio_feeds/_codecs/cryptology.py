@@ -11,8 +11,6 @@ Concept classes themselves have no tag and are not encoded.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..models import cryptology as _models
 from ..models.cryptology import ServerMessage
 from ._base import Codec, JSONObject, UnknownMessage, model_classes, tag_table
@@ -59,6 +57,6 @@ def decode(frame: str | bytes) -> ServerMessage | UnknownMessage:
     return result
 
 
-def encode(message: ServerMessage | UnknownMessage | Any) -> str:
+def encode(message: ServerMessage | UnknownMessage) -> str:
     """Encode a message back to its wire JSON."""
     return codec.encode(message)

@@ -8,8 +8,6 @@ parsed straight to :class:`decimal.Decimal`, never through a binary float.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..models import gateway as _models
 from ..models.gateway import ClientMessage, ServerMessage
 from ._base import Codec, JSONObject, UnknownMessage, model_classes, tag_table
@@ -51,6 +49,6 @@ def decode(frame: str | bytes) -> ServerMessage | ClientMessage | UnknownMessage
     return result
 
 
-def encode(message: ServerMessage | ClientMessage | UnknownMessage | Any) -> str:
+def encode(message: ServerMessage | ClientMessage | UnknownMessage) -> str:
     """Encode a message to its wire JSON (money as exact JSON numbers)."""
     return codec.encode(message)

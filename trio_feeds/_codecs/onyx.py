@@ -8,8 +8,6 @@ and then one dashboard per event (``DashboardsIncrementEvent``: 1 update, 2 crea
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..models import onyx as _models
 from ..models.onyx import (
     AuthRequest,
@@ -85,6 +83,6 @@ def decode(frame: str | bytes) -> ServerMessage | ClientMessage | UnknownMessage
     return result
 
 
-def encode(message: ServerMessage | ClientMessage | UnknownMessage | Any) -> str:
+def encode(message: ServerMessage | ClientMessage | UnknownMessage) -> str:
     """Encode a message to its wire JSON."""
     return codec.encode(message)

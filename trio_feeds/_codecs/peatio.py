@@ -166,16 +166,16 @@ codec = _RangerCodec("peatio", PUBLIC_CLASSES, _classify_client, numbers="string
 """The Peatio Ranger :class:`~trio_feeds._codec.Codec`."""
 
 
-def decode(frame: str | bytes) -> StreamMessage[Any] | ClientMessage | UnknownMessage:
+def decode(frame: str | bytes) -> StreamMessage[Payload] | ClientMessage | UnknownMessage:
     """Decode one frame (either direction). Unknown streams give :class:`~trio_feeds.UnknownMessage`.
 
     Raises:
         trio_feeds.DecodeError: malformed JSON or a field of the wrong type or value.
     """
-    result: StreamMessage[Any] | ClientMessage | UnknownMessage = codec.decode(frame)
+    result: StreamMessage[Payload] | ClientMessage | UnknownMessage = codec.decode(frame)
     return result
 
 
-def encode(message: StreamMessage[Any] | ClientMessage | UnknownMessage | Any) -> str:
+def encode(message: StreamMessage[Any] | ClientMessage | UnknownMessage) -> str:
     """Encode a message to its wire JSON."""
     return codec.encode(message)

@@ -6,6 +6,7 @@ import itertools
 
 import attrs
 
+from .._redact import redact as scrub
 from ._protocol import CloseVerdict, RequestDone
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "classify_close",
     "expire_waiters",
     "mask",
+    "scrub",
 ]
 
 
@@ -22,18 +24,6 @@ def mask(value: str) -> str:
     Short values are masked entirely: three characters of a six-character key are half of it.
     """
     return f"{value[:3]}…" if len(value) >= 8 else "…"
-
-
-def scrub(text: str, *secrets: str | None) -> str:
-    """``text`` with every occurrence of a secret replaced by ``***``.
-
-    Server texts end up in :class:`~trio_feeds._protocol.AuthFailed` and in exceptions; a server
-    that echoes the token it rejected must not make us print it.
-    """
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 @attrs.frozen(repr=False)

@@ -14,6 +14,7 @@ import trio
 
 from .. import events as ev
 from .._codecs import UnknownMessage
+from .._redact import redact
 from ..errors import DecodeError
 
 __all__ = [
@@ -118,11 +119,8 @@ async def _watch_sigint(
 
 
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
-    """Return ``text`` with every secret replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    """Return ``text`` with every secret redacted where it stands as a value (see ``_redact``)."""
+    return redact(text, *secrets)
 
 
 def describe_error(exc: BaseException, secrets: Iterable[str | None], *, debug: bool = False) -> str:
