@@ -65,6 +65,14 @@ def _encoded_value(protocol: str, message: Any) -> Any:
 # -- the fixture set itself ------------------------------------------------------------------
 
 
+def test_every_schema_belongs_to_a_registered_exchange() -> None:
+    """The suite runs over the registry: a schema without an exchange would go unchecked."""
+    from tests._fixtures import SCHEMAS
+
+    assert sorted(p.stem for p in SCHEMAS.glob("*.json")) == PROTOCOLS
+    assert all((FIXTURES / p).is_dir() for p in PROTOCOLS)
+
+
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_manifest_lists_every_fixture_file(protocol: str) -> None:
     listed = {e["file"] for e in manifest(protocol)}

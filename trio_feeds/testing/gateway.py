@@ -264,102 +264,8 @@ class GatewayServer(AuthFaults, FeedServer):
         if key is None:
             return None
         seq = conn.record.next_sequence()
-        return gateway.encode(self._message(key, seq, conn.state.get("depth", {}).get(key, 10)))
-
-    def _message(self, key: str, seq: int, depth: int) -> Any:
-        channel, exchange, *rest = key.split(":")
-        symbol = rest[0] if rest else ""
-        # The sequence number rides in the time of the data (a plausible time, see
-        # SEQUENCE_EPOCH_MS); sequence_of reads the wire integer back.
-        ts = from_epoch_millis(SEQUENCE_EPOCH_MS + seq)
-        now = self._now()
-        price = Decimal(42650) + Decimal(seq % 200) / 2
-        side: Literal["buy", "sell"] = "buy" if seq % 2 else "sell"
-        if channel == "market_data":
-            ticker = Ticker(
-                price=price,
-                volume=Decimal("2541.34"),
-                timestamp=ts,
-                bid=price - Decimal("0.5"),
-                ask=price + Decimal("0.5"),
-                high=price + 450,
-                low=price - 150,
-            )
-            return MarketDataMessage(
-                channel="market_data",
-                type="ticker",
-                exchange=exchange,
-                symbol=symbol,
-                data=ticker,
-                timestamp=now,
-            )
-        if channel == "orderbook":
-            half = Decimal("0.5")
-            book = OrderBook(
-                bids=[(price - half * (i + 1), Decimal(i + 1) / 10) for i in range(depth)],
-                asks=[(price + half * (i + 1), Decimal(i + 1) / 10) for i in range(depth)],
-                timestamp=ts,
-            )
-            return OrderbookMessage(
-                channel="orderbook", exchange=exchange, symbol=symbol, data=book, timestamp=now
-            )
-        if channel == "trades":
-            trade = Trade(id=str(seq), price=price, amount=Decimal("0.1"), side=side, timestamp=ts)
-            return TradesMessage(
-                channel="trades", exchange=exchange, symbol=symbol, data=trade, timestamp=now
-            )
-        if channel == "orders":
-            amount = Decimal("0.1")
-            order = Order(
-                id=str(seq),
-                symbol=symbol,
-                exchange=exchange,
-                timestamp=ts,
-                type="limit",
-                side=side,
-                amount=amount,
-                price=price,
-                cost=price * amount,
-                filled=Decimal("0.05"),
-                remaining=Decimal("0.05"),
-                status="partially_filled",
-                fee=OrderFee(
-                    cost=price * Decimal("0.05") * Decimal("0.001"), currency="USDT", rate=Decimal("0.001")
-                ),
-            )
-            return OrdersMessage(
-                channel="orders", exchange=exchange, symbol=symbol, event="update", data=order, timestamp=now
-            )
-        if channel == "positions":
-            amount = Decimal("0.5")
-            position = Position(
-                symbol=symbol,
-                exchange=exchange,
-                timestamp=ts,
-                type="spot",
-                side="long",
-                amount=amount,
-                cost=amount * Decimal(42650),
-                average_price=Decimal(42650),
-                unrealized_pnl=(price - 42650) * amount,
-                unrealized_pnl_percentage=((price - 42650) / 42650 * 100).quantize(Decimal("0.01")),
-                liquidation_price=None,
-                stop_loss=Decimal(41000),
-                take_profit=Decimal(45000),
-                trailing_stop=None,
-            )
-            return PositionsMessage(
-                channel="positions",
-                exchange=exchange,
-                symbol=symbol,
-                event="update",
-                data=position,
-                timestamp=now,
-            )
-        data = SystemEventData(exchange=exchange, status="connected", timestamp=ts)
-        return SystemEventsMessage(
-            channel="system_events", event="exchange_connection_status", data=data, timestamp=now
-        )
+        depth = conn.state.get("depth", {}).get(key, 10)
+        return gateway.encode(_generated(key, seq, depth, self._now()))
 
     # -- heartbeat and closing ----------------------------------------------------------------
 
@@ -400,6 +306,100 @@ class GatewayServer(AuthFaults, FeedServer):
             text = reason or {1000: "Normal closure", 1001: "Going away"}.get(code, "Closing")
             await self._reply(conn, CloseEvent(event="close", message=text, code=code, timestamp=self._now()))
         await conn.close(code, reason)
+
+
+def _generated(key: str, seq: int, depth: int, now: EpochMillis) -> Any:
+    """The generated channel message of ``key`` with sequence number ``seq`` (see the module docstring)."""
+    channel, exchange, *rest = key.split(":")
+    symbol = rest[0] if rest else ""
+    # The sequence number rides in the time of the data (a plausible time, see
+    # SEQUENCE_EPOCH_MS); sequence_of reads the wire integer back.
+    ts = from_epoch_millis(SEQUENCE_EPOCH_MS + seq)
+    price = Decimal(42650) + Decimal(seq % 200) / 2
+    side: Literal["buy", "sell"] = "buy" if seq % 2 else "sell"
+    if channel == "market_data":
+        ticker = Ticker(
+            price=price,
+            volume=Decimal("2541.34"),
+            timestamp=ts,
+            bid=price - Decimal("0.5"),
+            ask=price + Decimal("0.5"),
+            high=price + 450,
+            low=price - 150,
+        )
+        return MarketDataMessage(
+            channel="market_data",
+            type="ticker",
+            exchange=exchange,
+            symbol=symbol,
+            data=ticker,
+            timestamp=now,
+        )
+    if channel == "orderbook":
+        half = Decimal("0.5")
+        book = OrderBook(
+            bids=[(price - half * (i + 1), Decimal(i + 1) / 10) for i in range(depth)],
+            asks=[(price + half * (i + 1), Decimal(i + 1) / 10) for i in range(depth)],
+            timestamp=ts,
+        )
+        return OrderbookMessage(
+            channel="orderbook", exchange=exchange, symbol=symbol, data=book, timestamp=now
+        )
+    if channel == "trades":
+        trade = Trade(id=str(seq), price=price, amount=Decimal("0.1"), side=side, timestamp=ts)
+        return TradesMessage(channel="trades", exchange=exchange, symbol=symbol, data=trade, timestamp=now)
+    if channel == "orders":
+        amount = Decimal("0.1")
+        order = Order(
+            id=str(seq),
+            symbol=symbol,
+            exchange=exchange,
+            timestamp=ts,
+            type="limit",
+            side=side,
+            amount=amount,
+            price=price,
+            cost=price * amount,
+            filled=Decimal("0.05"),
+            remaining=Decimal("0.05"),
+            status="partially_filled",
+            fee=OrderFee(
+                cost=price * Decimal("0.05") * Decimal("0.001"), currency="USDT", rate=Decimal("0.001")
+            ),
+        )
+        return OrdersMessage(
+            channel="orders", exchange=exchange, symbol=symbol, event="update", data=order, timestamp=now
+        )
+    if channel == "positions":
+        amount = Decimal("0.5")
+        position = Position(
+            symbol=symbol,
+            exchange=exchange,
+            timestamp=ts,
+            type="spot",
+            side="long",
+            amount=amount,
+            cost=amount * Decimal(42650),
+            average_price=Decimal(42650),
+            unrealized_pnl=(price - 42650) * amount,
+            unrealized_pnl_percentage=((price - 42650) / 42650 * 100).quantize(Decimal("0.01")),
+            liquidation_price=None,
+            stop_loss=Decimal(41000),
+            take_profit=Decimal(45000),
+            trailing_stop=None,
+        )
+        return PositionsMessage(
+            channel="positions",
+            exchange=exchange,
+            symbol=symbol,
+            event="update",
+            data=position,
+            timestamp=now,
+        )
+    data = SystemEventData(exchange=exchange, status="connected", timestamp=ts)
+    return SystemEventsMessage(
+        channel="system_events", event="exchange_connection_status", data=data, timestamp=now
+    )
 
 
 @asynccontextmanager
