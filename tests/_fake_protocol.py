@@ -93,9 +93,10 @@ class FakeProtocol(FeedProtocol):
         self._ready = True
         return self._resubscriptions()
 
-    def connection_lost(self) -> None:
+    def connection_lost(self) -> Sequence[Action]:
         self.connections_lost += 1
         self._ready = False
+        return ()
 
     def _resubscriptions(self) -> list[Send]:
         frames = []

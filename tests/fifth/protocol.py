@@ -82,10 +82,11 @@ class TickerProtocol(FeedProtocol):
         self._ready = False
         return [Send(codec.encode(models.Auth(token=self._token)))]
 
-    def connection_lost(self) -> None:
+    def connection_lost(self) -> Sequence[Action]:
         """Users' requests are re-sent after the next auth; the rest is dropped."""
         self._ready = False
         self._requests.connection_lost()
+        return ()
 
     def forget_request(self, request_id: str) -> None:
         """The engine gave up waiting for ``request_id``."""

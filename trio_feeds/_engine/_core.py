@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+import attrs
 import trio
 
 from .. import events as ev
@@ -42,6 +43,7 @@ from .._sansio._protocol import (
     ConnectTarget,
     Deliver,
     FeedProtocol,
+    Notify,
     ProtocolClose,
     RequestDone,
     Send,
@@ -89,6 +91,8 @@ class Engine:
             if isinstance(action, Deliver):  # the hot path first
                 self.buffer.put(action.item)
                 self.stats.messages += 1
+            elif isinstance(action, Notify):
+                self.buffer.put_event(action.event)
             elif isinstance(action, Send):
                 # Without a live connection the frame is dropped, rightly: the protocol re-sends
                 # what it remembers from connection_made / AuthAccepted.then on the next one.
@@ -202,6 +206,7 @@ class Engine:
             now = trio.current_time()
             if ending.connected_at is not None:
                 self.buffer.put_event(ev.Disconnected(ending.code, ending.reason))
+                self.execute(ending.after, None)  # e.g. the books are out of sync now
                 if ending.deliberate or now - ending.connected_at >= cfg.healthy_after:
                     attempt = 0
             if ending.verdict is CloseVerdict.FATAL:
@@ -275,7 +280,7 @@ class Engine:
         finally:
             self.session = None
             sess.outbox_send.close()
-            protocol.connection_lost()
+            lost_actions = protocol.connection_lost()
             if sess.resub_done_at is not None:
                 # Data flowed on this connection: a gap starts at its last sign of data.
                 self.gap_since = max(sess.last_frame, sess.resub_done_at)
@@ -286,4 +291,4 @@ class Engine:
                 await conn.aclose(close_code, grace=self.config.close_timeout if graceful else 0.0)
         if sess.ending is None:  # pragma: no cover - the read loop only returns after end()
             raise RuntimeError("connection ended without a reason")
-        return sess.ending
+        return attrs.evolve(sess.ending, after=tuple(lost_actions))

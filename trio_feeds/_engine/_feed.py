@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import trio
 
 from .._sansio._protocol import Action, FeedProtocol
 from .._transports import Transport
 from .._transports import fast as _fast
+from ..books import Books
 from ..config import FeedConfig
 from ..errors import FeedClosed, FeedError, RequestTimeout, SubscriptionError
 from ..events import FeedEvent
@@ -56,6 +57,7 @@ class Feed(Generic[ItemT_co]):
         self._closed = False  # closed by the user
         self._end_error: BaseException | None = None  # why the feed ended, if not by aclose
         self._abort_error: BaseException | None = None  # a fatal error found outside the engine
+        self._no_books: Books[Any] = Books()
 
     def __repr__(self) -> str:
         state = "closed" if self._done.is_set() else "connected" if self.connected else "connecting"
@@ -82,6 +84,18 @@ class Feed(Generic[ItemT_co]):
     def stats(self) -> FeedStats:
         """Live counters (messages, reconnects, decode errors, drops)."""
         return self._engine.stats
+
+    @property
+    def books(self) -> Books[Any]:
+        """The order books the feed keeps from its messages (empty for a protocol without books).
+
+        Keyed by the protocol's market name; see :mod:`trio_feeds.books`. A book says in
+        ``synced`` whether it can be trusted, and the feed yields
+        :class:`~trio_feeds.events.BookOutOfSync` / :class:`~trio_feeds.events.BookSynced` in
+        order with the messages when that changes.
+        """
+        books = self._engine.protocol.books
+        return books if books is not None else self._no_books
 
     @property
     def connected(self) -> bool:

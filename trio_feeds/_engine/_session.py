@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import attrs
 import trio
 
-from .._sansio._protocol import CloseVerdict
+from .._sansio._protocol import Action, CloseVerdict
 from .._transports import Connection, TransportClosed
 from ..errors import DecodeError
 
@@ -46,6 +46,7 @@ class Ending:
     graceful: bool = True  # False: the peer is unresponsive, do not wait for its Close reply
     connected_at: float | None = None  # None: the attempt never connected
     deliberate: bool = False  # asked for by a user call (e.g. new streams in the URL): no failure
+    after: tuple[Action, ...] = ()  # the protocol's actions for after Disconnected (connection_lost)
 
 
 class Session:

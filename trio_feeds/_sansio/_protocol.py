@@ -30,6 +30,8 @@ Rules (in the spirit of h11's ``_state.py``):
 5. :meth:`FeedProtocol.classify_close` turns a close code / reason into a verdict: retry,
    retry slowly (rate limit), or fatal (the feed ends with an error).
 6. Time is a float in seconds from the engine's clock (``trio.current_time()``), passed in.
+7. :meth:`FeedProtocol.connection_lost` is called once per connection that opened, after
+   its last frame; its actions run after the consumer got ``Disconnected``.
 
 Actions are attrs classes defined here. A protocol returns a list of them; an empty list means
 "nothing to do".
@@ -40,10 +42,11 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import attrs
 
+from ..books import Books
 from ..errors import DecodeError
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "ConnectTarget",
     "Deliver",
     "FeedProtocol",
+    "Notify",
     "HeartbeatPolicy",
     "ProtocolClose",
     "RequestDone",
@@ -84,6 +88,16 @@ class Deliver:
     """Hand this typed item (a generated model or ``UnknownMessage``) to the consumer."""
 
     item: object
+
+
+@attrs.frozen
+class Notify:
+    """Hand this session event to the consumer, in order with the messages (never dropped).
+
+    For events a protocol finds itself, such as an order book going out of sync.
+    """
+
+    event: object
 
 
 @attrs.frozen
@@ -135,7 +149,9 @@ class ProtocolClose:
     verdict: CloseVerdict
 
 
-Action: TypeAlias = Send | Deliver | AuthAccepted | AuthFailed | RequestDone | BadFrame | ProtocolClose
+Action: TypeAlias = (
+    Send | Deliver | Notify | AuthAccepted | AuthFailed | RequestDone | BadFrame | ProtocolClose
+)
 
 
 # -- connection parameters -----------------------------------------------------------------------
@@ -193,8 +209,18 @@ class FeedProtocol(ABC):
     def forget_request(self, request_id: str) -> None:  # noqa: B027 - optional hook
         """The engine stopped waiting for ``request_id`` (its deadline passed): never complete it."""
 
-    def connection_lost(self) -> None:  # noqa: B027 - optional hook
-        """The connection is gone; forget per-connection state (pending requests, auth)."""
+    def connection_lost(self) -> Sequence[Action]:
+        """The connection is gone; forget per-connection state (pending requests, auth).
+
+        The returned actions run right after the consumer was given ``Disconnected`` (e.g.
+        ``Notify`` that the books are out of sync); frames to send make no sense here.
+        """
+        return ()
+
+    @property
+    def books(self) -> Books[Any] | None:
+        """The order books this protocol keeps from its messages, or ``None`` if it has none."""
+        return None
 
     @abstractmethod
     def classify_close(self, code: int | None, reason: str) -> CloseVerdict:

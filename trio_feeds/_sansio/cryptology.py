@@ -10,9 +10,12 @@ words it uses with the other feeds.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from .._codecs import cryptology as _codec_module
+from ..books import Books, Level
 from ..errors import DecodeError
+from ..models.cryptology import OrderBookAgg
 from ._protocol import (
     Action,
     BadFrame,
@@ -21,6 +24,7 @@ from ._protocol import (
     Deliver,
     FeedProtocol,
     HeartbeatPolicy,
+    Notify,
 )
 from ._shared import classify_close
 
@@ -63,6 +67,7 @@ class CryptologyProtocol(FeedProtocol):
         self.heartbeat = HeartbeatPolicy(server_heartbeat=server_heartbeat)
         self._pairs: set[str] | None = None if trade_pairs is None else set(trade_pairs)
         self._connected = False
+        self._books: Books[str] = Books()
 
     def __repr__(self) -> str:
         pairs = "all" if self._pairs is None else sorted(self._pairs)
@@ -87,9 +92,15 @@ class CryptologyProtocol(FeedProtocol):
         self._connected = True
         return ()
 
-    def connection_lost(self) -> None:
-        """Not ready until the next connection."""
+    def connection_lost(self) -> Sequence[Action]:
+        """Not ready until the next connection; the books may be stale from here on."""
         self._connected = False
+        return [Notify(e) for e in self._books.unsync_all("disconnected")]
+
+    @property
+    def books(self) -> Books[str]:
+        """The aggregated order book of each trade pair, keyed by its name (``"BTC_USD"``)."""
+        return self._books
 
     def receive_frame(self, frame: str | bytes, now: float) -> Sequence[Action]:
         """Decode and deliver, unless the client-side trade-pair filter excludes it."""
@@ -103,6 +114,10 @@ class CryptologyProtocol(FeedProtocol):
             pair = getattr(msg, "trade_pair", None)
             if isinstance(pair, str) and pair not in self._pairs:
                 return ()
+        if isinstance(msg, OrderBookAgg):
+            # Each OrderBookAgg is the whole aggregated book of its pair: a snapshot.
+            events = self._books.snapshot(msg.trade_pair, _levels(msg.buy_levels), _levels(msg.sell_levels))
+            return [Deliver(msg), *(Notify(e) for e in events)]
         return [Deliver(msg)]
 
     def subscribe(self, now: float, /, *trade_pairs: str) -> tuple[str | None, Sequence[Action]]:
@@ -141,3 +156,8 @@ class CryptologyProtocol(FeedProtocol):
         """4000 and 4009 retry slowly, 4001 and 1012 retry, then the shared table (1008 fatal)."""
         verdict = _CLOSE_CODES.get(code) if code is not None else None
         return verdict if verdict is not None else classify_close(code, reason)
+
+
+def _levels(levels: dict[str, Decimal] | None) -> list[Level]:
+    # Prices are the keys, as decimal strings the codec checked.
+    return [] if not levels else [(Decimal(price), amount) for price, amount in levels.items()]

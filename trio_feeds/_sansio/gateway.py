@@ -32,6 +32,7 @@ import attrs
 
 from .._codecs import gateway as _codec
 from .._types import from_epoch_millis
+from ..books import Books
 from ..errors import DecodeError
 from ..models.gateway import (
     AuthenticatedEvent,
@@ -39,6 +40,7 @@ from ..models.gateway import (
     Channel,
     CloseEvent,
     ErrorEvent,
+    OrderbookMessage,
     PingEvent,
     PongMessage,
     SubscribedEvent,
@@ -57,6 +59,7 @@ from ._protocol import (
     Deliver,
     FeedProtocol,
     HeartbeatPolicy,
+    Notify,
     ProtocolClose,
     RequestDone,
     Send,
@@ -191,6 +194,7 @@ class GatewayProtocol(FeedProtocol):
         self._ready = False
         self._subs: list[Subscription] = []  # remembered wishes, re-sent after every auth
         self._requests: RequestTracker[Subscription] = RequestTracker()  # FIFO, see module docstring
+        self._books: Books[tuple[str, str]] = Books()
 
     def __repr__(self) -> str:
         return (
@@ -204,6 +208,11 @@ class GatewayProtocol(FeedProtocol):
     def ready(self) -> bool:
         """True once the server acknowledged ``authenticate`` on the current connection."""
         return self._ready
+
+    @property
+    def books(self) -> Books[tuple[str, str]]:
+        """The order books of the ``orderbook`` subscriptions, keyed ``(exchange, symbol)``."""
+        return self._books
 
     @property
     def subscriptions(self) -> tuple[Subscription, ...]:
@@ -225,7 +234,7 @@ class GatewayProtocol(FeedProtocol):
         )
         return [Send(_codec.encode(request))]
 
-    def connection_lost(self) -> None:
+    def connection_lost(self) -> Sequence[Action]:
         """Forget auth and which frames were sent; keep the wishes and the users' requests.
 
         A subscribe awaited by a user is re-sent after the next auth (it is still wished for)
@@ -235,6 +244,7 @@ class GatewayProtocol(FeedProtocol):
         self._ready = False
         # Resubscription frames die with the connection (the next one makes its own).
         self._requests.connection_lost()
+        return [Notify(e) for e in self._books.unsync_all("disconnected")]
 
     def forget_request(self, request_id: str) -> None:
         """The engine gave up on ``request_id``; a sent frame's late answer is still consumed."""
@@ -259,6 +269,12 @@ class GatewayProtocol(FeedProtocol):
         if isinstance(msg, CloseEvent):
             reason = scrub(msg.message, self.credentials.api_secret)
             return [ProtocolClose(msg.code, reason, self.classify_close(msg.code, reason))]
+        if type(msg) is OrderbookMessage:
+            # Each orderbook message is the whole book at the subscribed depth: a snapshot.
+            book = msg.data
+            key = (msg.exchange, msg.symbol)
+            events = self._books.snapshot(key, book.bids, book.asks, updated_at=book.timestamp)
+            return [Deliver(msg), *(Notify(e) for e in events)]
         # Data, and UnknownMessage: a new server message type must not end a feed.
         return [Deliver(msg)]
 

@@ -123,7 +123,7 @@ class OnyxProtocol(FeedProtocol):
         assert auth.wire_id is not None
         return [Send(_codec.encode(AuthRequest(id=auth.wire_id, token=self._token)))]
 
-    def connection_lost(self) -> None:
+    def connection_lost(self) -> Sequence[Action]:
         """Forget auth and acknowledgements; keep wishes and the requests users wait for.
 
         A user's subscribe is re-sent with the same id after the next auth. A user's
@@ -132,6 +132,7 @@ class OnyxProtocol(FeedProtocol):
         self._ready = False
         self._active.clear()
         self._requests.connection_lost()
+        return ()
 
     def forget_request(self, request_id: str) -> None:
         """The engine gave up on ``request_id``; a late response to it is ignored."""

@@ -203,11 +203,12 @@ class PeatioProtocol(FeedProtocol):
                         actions.append(self._send(request))
         return actions
 
-    def connection_lost(self) -> None:
+    def connection_lost(self) -> Sequence[Action]:
         """Forget auth; requests in flight complete on the next connection (see above)."""
         self._connected = False
         self._ready = False
         self._requests.connection_lost()
+        return ()
 
     def forget_request(self, request_id: str) -> None:
         """The engine gave up on ``request_id``; its reply is still consumed in order."""
