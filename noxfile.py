@@ -61,10 +61,13 @@ def codegen_check(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks (not part of CI): decode, then WebSocket throughput/latency/reconnect/memory.
+    """Benchmarks (not part of CI): decode, JSON libraries, conform, then WebSocket throughput,
+    latency, reconnect and memory.
 
     ``nox -s bench -- --quick`` shortens the throughput run (the memory test runs 15 s, not 60).
     """
     _install(session)
     session.run("python", "benchmarks/decode.py")
+    session.run("python", "benchmarks/json_libs.py")
+    session.run("python", "benchmarks/conform.py")
     session.run("python", "benchmarks/throughput.py", *session.posargs)

@@ -266,11 +266,12 @@ def test_conform_reports_failures_with_json_paths(tmp_path: Path) -> None:
     result = run("conform", "gateway", str(capture), "--max-failures", "20")
     assert result.returncode == 1
     out = result.stdout
-    assert "$.data.price" in out  # the bad value's JSON path, from the schema and the decoder
-    assert "TradesMessage: schema" in out
-    assert "TradesMessage: decoder" in out
+    # The bad value's JSON path, from the schema and the decoder, under the frame's line.
+    assert "TradesMessage\n    schema: $.data.price:" in out
+    assert "\n    decoder: $.data.price:" in out
     assert "not valid JSON" in out
     assert "unknown message type 'pong'" in out
+    assert "first failing frames (3 of 3)" in out  # frames, not failed checks (there are five)
     assert "3 of" in out
 
 

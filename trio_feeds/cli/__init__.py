@@ -225,21 +225,45 @@ def _add_serve(commands: _Commands[argparse.ArgumentParser]) -> None:
 def _add_conform(commands: _Commands[argparse.ArgumentParser]) -> None:
     conform = commands.add_parser(
         "conform",
-        help="check captured frames (one per line) against the schema and the decoder",
-        description=(
-            "Validate recorded frames, one per line (JSON lines), against the protocol's JSON "
-            "Schema and decode them with the protocol's decoder. Reports per message type how "
-            "many passed, and the first failures with the JSON path of the bad value. Exit "
-            "status 1 when any frame fails."
-        ),
+        help="check captured frames against the schema and the decoder; report drift",
+        description=_CONFORM_DESCRIPTION,
         epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     conform.add_argument("protocol", choices=exchanges.names(), help="the frames' protocol")
     conform.add_argument("file", metavar="FILE", help="the capture, or - for standard input")
     conform.add_argument(
-        "--max-failures", type=_positive_int, default=10, metavar="N", help="failures to show (default 10)"
+        "--max-failures",
+        type=_positive_int,
+        default=10,
+        metavar="N",
+        help="failing frames to show, each with every check it failed (default 10)",
     )
     conform.add_argument("--json", action="store_true", help="print the report as one JSON object")
+
+
+_CONFORM_DESCRIPTION = """\
+Validate captured frames against the protocol's JSON Schema and decode them with the
+protocol's decoder, as a feed does. A frame passes when both accept it; a frame that
+fails counts once, whichever checks it failed. Reports per message type how many
+frames passed, the first failing frames with the JSON path of each bad value, and
+drift. Exit status 1 when any frame fails.
+
+input (read line by line, so any size; the form is detected from the first line):
+  frames         one frame per line, as received (JSON lines)
+  watch --json   the output of 'trio-feeds watch PROTOCOL --json': each message's
+                 "data" is checked; session event lines are skipped and counted.
+                 Messages there are as the library re-encoded them, so fields it
+                 does not keep are gone: capture raw frames to see all drift.
+Blank lines and lines starting with # are skipped.
+
+drift: fields and message types on the wire that the schema does not know, counted
+per message type ("Tick: extra field $.foo in 120 of 500 frames", unknown message
+types with their tag): how you learn that an exchange changed its API. Extra fields
+are tolerated, so they are not failures; unknown message types are.
+
+On a terminal, a progress bar shows on standard error for long files.
+"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
