@@ -24,5 +24,7 @@ def test_no_class_or_function_is_too_long() -> None:
                 lines = node.end_lineno - node.lineno + 1
                 limit = MAX_CLASS if isinstance(node, ast.ClassDef) else MAX_FUNCTION
                 if lines > limit:
-                    too_long.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {node.name}: {lines} lines")
+                    too_long.append(
+                        f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {node.name}: {lines} lines"
+                    )
     assert not too_long, "\n".join(too_long)

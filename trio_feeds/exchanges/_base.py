@@ -186,6 +186,13 @@ class Exchange(ABC):
 
     # -- the local server -----------------------------------------------------------------------
 
+    def add_serve_arguments(self, parser: Any) -> None:  # noqa: B027 - optional hook
+        """Add this exchange's ``serve`` options (the server's wire forms, ...) to its parser."""
+
+    def serve_options(self, args: Any) -> dict[str, Any]:
+        """Options of :meth:`open_server` from parsed ``serve`` arguments (none by default)."""
+        return {}
+
     @abstractmethod
     def open_server(
         self,
