@@ -1,0 +1,313 @@
+"""Cryptology messages -> normalized items.
+
+=============================================  ==============================================
+message (either wire form)                     items
+=============================================  ==============================================
+``AnonymousTrade``                             one :class:`Trade`; taker side from ``maker_buy``
+``OrderBookAgg``                               one :class:`BookSnapshot` (the whole book)
+``OwnTrade``                                   one :class:`Fill`
+``Buy/SellOrderPlaced``                        :class:`OrderUpdate` ``OPEN`` (``FILLED`` when
+                                               ``closed_inline``)
+``Buy/SellOrderAmountChanged``                 :class:`OrderUpdate` ``PARTIALLY_FILLED``,
+                                               ``remaining`` = the message's ``amount``
+``Buy/SellOrderCancelled``                     :class:`OrderUpdate` ``CANCELLED``
+``Buy/SellOrderClosed``                        :class:`OrderUpdate` ``FILLED``, nothing remaining
+``InsufficientFunds``                          :class:`OrderUpdate` ``REJECTED`` (no market: the
+                                               message names none)
+``SetBalance``                                 one :class:`BalanceUpdate`
+``OrderNotFound``, unknown messages            nothing (a reply to a cancel request; it changes
+                                               no order we could hold)
+=============================================  ==============================================
+
+Symbols: ``BTC_USD`` -> ``BTC-USD`` (:meth:`Symbols.separated`). Times are the messages' own.
+Cryptology has no ticker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from .._codecs import UnknownMessage
+from ..models.cryptology import (
+    AnonymousTrade,
+    BuyOrderAmountChanged,
+    BuyOrderCancelled,
+    BuyOrderClosed,
+    BuyOrderPlaced,
+    InsufficientFunds,
+    OrderBookAgg,
+    OrderNotFound,
+    OwnTrade,
+    SellOrderAmountChanged,
+    SellOrderCancelled,
+    SellOrderClosed,
+    SellOrderPlaced,
+    ServerMessage,
+    SetBalance,
+)
+from ..normalized import (
+    BalanceUpdate,
+    BookSnapshot,
+    Fill,
+    Normalized,
+    OrderStatus,
+    OrderUpdate,
+    Side,
+    SymbolMap,
+    Symbols,
+    Trade,
+)
+from ._build import Dispatch, Handler, builder, sorted_levels
+
+__all__ = ["EXCHANGE", "IGNORED", "dispatch", "normalize", "symbols"]
+
+EXCHANGE = "cryptology"
+
+_ZERO = Decimal(0)
+_BUY, _SELL = Side.BUY, Side.SELL
+_trade = builder(Trade)
+_fill = builder(Fill)
+_book = builder(BookSnapshot)
+_order = builder(OrderUpdate)
+_balance = builder(BalanceUpdate)
+
+
+def symbols(known: SymbolMap | None = None) -> Symbols:
+    """Cryptology's symbol rule (``BTC_USD`` -> ``BTC-USD``), with your ``known`` names first."""
+    return Symbols.separated("_", known)
+
+
+_SYMBOLS = symbols()
+
+
+def normalize(
+    message: ServerMessage | UnknownMessage, received_at: datetime, symbols: Symbols | None = None
+) -> tuple[Normalized, ...]:
+    """The normalized items of one Cryptology message (none for control messages).
+
+    Args:
+        message: a decoded message (either wire form).
+        received_at: when its frame was received (aware UTC).
+        symbols: the symbol rule (default: :func:`symbols` with no known names).
+
+    Raises:
+        trio_feeds.DecodeError: an ``OrderBookAgg`` price key that is no decimal number.
+    """
+    return dispatch(message, received_at, symbols or _SYMBOLS)
+
+
+def _anonymous_trade(m: AnonymousTrade, at: datetime, sym: Symbols) -> tuple[Normalized, ...]:
+    pair = m.trade_pair
+    return (
+        _trade(
+            exchange=EXCHANGE,
+            venue=EXCHANGE,
+            symbol=sym(pair),
+            native_symbol=pair,
+            # maker_buy: the resting order bought, so the taker sold.
+            side=_SELL if m.maker_buy else _BUY,
+            price=m.price,
+            amount=m.amount,
+            exchange_time=m.time,
+            received_at=at,
+            source=m,
+        ),
+    )
+
+
+def _own_trade(m: OwnTrade, at: datetime, sym: Symbols) -> tuple[Normalized, ...]:
+    pair = m.trade_pair
+    # We were the buyer when we were the maker and the maker bought, or the taker and it sold.
+    bought = m.maker_buy if m.maker else not m.maker_buy
+    return (
+        _fill(
+            exchange=EXCHANGE,
+            venue=EXCHANGE,
+            symbol=sym(pair),
+            native_symbol=pair,
+            side=_BUY if bought else _SELL,
+            price=m.price,
+            amount=m.amount,
+            maker=m.maker,
+            exchange_time=m.time,
+            received_at=at,
+            source=m,
+        ),
+    )
+
+
+def _order_book(m: OrderBookAgg, at: datetime, sym: Symbols) -> tuple[Normalized, ...]:
+    pair = m.trade_pair
+    tag = type(m).__name__
+    return (
+        _book(
+            exchange=EXCHANGE,
+            venue=EXCHANGE,
+            symbol=sym(pair),
+            native_symbol=pair,
+            # A JSON object has no order: sort, so the snapshot is best first like the others.
+            bids=sorted_levels(EXCHANGE, tag, "$.buy_levels", m.buy_levels, descending=True),
+            asks=sorted_levels(EXCHANGE, tag, "$.sell_levels", m.sell_levels, descending=False),
+            exchange_time=None,
+            received_at=at,
+            source=m,
+        ),
+    )
+
+
+_OrderMessage = (
+    BuyOrderPlaced
+    | SellOrderPlaced
+    | BuyOrderAmountChanged
+    | SellOrderAmountChanged
+    | BuyOrderCancelled
+    | SellOrderCancelled
+    | BuyOrderClosed
+    | SellOrderClosed
+)
+
+
+def _client_id(m: _OrderMessage) -> str | None:
+    cid = m.client_order_id
+    return None if cid is None else str(cid)
+
+
+def _placed(side: Side) -> Handler:
+    def handler(m: BuyOrderPlaced | SellOrderPlaced, at: datetime, sym: Symbols) -> tuple[Normalized, ...]:
+        pair = m.trade_pair
+        inline = m.closed_inline  # executed in full at once: the end of its lifecycle
+        return (
+            _order(
+                exchange=EXCHANGE,
+                venue=EXCHANGE,
+                symbol=sym(pair),
+                native_symbol=pair,
+                order_id=str(m.order_id),
+                client_order_id=_client_id(m),
+                side=side,
+                status=OrderStatus.FILLED if inline else OrderStatus.OPEN,
+                price=m.price,
+                amount=m.amount,
+                filled=m.amount if inline else _ZERO,
+                remaining=_ZERO if inline else m.amount,
+                exchange_time=m.time,
+                received_at=at,
+                source=m,
+            ),
+        )
+
+    return handler
+
+
+def _amount_changed(side: Side) -> Handler:
+    def handler(
+        m: BuyOrderAmountChanged | SellOrderAmountChanged, at: datetime, sym: Symbols
+    ) -> tuple[Normalized, ...]:
+        pair = m.trade_pair
+        return (
+            _order(
+                exchange=EXCHANGE,
+                venue=EXCHANGE,
+                symbol=sym(pair),
+                native_symbol=pair,
+                order_id=str(m.order_id),
+                client_order_id=_client_id(m),
+                side=side,
+                status=OrderStatus.PARTIALLY_FILLED,
+                remaining=m.amount,  # "sets new amount": what is left of the order
+                exchange_time=m.time,
+                received_at=at,
+                source=m,
+            ),
+        )
+
+    return handler
+
+
+def _ended(side: Side, status: OrderStatus) -> Handler:
+    remaining = _ZERO if status is OrderStatus.FILLED else None
+
+    def handler(
+        m: BuyOrderCancelled | SellOrderCancelled | BuyOrderClosed | SellOrderClosed,
+        at: datetime,
+        sym: Symbols,
+    ) -> tuple[Normalized, ...]:
+        pair = m.trade_pair
+        return (
+            _order(
+                exchange=EXCHANGE,
+                venue=EXCHANGE,
+                symbol=sym(pair),
+                native_symbol=pair,
+                order_id=str(m.order_id),
+                client_order_id=_client_id(m),
+                side=side,
+                status=status,
+                remaining=remaining,
+                exchange_time=m.time,
+                received_at=at,
+                source=m,
+            ),
+        )
+
+    return handler
+
+
+def _insufficient_funds(m: InsufficientFunds, at: datetime, sym: Symbols) -> tuple[Normalized, ...]:
+    return (
+        _order(
+            exchange=EXCHANGE,
+            venue=EXCHANGE,
+            symbol=None,
+            native_symbol=None,
+            order_id=str(m.order_id),
+            side=None,
+            status=OrderStatus.REJECTED,
+            exchange_time=None,
+            received_at=at,
+            source=m,
+        ),
+    )
+
+
+def _set_balance(m: SetBalance, at: datetime, sym: Symbols) -> tuple[Normalized, ...]:
+    return (
+        _balance(
+            exchange=EXCHANGE,
+            venue=EXCHANGE,
+            currency=m.currency.upper(),
+            native_currency=m.currency,
+            balance=m.balance,
+            change=m.change,
+            reason=m.reason,
+            exchange_time=m.time,
+            received_at=at,
+            source=m,
+        ),
+    )
+
+
+HANDLERS: dict[type, Callable[..., tuple[Normalized, ...]]] = {
+    AnonymousTrade: _anonymous_trade,
+    OwnTrade: _own_trade,
+    OrderBookAgg: _order_book,
+    BuyOrderPlaced: _placed(_BUY),
+    SellOrderPlaced: _placed(_SELL),
+    BuyOrderAmountChanged: _amount_changed(_BUY),
+    SellOrderAmountChanged: _amount_changed(_SELL),
+    BuyOrderCancelled: _ended(_BUY, OrderStatus.CANCELLED),
+    SellOrderCancelled: _ended(_SELL, OrderStatus.CANCELLED),
+    BuyOrderClosed: _ended(_BUY, OrderStatus.FILLED),
+    SellOrderClosed: _ended(_SELL, OrderStatus.FILLED),
+    InsufficientFunds: _insufficient_funds,
+    SetBalance: _set_balance,
+}
+"""The concept classes that give items (each serves both its wire forms), and their mapping."""
+
+IGNORED: tuple[type, ...] = (OrderNotFound, UnknownMessage)
+"""Messages that give no items, on purpose (see the module docstring)."""
+
+dispatch = Dispatch(HANDLERS, IGNORED)
+"""``dispatch(message, received_at, symbols)``: :func:`normalize` without the defaults."""
