@@ -95,21 +95,18 @@ class OrderStatus(StrEnum):
 
 _FINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
 
+# Each public class is frozen and adds nothing to a private base that declares its fields: the
+# base's slots hold the values. trio_feeds._normalize builds an item by filling a base instance
+# with plain attribute stores and then setting its class to the frozen one (same layout), about
+# three times faster than a frozen __init__, whose object.__setattr__ per field costs more than
+# the rest of a mapping (benchmarks/normalize.py). Nothing else ever sees a base instance.
+#
 # `source` is the exchange's message: mutable attrs models are not hashable, and it repeats what
 # the normalized fields say, so every class keeps it out of eq, hash and repr.
 
 
-@attrs.frozen(kw_only=True)
-class Trade:
-    """A public trade of a market.
-
-    Attributes:
-        side: the taker's (aggressor's) side, ``None`` when the exchange does not say.
-        price: the trade price.
-        amount: the traded amount, in the base currency.
-        trade_id: the exchange's trade id (as text), ``None`` when it sends none.
-    """
-
+@attrs.define(kw_only=True)
+class _TradeFields:
     exchange: str
     venue: str
     symbol: str
@@ -124,21 +121,19 @@ class Trade:
 
 
 @attrs.frozen(kw_only=True)
-class Fill:
-    """A trade of one of your own orders (Cryptology ``OwnTrade``, Peatio's private ``trade``).
+class Trade(_TradeFields):
+    """A public trade of a market.
 
     Attributes:
-        symbol, native_symbol: the market, ``None`` when the message names none (a Peatio
-            ``trade`` frame without ``market_id``/``market``).
-        side: *your* side in the trade, ``None`` when the exchange does not say.
+        side: the taker's (aggressor's) side, ``None`` when the exchange does not say.
         price: the trade price.
-        amount: the traded amount, in the base currency (``None`` when the message does not
-            say: Peatio's ``volume`` and ``amount`` are both optional).
-        trade_id: the exchange's trade id (as text), when it sends one.
-        order_id: your order that traded (as text), when the exchange says which.
-        maker: ``True`` when your order was the resting (maker) one, ``None`` when unknown.
+        amount: the traded amount, in the base currency.
+        trade_id: the exchange's trade id (as text), ``None`` when it sends none.
     """
 
+
+@attrs.define(kw_only=True)
+class _FillFields:
     exchange: str
     venue: str
     symbol: str | None
@@ -155,7 +150,38 @@ class Fill:
 
 
 @attrs.frozen(kw_only=True)
-class BookSnapshot:
+class Fill(_FillFields):
+    """A trade of one of your own orders (Cryptology ``OwnTrade``, Peatio's private ``trade``).
+
+    Attributes:
+        symbol, native_symbol: the market, ``None`` when the message names none (a Peatio
+            ``trade`` frame without ``market_id``/``market``).
+        side: *your* side in the trade, ``None`` when the exchange does not say.
+        price: the trade price.
+        amount: the traded amount, in the base currency (``None`` when the message does not
+            say: Peatio's ``volume`` and ``amount`` are both optional).
+        trade_id: the exchange's trade id (as text), when it sends one.
+        order_id: your order that traded (as text), when the exchange says which.
+        maker: ``True`` when your order was the resting (maker) one, ``None`` when unknown.
+    """
+
+
+@attrs.define(kw_only=True)
+class _BookSnapshotFields:
+    exchange: str
+    venue: str
+    symbol: str
+    native_symbol: str
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    sequence: int | None = None
+    exchange_time: datetime | None
+    received_at: datetime
+    source: object = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class BookSnapshot(_BookSnapshotFields):
     """A whole order book (or its top levels): replace what you hold for the market with it.
 
     Cryptology ``OrderBookAgg``, the gateway's ``orderbook`` (at the subscribed depth), Peatio
@@ -168,6 +194,9 @@ class BookSnapshot:
             increments continue from it.
     """
 
+
+@attrs.define(kw_only=True)
+class _BookUpdateFields:
     exchange: str
     venue: str
     symbol: str
@@ -181,7 +210,7 @@ class BookSnapshot:
 
 
 @attrs.frozen(kw_only=True)
-class BookUpdate:
+class BookUpdate(_BookUpdateFields):
     """Changed levels of an order book (Peatio ``ob-inc``): apply them on the last snapshot.
 
     Attributes:
@@ -192,32 +221,9 @@ class BookUpdate:
             follow the last applied one, or increments were missed.
     """
 
-    exchange: str
-    venue: str
-    symbol: str
-    native_symbol: str
-    bids: tuple[Level, ...]
-    asks: tuple[Level, ...]
-    sequence: int | None = None
-    exchange_time: datetime | None
-    received_at: datetime
-    source: object = attrs.field(default=None, eq=False, repr=False)
 
-
-@attrs.frozen(kw_only=True)
-class Ticker:
-    """Top of book and recent activity of one market.
-
-    A field is ``None`` where the exchange does not send it.
-
-    Attributes:
-        bid, ask: the best bid and ask prices.
-        bid_amount, ask_amount: the amounts at them.
-        last: the last traded price.
-        volume: traded volume (the exchange's window, usually 24 h), in the base currency.
-        high, low: highest and lowest price of that window.
-    """
-
+@attrs.define(kw_only=True)
+class _TickerFields:
     exchange: str
     venue: str
     symbol: str
@@ -234,6 +240,21 @@ class Ticker:
     received_at: datetime
     source: object = attrs.field(default=None, eq=False, repr=False)
 
+
+@attrs.frozen(kw_only=True)
+class Ticker(_TickerFields):
+    """Top of book and recent activity of one market.
+
+    A field is ``None`` where the exchange does not send it.
+
+    Attributes:
+        bid, ask: the best bid and ask prices.
+        bid_amount, ask_amount: the amounts at them.
+        last: the last traded price.
+        volume: traded volume (the exchange's window, usually 24 h), in the base currency.
+        high, low: highest and lowest price of that window.
+    """
+
     @property
     def mid(self) -> Decimal | None:
         """``(bid + ask) / 2``, or ``None`` when a side is missing."""
@@ -242,29 +263,8 @@ class Ticker:
         return (self.bid + self.ask) / 2
 
 
-@attrs.frozen(kw_only=True)
-class OrderUpdate:
-    """The state of one of your orders after a change.
-
-    A field is ``None`` where the message does not say (Cryptology's ``...AmountChanged`` says
-    only what is left; its ``InsufficientFunds`` does not name the market, so ``symbol`` and
-    ``native_symbol`` are ``None`` there). :class:`trio_feeds.state.Orders` merges updates, so
-    the order it holds keeps what earlier messages said.
-
-    Attributes:
-        order_id: the exchange's order id, as text (``"42"`` for an integer id).
-        client_order_id: your own id for the order, as text, when the exchange echoes one.
-        side: buy or sell.
-        status: where the order is in its lifecycle; :attr:`OrderStatus.final` ends it.
-        order_type: the exchange's order type text (``"limit"``, ``"market"``), when it says.
-        price: the limit price (``None`` for market orders or when not said).
-        amount: the amount ordered at first, in the base currency.
-        filled: the amount executed so far.
-        remaining: the amount still open.
-        average_price: the average execution price so far.
-        fee, fee_currency: the fee charged so far and its currency, when the exchange says.
-    """
-
+@attrs.define(kw_only=True)
+class _OrderUpdateFields:
     exchange: str
     venue: str
     symbol: str | None
@@ -287,7 +287,47 @@ class OrderUpdate:
 
 
 @attrs.frozen(kw_only=True)
-class BalanceUpdate:
+class OrderUpdate(_OrderUpdateFields):
+    """The state of one of your orders after a change.
+
+    A field is ``None`` where the message does not say (Cryptology's ``...AmountChanged`` says
+    only what is left; its ``InsufficientFunds`` does not name the market, so ``symbol`` and
+    ``native_symbol`` are ``None`` there). :class:`trio_feeds.state.Orders` merges updates, so
+    the order it holds keeps what earlier messages said.
+
+    Attributes:
+        order_id: the exchange's order id, as text (``"42"`` for an integer id).
+        client_order_id: your own id for the order, as text, when the exchange echoes one.
+        side: buy or sell.
+        status: where the order is in its lifecycle; :attr:`OrderStatus.final` ends it.
+        order_type: the exchange's order type text (``"limit"``, ``"market"``), when it says.
+        price: the limit price (``None`` for market orders or when not said).
+        amount: the amount ordered at first, in the base currency.
+        filled: the amount executed so far.
+        remaining: the amount still open.
+        average_price: the average execution price so far.
+        fee, fee_currency: the fee charged so far and its currency, when the exchange says.
+    """
+
+
+@attrs.define(kw_only=True)
+class _BalanceUpdateFields:
+    exchange: str
+    venue: str
+    currency: str
+    native_currency: str
+    balance: Decimal | None
+    available: Decimal | None = None
+    on_hold: Decimal | None = None
+    change: Decimal | None = None
+    reason: str | None = None
+    exchange_time: datetime | None
+    received_at: datetime
+    source: object = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class BalanceUpdate(_BalanceUpdateFields):
     """Your balance of one currency.
 
     A currency, not a market: ``currency`` stands where the other types have ``symbol``.
@@ -304,34 +344,9 @@ class BalanceUpdate:
         reason: the exchange's reason text for the change, where it says.
     """
 
-    exchange: str
-    venue: str
-    currency: str
-    native_currency: str
-    balance: Decimal | None
-    available: Decimal | None = None
-    on_hold: Decimal | None = None
-    change: Decimal | None = None
-    reason: str | None = None
-    exchange_time: datetime | None
-    received_at: datetime
-    source: object = attrs.field(default=None, eq=False, repr=False)
 
-
-@attrs.frozen(kw_only=True)
-class PositionUpdate:
-    """The state of one of your positions after a change. An ``amount`` of zero: closed.
-
-    Attributes:
-        side: long or short.
-        amount: the position size, in the base currency.
-        entry_price: the average entry price.
-        cost: the position's cost in the quote currency.
-        unrealized_pnl: unrealized profit or loss in the quote currency.
-        liquidation_price: where the position would be liquidated (``None``: none, or not said).
-        position_type: the exchange's position type text (``"spot"``), when it says.
-    """
-
+@attrs.define(kw_only=True)
+class _PositionUpdateFields:
     exchange: str
     venue: str
     symbol: str
@@ -346,6 +361,21 @@ class PositionUpdate:
     exchange_time: datetime | None
     received_at: datetime
     source: object = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class PositionUpdate(_PositionUpdateFields):
+    """The state of one of your positions after a change. An ``amount`` of zero: closed.
+
+    Attributes:
+        side: long or short.
+        amount: the position size, in the base currency.
+        entry_price: the average entry price.
+        cost: the position's cost in the quote currency.
+        unrealized_pnl: unrealized profit or loss in the quote currency.
+        liquidation_price: where the position would be liquidated (``None``: none, or not said).
+        position_type: the exchange's position type text (``"spot"``), when it says.
+    """
 
 
 Normalized = Trade | Fill | BookSnapshot | BookUpdate | Ticker | OrderUpdate | BalanceUpdate | PositionUpdate
@@ -371,38 +401,41 @@ _SEPARATORS = ("/", "-", "_", ":")
 _CACHE_LIMIT = 4096  # a server inventing names cannot grow a cache without bound
 
 
-class Symbols:
-    """Turns one exchange's native symbols into the common ``BASE-QUOTE`` form (and remembers).
+class Symbols(dict[str, str]):
+    """One exchange's native symbols and their common ``BASE-QUOTE`` form, filled on demand.
 
-    The splitting rule depends on the exchange's naming; build one with a class method:
+    A dict (native -> common) that computes a missing entry by the exchange's rule and keeps
+    it (up to 4096 names: a server inventing names cannot grow it without bound), so a lookup
+    is one dict access: ``symbols["btcusd"]`` (or ``symbols("btcusd")``) is ``"BTC-USD"``. The
+    rule depends on the exchange's naming; build one with a class method:
 
     - :meth:`separated`: ``BTC_USD`` (Cryptology) -> ``BTC-USD``;
     - :meth:`concatenated`: ``btcusd`` (Peatio), ``BTCUSDT`` (gateway), split where a known quote
       currency ends the name (the first of :data:`KNOWN_QUOTES` that does: ``BTCUSDT`` ->
       ``BTC-USDT``, ``ETHBUSD`` -> ``ETH-BUSD``), or at a ``/``, ``-``, ``_`` or ``:`` if the
-      name has one.
-      This is a heuristic: pass ``known`` (your markets' base and quote, e.g. from the
-      exchange's market list) and it is used first;
+      name has one. This is a heuristic: pass ``known`` (your markets' base and quote, e.g.
+      from the exchange's market list) and it is used first;
     - :meth:`instrument`: names that are no currency pair (Onyx futures such as ``brtz24``):
       the common form is the name upper-cased, with no ``-`` (``BRTZ24``).
 
     A name the rule cannot split becomes its upper-cased self, without ``-``: a common symbol
-    with no ``-`` is never a guessed pair.
+    with no ``-`` is never a guessed pair. Setting an entry (``symbols["x"] = "A-B"``) works
+    like a ``known`` name.
 
     Args:
         split: the rule: ``(base, quote)`` for a native name, or ``None``.
         known: native names with their common symbol or ``(base, quote)``, used before ``split``.
     """
 
-    __slots__ = ("_cache", "_split")
+    __slots__ = ("_split",)
 
     def __init__(
         self, split: Callable[[str], tuple[str, str] | None], known: SymbolMap | None = None
     ) -> None:
+        super().__init__()
         self._split = split
-        self._cache: dict[str, str] = {}
         for native, common in (known or {}).items():
-            self._cache[native] = common if isinstance(common, str) else _join(*common)
+            self[native] = common if isinstance(common, str) else _join(*common)
 
     @classmethod
     def separated(cls, separator: str, known: SymbolMap | None = None) -> Symbols:
@@ -437,25 +470,24 @@ class Symbols:
         """Names that are no currency pair: kept whole, upper-cased (``brtz24`` -> ``BRTZ24``)."""
         return cls(_no_split, known)
 
-    def __call__(self, native: str) -> str:
-        """The common symbol of ``native``."""
-        try:
-            return self._cache[native]
-        except KeyError:
-            pass
+    def __missing__(self, native: str) -> str:
         pair = self._split(native)
         common = native.upper() if pair is None else _join(*pair)
-        if len(self._cache) < _CACHE_LIMIT:
-            self._cache[native] = common
+        if len(self) < _CACHE_LIMIT:
+            self[native] = common
         return common
 
-    def split(self, native: str) -> tuple[str, str] | None:
+    def __call__(self, native: str) -> str:
+        """The common symbol of ``native``."""
+        return self[native]
+
+    def pair(self, native: str) -> tuple[str, str] | None:
         """``(base, quote)`` of ``native`` in the common form, or ``None`` if it is no pair."""
-        base, sep, quote = self(native).partition("-")
+        base, sep, quote = self[native].partition("-")
         return (base, quote) if sep else None
 
     def __repr__(self) -> str:
-        return f"<Symbols known={len(self._cache)}>"
+        return f"<Symbols: {len(self)} names>"
 
 
 def _join(base: str, quote: str) -> str:

@@ -61,7 +61,7 @@ from ..normalized import (
 )
 from ._build import Dispatch, Handler, builder, sorted_levels
 
-__all__ = ["EXCHANGE", "IGNORED", "dispatch", "normalize", "symbols"]
+__all__ = ["EXCHANGE", "HANDLERS", "IGNORED", "normalize", "symbols"]
 
 EXCHANGE = "cryptology"
 
@@ -95,24 +95,28 @@ def normalize(
     Raises:
         trio_feeds.DecodeError: an ``OrderBookAgg`` price key that is no decimal number.
     """
-    return dispatch(message, received_at, symbols or _SYMBOLS)
+    try:
+        handler = _table[type(message)]
+    except KeyError:
+        handler = _resolve(type(message))
+    return handler(message, received_at, _SYMBOLS if symbols is None else symbols)
 
 
 def _anonymous_trade(m: AnonymousTrade, at: datetime, sym: Symbols) -> tuple[Normalized, ...]:
     pair = m.trade_pair
     return (
         _trade(
-            exchange=EXCHANGE,
-            venue=EXCHANGE,
-            symbol=sym(pair),
-            native_symbol=pair,
-            # maker_buy: the resting order bought, so the taker sold.
-            side=_SELL if m.maker_buy else _BUY,
-            price=m.price,
-            amount=m.amount,
-            exchange_time=m.time,
-            received_at=at,
-            source=m,
+            EXCHANGE,  # exchange
+            EXCHANGE,  # venue
+            sym[pair],  # symbol
+            pair,  # native_symbol
+            _SELL if m.maker_buy else _BUY,  # side: maker_buy, the resting order bought: the taker sold
+            m.price,  # price
+            m.amount,  # amount
+            None,  # trade_id
+            m.time,  # exchange_time
+            at,  # received_at
+            m,  # source
         ),
     )
 
@@ -123,17 +127,19 @@ def _own_trade(m: OwnTrade, at: datetime, sym: Symbols) -> tuple[Normalized, ...
     bought = m.maker_buy if m.maker else not m.maker_buy
     return (
         _fill(
-            exchange=EXCHANGE,
-            venue=EXCHANGE,
-            symbol=sym(pair),
-            native_symbol=pair,
-            side=_BUY if bought else _SELL,
-            price=m.price,
-            amount=m.amount,
-            maker=m.maker,
-            exchange_time=m.time,
-            received_at=at,
-            source=m,
+            EXCHANGE,  # exchange
+            EXCHANGE,  # venue
+            sym[pair],  # symbol
+            pair,  # native_symbol
+            _BUY if bought else _SELL,  # side
+            m.price,  # price
+            m.amount,  # amount
+            None,  # trade_id
+            None,  # order_id
+            m.maker,  # maker
+            m.time,  # exchange_time
+            at,  # received_at
+            m,  # source
         ),
     )
 
@@ -143,35 +149,19 @@ def _order_book(m: OrderBookAgg, at: datetime, sym: Symbols) -> tuple[Normalized
     tag = type(m).__name__
     return (
         _book(
-            exchange=EXCHANGE,
-            venue=EXCHANGE,
-            symbol=sym(pair),
-            native_symbol=pair,
-            # A JSON object has no order: sort, so the snapshot is best first like the others.
-            bids=sorted_levels(EXCHANGE, tag, "$.buy_levels", m.buy_levels, descending=True),
-            asks=sorted_levels(EXCHANGE, tag, "$.sell_levels", m.sell_levels, descending=False),
-            exchange_time=None,
-            received_at=at,
-            source=m,
+            EXCHANGE,  # exchange
+            EXCHANGE,  # venue
+            sym[pair],  # symbol
+            pair,  # native_symbol
+            # A JSON object has no order: sorted, so the snapshot is best first like the others.
+            sorted_levels(EXCHANGE, tag, "$.buy_levels", m.buy_levels, descending=True),  # bids
+            sorted_levels(EXCHANGE, tag, "$.sell_levels", m.sell_levels, descending=False),  # asks
+            None,  # sequence
+            None,  # exchange_time
+            at,  # received_at
+            m,  # source
         ),
     )
-
-
-_OrderMessage = (
-    BuyOrderPlaced
-    | SellOrderPlaced
-    | BuyOrderAmountChanged
-    | SellOrderAmountChanged
-    | BuyOrderCancelled
-    | SellOrderCancelled
-    | BuyOrderClosed
-    | SellOrderClosed
-)
-
-
-def _client_id(m: _OrderMessage) -> str | None:
-    cid = m.client_order_id
-    return None if cid is None else str(cid)
 
 
 def _placed(side: Side) -> Handler:
@@ -180,21 +170,25 @@ def _placed(side: Side) -> Handler:
         inline = m.closed_inline  # executed in full at once: the end of its lifecycle
         return (
             _order(
-                exchange=EXCHANGE,
-                venue=EXCHANGE,
-                symbol=sym(pair),
-                native_symbol=pair,
-                order_id=str(m.order_id),
-                client_order_id=_client_id(m),
-                side=side,
-                status=OrderStatus.FILLED if inline else OrderStatus.OPEN,
-                price=m.price,
-                amount=m.amount,
-                filled=m.amount if inline else _ZERO,
-                remaining=_ZERO if inline else m.amount,
-                exchange_time=m.time,
-                received_at=at,
-                source=m,
+                EXCHANGE,  # exchange
+                EXCHANGE,  # venue
+                sym[pair],  # symbol
+                pair,  # native_symbol
+                str(m.order_id),  # order_id
+                None if m.client_order_id is None else str(m.client_order_id),  # client_order_id
+                side,  # side
+                OrderStatus.FILLED if inline else OrderStatus.OPEN,  # status
+                None,  # order_type
+                m.price,  # price
+                m.amount,  # amount
+                m.amount if inline else _ZERO,  # filled
+                _ZERO if inline else m.amount,  # remaining
+                None,  # average_price
+                None,  # fee
+                None,  # fee_currency
+                m.time,  # exchange_time
+                at,  # received_at
+                m,  # source
             ),
         )
 
@@ -208,18 +202,25 @@ def _amount_changed(side: Side) -> Handler:
         pair = m.trade_pair
         return (
             _order(
-                exchange=EXCHANGE,
-                venue=EXCHANGE,
-                symbol=sym(pair),
-                native_symbol=pair,
-                order_id=str(m.order_id),
-                client_order_id=_client_id(m),
-                side=side,
-                status=OrderStatus.PARTIALLY_FILLED,
-                remaining=m.amount,  # "sets new amount": what is left of the order
-                exchange_time=m.time,
-                received_at=at,
-                source=m,
+                EXCHANGE,  # exchange
+                EXCHANGE,  # venue
+                sym[pair],  # symbol
+                pair,  # native_symbol
+                str(m.order_id),  # order_id
+                None if m.client_order_id is None else str(m.client_order_id),  # client_order_id
+                side,  # side
+                OrderStatus.PARTIALLY_FILLED,  # status
+                None,  # order_type
+                None,  # price
+                None,  # amount
+                None,  # filled
+                m.amount,  # remaining: "sets new amount", what is left of the order
+                None,  # average_price
+                None,  # fee
+                None,  # fee_currency
+                m.time,  # exchange_time
+                at,  # received_at
+                m,  # source
             ),
         )
 
@@ -237,18 +238,25 @@ def _ended(side: Side, status: OrderStatus) -> Handler:
         pair = m.trade_pair
         return (
             _order(
-                exchange=EXCHANGE,
-                venue=EXCHANGE,
-                symbol=sym(pair),
-                native_symbol=pair,
-                order_id=str(m.order_id),
-                client_order_id=_client_id(m),
-                side=side,
-                status=status,
-                remaining=remaining,
-                exchange_time=m.time,
-                received_at=at,
-                source=m,
+                EXCHANGE,  # exchange
+                EXCHANGE,  # venue
+                sym[pair],  # symbol
+                pair,  # native_symbol
+                str(m.order_id),  # order_id
+                None if m.client_order_id is None else str(m.client_order_id),  # client_order_id
+                side,  # side
+                status,  # status
+                None,  # order_type
+                None,  # price
+                None,  # amount
+                None,  # filled
+                remaining,  # remaining
+                None,  # average_price
+                None,  # fee
+                None,  # fee_currency
+                m.time,  # exchange_time
+                at,  # received_at
+                m,  # source
             ),
         )
 
@@ -258,16 +266,25 @@ def _ended(side: Side, status: OrderStatus) -> Handler:
 def _insufficient_funds(m: InsufficientFunds, at: datetime, sym: Symbols) -> tuple[Normalized, ...]:
     return (
         _order(
-            exchange=EXCHANGE,
-            venue=EXCHANGE,
-            symbol=None,
-            native_symbol=None,
-            order_id=str(m.order_id),
-            side=None,
-            status=OrderStatus.REJECTED,
-            exchange_time=None,
-            received_at=at,
-            source=m,
+            EXCHANGE,  # exchange
+            EXCHANGE,  # venue
+            None,  # symbol
+            None,  # native_symbol
+            str(m.order_id),  # order_id
+            None,  # client_order_id
+            None,  # side
+            OrderStatus.REJECTED,  # status
+            None,  # order_type
+            None,  # price
+            None,  # amount
+            None,  # filled
+            None,  # remaining
+            None,  # average_price
+            None,  # fee
+            None,  # fee_currency
+            None,  # exchange_time
+            at,  # received_at
+            m,  # source
         ),
     )
 
@@ -275,16 +292,18 @@ def _insufficient_funds(m: InsufficientFunds, at: datetime, sym: Symbols) -> tup
 def _set_balance(m: SetBalance, at: datetime, sym: Symbols) -> tuple[Normalized, ...]:
     return (
         _balance(
-            exchange=EXCHANGE,
-            venue=EXCHANGE,
-            currency=m.currency.upper(),
-            native_currency=m.currency,
-            balance=m.balance,
-            change=m.change,
-            reason=m.reason,
-            exchange_time=m.time,
-            received_at=at,
-            source=m,
+            EXCHANGE,  # exchange
+            EXCHANGE,  # venue
+            m.currency.upper(),  # currency
+            m.currency,  # native_currency
+            m.balance,  # balance
+            None,  # available
+            None,  # on_hold
+            m.change,  # change
+            m.reason,  # reason
+            m.time,  # exchange_time
+            at,  # received_at
+            m,  # source
         ),
     )
 
@@ -309,5 +328,5 @@ HANDLERS: dict[type, Callable[..., tuple[Normalized, ...]]] = {
 IGNORED: tuple[type, ...] = (OrderNotFound, UnknownMessage)
 """Messages that give no items, on purpose (see the module docstring)."""
 
-dispatch = Dispatch(HANDLERS, IGNORED)
-"""``dispatch(message, received_at, symbols)``: :func:`normalize` without the defaults."""
+_dispatch = Dispatch(HANDLERS, IGNORED)
+_table, _resolve = _dispatch.table, _dispatch.resolve

@@ -62,7 +62,7 @@ from ..normalized import (
 )
 from ._build import Dispatch, builder
 
-__all__ = ["EXCHANGE", "IGNORED", "ORDER_STATUS", "dispatch", "normalize", "symbols"]
+__all__ = ["EXCHANGE", "HANDLERS", "IGNORED", "ORDER_STATUS", "normalize", "symbols"]
 
 EXCHANGE = "gateway"
 
@@ -107,7 +107,11 @@ def normalize(
         received_at: when its frame was received (aware UTC).
         symbols: the symbol rule (default: :func:`symbols` with no known names).
     """
-    return dispatch(message, received_at, symbols or _SYMBOLS)
+    try:
+        handler = _table[type(message)]
+    except KeyError:
+        handler = _resolve(type(message))
+    return handler(message, received_at, _SYMBOLS if symbols is None else symbols)
 
 
 def _trades(m: TradesMessage, at: datetime, sym: Symbols) -> tuple[Normalized, ...]:
@@ -115,17 +119,17 @@ def _trades(m: TradesMessage, at: datetime, sym: Symbols) -> tuple[Normalized, .
     native = m.symbol
     return (
         _trade(
-            exchange=EXCHANGE,
-            venue=m.exchange,
-            symbol=sym(native),
-            native_symbol=native,
-            side=_SIDE[t.side],
-            price=t.price,
-            amount=t.amount,
-            trade_id=t.id,
-            exchange_time=t.timestamp,
-            received_at=at,
-            source=m,
+            EXCHANGE,  # exchange
+            m.exchange,  # venue
+            sym[native],  # symbol
+            native,  # native_symbol
+            _SIDE[t.side],  # side
+            t.price,  # price
+            t.amount,  # amount
+            t.id,  # trade_id
+            t.timestamp,  # exchange_time
+            at,  # received_at
+            m,  # source
         ),
     )
 
@@ -135,15 +139,16 @@ def _orderbook(m: OrderbookMessage, at: datetime, sym: Symbols) -> tuple[Normali
     native = m.symbol
     return (
         _book(
-            exchange=EXCHANGE,
-            venue=m.exchange,
-            symbol=sym(native),
-            native_symbol=native,
-            bids=tuple(b.bids),
-            asks=tuple(b.asks),
-            exchange_time=b.timestamp,
-            received_at=at,
-            source=m,
+            EXCHANGE,  # exchange
+            m.exchange,  # venue
+            sym[native],  # symbol
+            native,  # native_symbol
+            tuple(b.bids),  # bids
+            tuple(b.asks),  # asks
+            None,  # sequence
+            b.timestamp,  # exchange_time
+            at,  # received_at
+            m,  # source
         ),
     )
 
@@ -153,19 +158,21 @@ def _market_data(m: MarketDataMessage, at: datetime, sym: Symbols) -> tuple[Norm
     native = m.symbol
     return (
         _ticker(
-            exchange=EXCHANGE,
-            venue=m.exchange,
-            symbol=sym(native),
-            native_symbol=native,
-            bid=t.bid,
-            ask=t.ask,
-            last=t.price,
-            volume=t.volume,
-            high=t.high,
-            low=t.low,
-            exchange_time=t.timestamp,
-            received_at=at,
-            source=m,
+            EXCHANGE,  # exchange
+            m.exchange,  # venue
+            sym[native],  # symbol
+            native,  # native_symbol
+            t.bid,  # bid
+            None,  # bid_amount
+            t.ask,  # ask
+            None,  # ask_amount
+            t.price,  # last
+            t.volume,  # volume
+            t.high,  # high
+            t.low,  # low
+            t.timestamp,  # exchange_time
+            at,  # received_at
+            m,  # source
         ),
     )
 
@@ -176,25 +183,26 @@ def _orders(m: OrdersMessage, at: datetime, sym: Symbols) -> tuple[Normalized, .
     fee = o.fee
     return (
         _order(
-            exchange=EXCHANGE,
-            venue=o.exchange,
-            symbol=sym(native),
-            native_symbol=native,
-            order_id=o.id,
-            side=_SIDE[o.side],
-            status=ORDER_STATUS.get(o.status.lower(), OrderStatus.UNKNOWN),
-            order_type=o.type,
-            price=o.price,
-            amount=o.amount,
-            filled=o.filled,
-            remaining=o.remaining,
-            # No average price: `cost` is the whole order's value (the document's example has
-            # amount 0.1 at 42500.0 and cost 4250.0 with half of it filled), not the fills'.
-            fee=fee.cost,
-            fee_currency=fee.currency,
-            exchange_time=o.timestamp,
-            received_at=at,
-            source=m,
+            EXCHANGE,  # exchange
+            o.exchange,  # venue
+            sym[native],  # symbol
+            native,  # native_symbol
+            o.id,  # order_id
+            None,  # client_order_id
+            _SIDE[o.side],  # side
+            ORDER_STATUS.get(o.status.lower(), OrderStatus.UNKNOWN),  # status
+            o.type,  # order_type
+            o.price,  # price
+            o.amount,  # amount
+            o.filled,  # filled
+            o.remaining,  # remaining
+            None,  # average_price: `cost` is the whole order's value (the document: amount 0.1 at
+            # 42500.0, cost 4250.0, half filled), not the fills': no average price to derive
+            fee.cost,  # fee
+            fee.currency,  # fee_currency
+            o.timestamp,  # exchange_time
+            at,  # received_at
+            m,  # source
         ),
     )
 
@@ -204,20 +212,20 @@ def _positions(m: PositionsMessage, at: datetime, sym: Symbols) -> tuple[Normali
     native = p.symbol
     return (
         _position(
-            exchange=EXCHANGE,
-            venue=p.exchange,
-            symbol=sym(native),
-            native_symbol=native,
-            side=_POSITION_SIDE[p.side],
-            amount=p.amount,
-            entry_price=p.average_price,
-            cost=p.cost,
-            unrealized_pnl=p.unrealized_pnl,
-            liquidation_price=p.liquidation_price,
-            position_type=p.type,
-            exchange_time=p.timestamp,
-            received_at=at,
-            source=m,
+            EXCHANGE,  # exchange
+            p.exchange,  # venue
+            sym[native],  # symbol
+            native,  # native_symbol
+            _POSITION_SIDE[p.side],  # side
+            p.amount,  # amount
+            p.average_price,  # entry_price
+            p.cost,  # cost
+            p.unrealized_pnl,  # unrealized_pnl
+            p.liquidation_price,  # liquidation_price
+            p.type,  # position_type
+            p.timestamp,  # exchange_time
+            at,  # received_at
+            m,  # source
         ),
     )
 
@@ -247,5 +255,5 @@ IGNORED: tuple[type, ...] = (
 )
 """Messages that give no items, on purpose: control messages and venue status events."""
 
-dispatch = Dispatch(HANDLERS, IGNORED)
-"""``dispatch(message, received_at, symbols)``: :func:`normalize` without the defaults."""
+_dispatch = Dispatch(HANDLERS, IGNORED)
+_table, _resolve = _dispatch.table, _dispatch.resolve

@@ -37,7 +37,7 @@ from ..models.onyx import (
 from ..normalized import Normalized, SymbolMap, Symbols, Ticker
 from ._build import Dispatch, builder
 
-__all__ = ["EXCHANGE", "IGNORED", "dispatch", "normalize", "symbols"]
+__all__ = ["EXCHANGE", "HANDLERS", "IGNORED", "normalize", "symbols"]
 
 EXCHANGE = "onyx"
 
@@ -62,25 +62,35 @@ def normalize(
         received_at: when its frame was received (aware UTC).
         symbols: the symbol rule (default: :func:`symbols` with no known names).
     """
-    return dispatch(message, received_at, symbols or _SYMBOLS)
+    try:
+        handler = _table[type(message)]
+    except KeyError:
+        handler = _resolve(type(message))
+    return handler(message, received_at, _SYMBOLS if symbols is None else symbols)
 
 
 def _tickers(m: TickersEvent, at: datetime, sym: Symbols) -> tuple[Normalized, ...]:
     return tuple(
-        _ticker(
-            exchange=EXCHANGE,
-            venue=EXCHANGE,
-            symbol=sym(t.symbol),
-            native_symbol=t.symbol,
-            bid=t.bid.price,
-            bid_amount=t.bid.amount,
-            ask=t.ask.price,
-            ask_amount=t.ask.amount,
-            exchange_time=t.timestamp,
-            received_at=at,
-            source=m,
-        )
-        for t in m.message
+        [
+            _ticker(
+                EXCHANGE,  # exchange
+                EXCHANGE,  # venue
+                sym[t.symbol],  # symbol
+                t.symbol,  # native_symbol
+                t.bid.price,  # bid
+                t.bid.amount,  # bid_amount
+                t.ask.price,  # ask
+                t.ask.amount,  # ask_amount
+                None,  # last
+                None,  # volume
+                None,  # high
+                None,  # low
+                t.timestamp,  # exchange_time
+                at,  # received_at
+                m,  # source
+            )
+            for t in m.message
+        ]
     )
 
 
@@ -99,5 +109,5 @@ IGNORED: tuple[type, ...] = (
 )
 """Messages that give no items, on purpose (see the module docstring)."""
 
-dispatch = Dispatch(HANDLERS, IGNORED)
-"""``dispatch(message, received_at, symbols)``: :func:`normalize` without the defaults."""
+_dispatch = Dispatch(HANDLERS, IGNORED)
+_table, _resolve = _dispatch.table, _dispatch.resolve

@@ -49,6 +49,7 @@ from ..models.peatio import (
     OrderBookIncrement,
     OrderBookSnapshot,
     PriceLevel,
+    PublicTrade,
     PublicTrades,
     SubscribeRequest,
     Success,
@@ -68,9 +69,9 @@ from ..normalized import (
     Symbols,
 )
 from ..normalized import Trade as NormalizedTrade
-from ._build import NOTHING, Dispatch, builder
+from ._build import NOTHING, builder
 
-__all__ = ["EXCHANGE", "IGNORED", "IGNORED_PAYLOADS", "dispatch", "normalize", "symbols"]
+__all__ = ["EXCHANGE", "IGNORED", "IGNORED_PAYLOADS", "PAYLOAD_HANDLERS", "normalize", "symbols"]
 
 EXCHANGE = "peatio"
 
@@ -112,7 +113,26 @@ def normalize(
         received_at: when its frame was received (aware UTC).
         symbols: the symbol rule (default: :func:`symbols` with no known names).
     """
-    return dispatch(message, received_at, symbols or _SYMBOLS)
+    if not isinstance(message, StreamMessage):
+        return NOTHING  # a client request, or an unknown stream
+    data = message.data
+    handler = _PAYLOADS.get(type(data), _no_items)
+    return handler(message, data, received_at, _SYMBOLS if symbols is None else symbols)
+
+
+_MARKETS: dict[str, str] = {}
+
+
+def _market(m: StreamMessage[Any]) -> str:
+    """The market of a public stream: ``"<market>.<kind>"`` (the codec matched it so)."""
+    stream = m.stream
+    try:
+        return _MARKETS[stream]
+    except KeyError:
+        market = stream.partition(".")[0]
+        if len(_MARKETS) < 4096:  # bounded: a server inventing stream names
+            _MARKETS[stream] = market
+        return market
 
 
 # -- payload mappings: (stream message, its payload, received_at, symbols) -> items ------------
@@ -121,42 +141,48 @@ def normalize(
 def _public_trades(
     m: StreamMessage[Any], data: PublicTrades, at: datetime, sym: Symbols
 ) -> tuple[Normalized, ...]:
-    market = m.market or ""
-    common = sym(market)
-    return tuple(
-        _trade(
-            exchange=EXCHANGE,
-            venue=EXCHANGE,
-            symbol=common,
-            native_symbol=market,
-            side=_SIDE[t.taker_type],
-            price=t.price,
-            amount=t.amount,
-            trade_id=str(t.tid),
-            exchange_time=t.created_at or t.date,
-            received_at=at,
-            source=m,
-        )
-        for t in data.trades
+    market = _market(m)
+    common = sym[market]
+    trades = data.trades
+    if len(trades) == 1:  # the usual frame: no comprehension to run
+        return (_public_trade(trades[0], market, common, at, m),)
+    return tuple([_public_trade(t, market, common, at, m) for t in trades])
+
+
+def _public_trade(
+    t: PublicTrade, market: str, common: str, at: datetime, m: StreamMessage[Any]
+) -> Normalized:
+    return _trade(
+        EXCHANGE,  # exchange
+        EXCHANGE,  # venue
+        common,  # symbol
+        market,  # native_symbol
+        _SIDE[t.taker_type],  # side
+        t.price,  # price
+        t.amount,  # amount
+        str(t.tid),  # trade_id
+        t.created_at or t.date,  # exchange_time
+        at,  # received_at
+        m,  # source
     )
 
 
 def _whole_book(
     m: StreamMessage[Any], data: MarketUpdate | OrderBookSnapshot, at: datetime, sym: Symbols
 ) -> tuple[Normalized, ...]:
-    market = m.market or ""
+    market = _market(m)
     return (
         _snapshot(
-            exchange=EXCHANGE,
-            venue=EXCHANGE,
-            symbol=sym(market),
-            native_symbol=market,
-            bids=tuple(data.bids),
-            asks=tuple(data.asks),
-            sequence=getattr(data, "sequence", None),  # MarketUpdate has none
-            exchange_time=None,
-            received_at=at,
-            source=m,
+            EXCHANGE,  # exchange
+            EXCHANGE,  # venue
+            sym[market],  # symbol
+            market,  # native_symbol
+            tuple(data.bids),  # bids
+            tuple(data.asks),  # asks
+            getattr(data, "sequence", None),  # sequence (MarketUpdate has none)
+            None,  # exchange_time
+            at,  # received_at
+            m,  # source
         ),
     )
 
@@ -174,19 +200,19 @@ def _changed(levels: list[PriceLevel] | PriceLevel | None) -> tuple[Level, ...]:
 def _increment(
     m: StreamMessage[Any], data: OrderBookIncrement, at: datetime, sym: Symbols
 ) -> tuple[Normalized, ...]:
-    market = m.market or ""
+    market = _market(m)
     return (
         _update(
-            exchange=EXCHANGE,
-            venue=EXCHANGE,
-            symbol=sym(market),
-            native_symbol=market,
-            bids=_changed(data.bids),
-            asks=_changed(data.asks),
-            sequence=data.sequence,
-            exchange_time=None,
-            received_at=at,
-            source=m,
+            EXCHANGE,  # exchange
+            EXCHANGE,  # venue
+            sym[market],  # symbol
+            market,  # native_symbol
+            _changed(data.bids),  # bids
+            _changed(data.asks),  # asks
+            data.sequence,  # sequence
+            None,  # exchange_time
+            at,  # received_at
+            m,  # source
         ),
     )
 
@@ -208,22 +234,25 @@ def _order_update(m: StreamMessage[Any], o: Order, at: datetime, sym: Symbols) -
     side = o.side or o.kind
     return (
         _order(
-            exchange=EXCHANGE,
-            venue=EXCHANGE,
-            symbol=None if market is None else sym(market),
-            native_symbol=market,
-            order_id=str(o.id),
-            side=None if side is None else _SIDE[side],
-            status=status,
-            order_type=o.ord_type,
-            price=o.price,
-            amount=o.origin_volume,
-            filled=filled,
-            remaining=remaining,
-            average_price=o.avg_price or None,  # zero: nothing executed, no average yet
-            exchange_time=o.updated_at or o.created_at or o.at,
-            received_at=at,
-            source=m,
+            EXCHANGE,  # exchange
+            EXCHANGE,  # venue
+            None if market is None else sym[market],  # symbol
+            market,  # native_symbol
+            str(o.id),  # order_id
+            None,  # client_order_id
+            None if side is None else _SIDE[side],  # side
+            status,  # status
+            o.ord_type,  # order_type
+            o.price,  # price
+            o.origin_volume,  # amount
+            filled,  # filled
+            remaining,  # remaining
+            o.avg_price or None,  # average_price (zero: nothing executed, no average yet)
+            None,  # fee
+            None,  # fee_currency
+            o.updated_at or o.created_at or o.at,  # exchange_time
+            at,  # received_at
+            m,  # source
         ),
     )
 
@@ -238,19 +267,19 @@ def _own_trade(m: StreamMessage[Any], t: Trade, at: datetime, sym: Symbols) -> t
     taker = None if t.taker_type is None else _SIDE[t.taker_type]
     return (
         _fill(
-            exchange=EXCHANGE,
-            venue=EXCHANGE,
-            symbol=None if market is None else sym(market),
-            native_symbol=market,
-            side=side,
-            price=t.price,
-            amount=t.volume if t.volume is not None else t.amount,
-            trade_id=str(t.id),
-            order_id=None if order_id is None else str(order_id),
-            maker=None if taker is None or side is None else taker is not side,
-            exchange_time=t.created_at or t.at,
-            received_at=at,
-            source=m,
+            EXCHANGE,  # exchange
+            EXCHANGE,  # venue
+            None if market is None else sym[market],  # symbol
+            market,  # native_symbol
+            side,  # side
+            t.price,  # price
+            t.volume if t.volume is not None else t.amount,  # amount
+            str(t.id),  # trade_id
+            None if order_id is None else str(order_id),  # order_id
+            None if taker is None or side is None else taker is not side,  # maker
+            t.created_at or t.at,  # exchange_time
+            at,  # received_at
+            m,  # source
         ),
     )
 
@@ -278,13 +307,5 @@ def _no_items(m: StreamMessage[Any], data: object, at: datetime, sym: Symbols) -
 _PAYLOADS = {**dict.fromkeys(IGNORED_PAYLOADS, _no_items), **PAYLOAD_HANDLERS}
 
 
-def _stream(m: StreamMessage[Any], at: datetime, sym: Symbols) -> tuple[Normalized, ...]:
-    data = m.data
-    return _PAYLOADS.get(type(data), _no_items)(m, data, at, sym)
-
-
 IGNORED: tuple[type, ...] = (AuthRequest, SubscribeRequest, UnsubscribeRequest, UnknownMessage)
 """Messages that give no items, on purpose (client requests, unknown streams)."""
-
-dispatch = Dispatch({StreamMessage: _stream}, IGNORED)
-"""``dispatch(message, received_at, symbols)``: :func:`normalize` without the defaults."""
