@@ -99,18 +99,14 @@ def _placed(side: Side) -> OrderUpdate:
         side=side,
         status=OPEN,
         price=D("42650.10"),
-        amount=D("1.5"),
-        filled=D(0),
-        remaining=D("1.5"),
+        remaining=D("1.5"),  # the part put on the book; the full size is not said
     )
 
 
 EXPECTED: dict[tuple[str, str], tuple[Normalized, ...]] = {
     # -- Cryptology: the documents' form (time [946684800, 0]) and the later one ([.., 250] µs)
     ("cryptology", "01-buy-order-placed-message.json"): (
-        c_order_y2k(
-            order_id="1", side=BUY, status=OPEN, price=D(1), amount=D(1), filled=D(0), remaining=D(1)
-        ),
+        c_order_y2k(order_id="1", side=BUY, status=OPEN, price=D(1), remaining=D(1)),
     ),
     ("cryptology", "02-buy-order-amount-changed.json"): (
         c_order_y2k(order_id="1", side=BUY, status=PARTIAL, remaining=D(1)),
@@ -158,8 +154,6 @@ EXPECTED: dict[tuple[str, str], tuple[Normalized, ...]] = {
             side=SELL,
             status=FILLED,
             price=D("0.5"),
-            amount=D(2),
-            filled=D(2),
             remaining=D(0),
             exchange_time=Y2K + timedelta(microseconds=999999),
         ),
@@ -667,6 +661,9 @@ def test_known_names_win_over_the_heuristic() -> None:
     (trade,) = n_peatio.normalize(message, AT, n_peatio.symbols({"btcusd": "XBT-USD"}))
     assert isinstance(trade, Trade)
     assert (trade.symbol, trade.native_symbol) == ("XBT-USD", "btcusd")
+    fresh = n_peatio.symbols()  # empty, so falsy: still the one used
+    n_peatio.normalize(message, AT, fresh)
+    assert dict(fresh) == {"btcusd": "BTC-USD"}
 
 
 def test_separated_and_instrument_symbols() -> None:

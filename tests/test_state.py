@@ -85,28 +85,35 @@ def test_cryptology_order_lifecycle_from_the_fixtures() -> None:
     placed = orders.apply(crypto("08-buy-order-placed.json"))
     key = ("cryptology", "1")
     assert placed is not None
-    assert orders[key].remaining == D("1.5")
-    assert orders[key].filled == D(0)
+    assert (orders[key].remaining, orders[key].filled, orders[key].amount) == (D("1.5"), None, None)
     changed = orders.apply(crypto("09-buy-order-amount-changed.json"))
-    # What is left, and what it implies, with the price and amount of the placement kept.
+    # What is left, with the price and ids of the placement kept; the full size is unknown.
     assert changed == orders[key]
+    assert changed is not None
     assert (changed.status, changed.remaining, changed.filled) == (
         OrderStatus.PARTIALLY_FILLED,
-        D("0.00000001"),
-        D("1.49999999"),
+        D("1E-8"),
+        None,
     )
-    assert (changed.price, changed.amount, changed.client_order_id) == (D("42650.10"), D("1.5"), "123")
+    assert (changed.price, changed.client_order_id, changed.side) == (D("42650.10"), "123", Side.BUY)
     assert changed.source is not placed.source
     closed = orders.apply(crypto("11-buy-order-closed.json"))
     assert key not in orders
     assert orders.closed[key] is closed
     assert closed is not None
-    assert (closed.status, closed.remaining, closed.filled, closed.price) == (
-        OrderStatus.FILLED,
-        D(0),
-        D("1.5"),
-        D("42650.10"),
-    )
+    assert (closed.status, closed.remaining, closed.price) == (OrderStatus.FILLED, D(0), D("42650.10"))
+
+
+def test_known_size_gives_filled_from_what_is_left() -> None:
+    orders = Orders()
+    placed = crypto("08-buy-order-placed.json")
+    orders.apply(attrs.evolve(placed, amount=D("1.5")))  # e.g. a size known from a REST answer
+    changed = orders.apply(crypto("09-buy-order-amount-changed.json"))
+    assert changed is not None
+    assert (changed.amount, changed.remaining, changed.filled) == (D("1.5"), D("1E-8"), D("1.49999999"))
+    closed = orders.apply(crypto("11-buy-order-closed.json"))
+    assert closed is not None
+    assert (closed.remaining, closed.filled) == (D(0), D("1.5"))
 
 
 def test_cancel_keeps_the_last_known_amounts_and_late_news_cannot_reopen() -> None:
@@ -171,6 +178,8 @@ def test_gap_marks_the_held_entries_until_each_is_confirmed() -> None:
     assert not orders.is_stale(("x", "3"))
     assert orders.stale is not None  # an order may have ended unseen: only a full state tells
     orders.gap(20.0, 21.0)
+    assert orders.stale == Stale(9.5, 21.0, "disconnected")
+    orders.gap(15.0, 16.0)  # told late: the interval still ends at the later end
     assert orders.stale == Stale(9.5, 21.0, "disconnected")
     orders.replace([order("1"), order("3")])
     assert orders.stale is None

@@ -1,5 +1,18 @@
 """Normalized data: one set of types for trades, books, tickers, orders, balances and positions.
 
+========================  ============================================================
+type                      what
+========================  ============================================================
+:class:`Trade`            a public trade (taker side)
+:class:`Fill`             a trade of one of your orders (your side)
+:class:`BookSnapshot`     a whole book (or its top levels): replaces what you hold
+:class:`BookUpdate`       changed levels, on the last snapshot (zero amount: removed)
+:class:`Ticker`           top of book and recent activity of a market
+:class:`OrderUpdate`      one of your orders after a change (:class:`OrderStatus`)
+:class:`BalanceUpdate`    your balance of a currency
+:class:`PositionUpdate`   one of your positions after a change
+========================  ============================================================
+
 Every exchange names things its own way (``BTC_USD``, ``btcusd``, ``BTCUSDT``; ``maker_buy``,
 ``taker_type``, ``side``; order ``state`` ``"wait"`` or ``status`` ``"partially_filled"``). The
 types here say the same things the same way, whatever the exchange:

@@ -197,8 +197,10 @@ class Tracked(Mapping[K, V], Generic[K, V]):
             self._stale = Stale(since, until, reason)
         else:
             # One interval covering both: the earliest start (None, the start of time, stays)
-            # and the latest news about its end.
+            # and the later end, or none while disconnected.
             start = None if old.since is None else min(old.since, since)
+            if until is not None and old.until is not None:
+                until = max(old.until, until)
             self._stale = Stale(start, until, old.reason)
         self._suspect.update(self._items)
 

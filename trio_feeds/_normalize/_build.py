@@ -125,13 +125,15 @@ def _subclasses(cls: type) -> list[type]:
 
 
 def sorted_levels(
-    protocol: str, tag: str, path: str, levels: Mapping[str, Decimal], descending: bool
+    protocol: str, tag: str, path: str, levels: Mapping[str, Decimal] | None, descending: bool
 ) -> tuple[Level, ...]:
-    """Levels keyed by decimal-string price, best first.
+    """Levels keyed by decimal-string price, best first (an absent side has none).
 
     Raises:
         DecodeError: a price key that is no finite decimal number.
     """
+    if not levels:
+        return ()
     try:
         out = list(zip(map(Decimal, levels), levels.values(), strict=True))
         out.sort(reverse=descending)  # near free when the server sent them in order

@@ -7,7 +7,8 @@ message (either wire form)                     items
 ``OrderBookAgg``                               one :class:`BookSnapshot` (the whole book)
 ``OwnTrade``                                   one :class:`Fill`
 ``Buy/SellOrderPlaced``                        :class:`OrderUpdate` ``OPEN`` (``FILLED`` when
-                                               ``closed_inline``)
+                                               ``closed_inline``); ``remaining`` = the
+                                               message's ``amount``, the part put on the book
 ``Buy/SellOrderAmountChanged``                 :class:`OrderUpdate` ``PARTIALLY_FILLED``,
                                                ``remaining`` = the message's ``amount``
 ``Buy/SellOrderCancelled``                     :class:`OrderUpdate` ``CANCELLED``
@@ -180,8 +181,10 @@ def _placed(side: Side) -> Handler:
                 OrderStatus.FILLED if inline else OrderStatus.OPEN,  # status
                 None,  # order_type
                 m.price,  # price
-                m.amount,  # amount
-                m.amount if inline else _ZERO,  # filled
+                # The message's amount is what went on the book, after any instant execution
+                # (the later documents): the order's full size is not said in this form.
+                None,  # amount
+                None,  # filled
                 _ZERO if inline else m.amount,  # remaining
                 None,  # average_price
                 None,  # fee

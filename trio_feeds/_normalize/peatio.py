@@ -157,7 +157,7 @@ def _public_trade(
         EXCHANGE,  # venue
         common,  # symbol
         market,  # native_symbol
-        _SIDE[t.taker_type],  # side
+        _SIDE.get(t.taker_type),  # side
         t.price,  # price
         t.amount,  # amount
         str(t.tid),  # trade_id
