@@ -142,3 +142,33 @@ async def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="on_failure"):
         async with open_feeds({"x": cryptology.open_feed("ws://127.0.0.1:1/")}, on_failure="ignore"):  # type: ignore[arg-type]
             pass
+
+
+async def test_normalized_group_yields_common_items_from_every_exchange() -> None:
+    from trio_feeds import normalized
+
+    async with (
+        open_gateway_server(api_key="key-1", api_secret="group-SECRET-7f3a", rate=200, idle_ping=None) as gw,
+        open_cryptology_server(rate=200, trade_pairs=("BTC_USD",)) as cr,
+    ):
+        feeds = {
+            "gw": gateway.open_feed(gw.url, credentials=CREDS, config=fast()),
+            "cr": cryptology.open_feed(cr.url, config=fast()),
+        }
+        trades: dict[str, normalized.Trade] = {}
+        async with open_feeds(feeds, normalized=True) as group:
+            await group["gw"].subscribe(["trades"], exchange="binance", symbols=["BTCUSDT"])
+            with trio.fail_after(5):
+                async for tagged in group:
+                    if isinstance(tagged.item, normalized.Trade):
+                        trades.setdefault(tagged.feed, tagged.item)
+                        if len(trades) == 2:
+                            break
+                    else:  # events pass through; nothing of an exchange's own type does
+                        assert type(tagged.item).__module__ in ("trio_feeds.events", "trio_feeds.normalized")
+        assert trades["gw"].symbol == "BTC-USDT"
+        assert trades["gw"].native_symbol == "BTCUSDT"
+        assert trades["cr"].symbol == "BTC-USD"
+        assert isinstance(trades["gw"].source, gateway.TradesMessage)
+        assert isinstance(trades["cr"].source, cryptology.AnonymousTrade)
+        assert trades["gw"].received_at.tzinfo is not None

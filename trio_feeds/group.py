@@ -29,12 +29,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 import trio
 
 from . import events as ev
+from ._codecs import UnknownMessage
 from ._engine import Feed
 
 __all__ = ["FailurePolicy", "FeedFailed", "FeedGroup", "FeedHealth", "Tagged", "open_feeds"]
@@ -96,7 +98,8 @@ class FeedHealth:
 class FeedGroup:
     """Running feeds, by name: iterate for :class:`Tagged` items; ``group[name]`` is a feed."""
 
-    def __init__(self, names: list[str], on_failure: FailurePolicy) -> None:
+    def __init__(self, names: list[str], on_failure: FailurePolicy, *, normalized: bool = False) -> None:
+        self._normalized = normalized
         self._feeds: dict[str, Feed[Any]] = {}
         self._health = {name: FeedHealth() for name in names}
         self._on_failure = on_failure
@@ -147,7 +150,17 @@ class FeedGroup:
                     started = True
                     async for item in feed:
                         self._note(health, item)
-                        await send.send(Tagged(name, item))
+                        if (
+                            self._normalized
+                            and type(item) not in _EVENTS
+                            and type(item) is not UnknownMessage
+                        ):
+                            # Normalized as it leaves the feed's buffer: the receive time is
+                            # now, give or take the group's own backlog.
+                            for normal in feed.normalize(item, datetime.now(UTC)):
+                                await send.send(Tagged(name, normal))
+                        else:
+                            await send.send(Tagged(name, item))
             except Exception as exc:
                 health.failed = exc
                 health.connected = False
@@ -197,6 +210,7 @@ async def open_feeds(
     feeds: Mapping[str, AbstractAsyncContextManager[Feed[Any]]],
     *,
     on_failure: FailurePolicy = "end",
+    normalized: bool = False,
 ) -> AsyncIterator[FeedGroup]:
     """Run several feeds (any exchanges) in one nursery and merge their items.
 
@@ -204,6 +218,10 @@ async def open_feeds(
         feeds: the feeds to run, by name: each an ``open_feed(...)`` of a protocol module.
         on_failure: ``"end"`` (default) ends the group when any feed fails, raising its error;
             ``"isolate"`` yields :class:`FeedFailed` for it and goes on with the others.
+        normalized: yield each message as its :mod:`trio_feeds.normalized` items (trades,
+            tickers, book updates, order/balance/position updates; each keeps its ``source``
+            message) instead of the exchange's own types. Control messages give nothing;
+            session events and ``UnknownMessage`` come through as they are.
 
     Every feed is open (its ``async with`` entered) when the block starts, so
     ``group[name].subscribe(...)`` works at once.
@@ -212,7 +230,7 @@ async def open_feeds(
         raise ValueError(f"on_failure must be 'end' or 'isolate', not {on_failure!r}")
     if not feeds:
         raise ValueError("open_feeds needs at least one feed")
-    group = FeedGroup(list(feeds), on_failure)
+    group = FeedGroup(list(feeds), on_failure, normalized=normalized)
     try:
         async with trio.open_nursery() as nursery:
             async with group._send:

@@ -17,11 +17,13 @@ the ``auth`` request (:class:`AuthFailed`) is fatal.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
 
 from .._codecs import onyx as _codec
+from .._normalize import onyx as _normalize
 from ..errors import DecodeError
 from ..models.onyx import (
     AuthRequest,
@@ -35,6 +37,7 @@ from ..models.onyx import (
     TickersFilter,
     UnsubscribeRequest,
 )
+from ..normalized import Normalized
 from ._protocol import (
     Action,
     AuthAccepted,
@@ -114,6 +117,10 @@ class OnyxProtocol(FeedProtocol):
     def ready(self) -> bool:
         """True once the server accepted the token on the current connection."""
         return self._ready
+
+    def normalize(self, item: object, received_at: datetime) -> tuple[Normalized, ...]:
+        """See :func:`trio_feeds._normalize.onyx.normalize` (tickers)."""
+        return _normalize.normalize(item, received_at)  # type: ignore[arg-type]
 
     def connect_target(self) -> ConnectTarget:
         """Return the URL as given; the token goes in the auth request, not in a header."""

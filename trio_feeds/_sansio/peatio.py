@@ -23,6 +23,7 @@ in flight.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -30,8 +31,10 @@ import attrs
 
 from .._codecs import peatio as _codec
 from .._codecs.peatio import StreamMessage
+from .._normalize import peatio as _normalize
 from ..errors import DecodeError
-from ..models.peatio import AuthRequest, Error, SubscribeRequest, Success, UnsubscribeRequest
+from ..models.peatio import AuthRequest, Error, Order, SubscribeRequest, Success, Trade, UnsubscribeRequest
+from ..normalized import Normalized
 from ._protocol import (
     Action,
     AuthAccepted,
@@ -159,6 +162,16 @@ class PeatioProtocol(FeedProtocol):
     def streams(self) -> tuple[str, ...]:
         """Every stream the next connection asks for."""
         return tuple(self._streams)
+
+    keeps_account = True
+
+    def account_message(self, item: object) -> bool:
+        """The private ``order`` and ``trade`` streams."""
+        return type(item) is StreamMessage and type(item.data) in _ACCOUNT_PAYLOADS
+
+    def normalize(self, item: object, received_at: datetime) -> tuple[Normalized, ...]:
+        """See :func:`trio_feeds._normalize.peatio.normalize`."""
+        return _normalize.normalize(item, received_at)  # type: ignore[arg-type]
 
     def connect_target(self) -> ConnectTarget:
         """Return the URL with every current stream as a ``stream`` parameter, and the auth header."""
@@ -303,6 +316,9 @@ class PeatioProtocol(FeedProtocol):
         # Unsolicited: the application decides. Delivered with the token scrubbed, like every
         # server text we pass on.
         return [Deliver(attrs.evolve(msg, data=Error(message=text)))]
+
+
+_ACCOUNT_PAYLOADS = frozenset({Order, Trade})
 
 
 def _reply_payload(msg: Any) -> Success | Error | None:
