@@ -79,6 +79,9 @@ DATAMODEL_ARGS = [
 ]
 
 
+_OF_THE_DEF = ("title", "description", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
 def _inline_custom_types(schema: dict[str, Any]) -> dict[str, Any]:
     """Replace each ``$ref`` to a def carrying ``customTypePath`` by a copy of that def.
 
@@ -96,8 +99,10 @@ def _inline_custom_types(schema: dict[str, Any]) -> dict[str, Any]:
             if ref in custom:
                 rest = {k: v for k, v in node.items() if k != "$ref"}
                 # The def's own title/description name the def, not this property: with them
-                # the generator would write one alias per use (Money1, Money2, ...).
-                inlined = {k: v for k, v in custom[ref].items() if k not in ("title", "description")}
+                # the generator would write one alias per use (Money1, Money2, ...). Its bounds
+                # are its type's (the codec's hook for the type checks them); bounds beside the
+                # $ref are this field's own, and the template writes those for the codec.
+                inlined = {k: v for k, v in custom[ref].items() if k not in _OF_THE_DEF}
                 return {**copy.deepcopy(inlined), **walk(rest)}
             return {k: walk(v) for k, v in node.items()}
         if isinstance(node, list):
@@ -118,6 +123,18 @@ def _postprocess(text: str, source: str, title: str) -> str:
     body = "\n".join(lines) + "\n"
     # Our template writes attrs classes; the dataclass import it would leave is replaced.
     body = body.replace("from dataclasses import dataclass\n", "import attrs\n")
+    if "(ExplicitNulls):" in body:
+        # The base of classes with nullable optional fields (see the template): joins the
+        # import of the custom types, or gets its own line after the standard imports.
+        ours = "from trio_feeds._types import "
+        start = body.find(ours) + len(ours)
+        end = body.find("\n", start)
+        if len(ours) <= start and "(" not in body[start:end]:
+            names = sorted([*body[start:end].split(", "), "ExplicitNulls"])
+            body = body[:start] + ", ".join(names) + body[end:]
+        else:
+            end = body.index("\n\n", body.index("import attrs\n"))
+            body = body[:end] + "\n\n" + ours + "ExplicitNulls" + body[end:]
     return HEADER.format(source=source, title=title) + body
 
 

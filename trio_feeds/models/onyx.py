@@ -198,7 +198,9 @@ class Ticker:
     """
     Tradable symbol, e.g. `brtz24`.
     """
-    timestamp: EpochMillis = attrs.field(metadata={"wire": "timestamp_millis"})
+    timestamp: EpochMillis = attrs.field(
+        metadata={"wire": "timestamp_millis", "minimum": 0}
+    )
     """
     Time of the quote, milliseconds since the Unix epoch (UTC) on the wire. The Python attribute is `timestamp` (an aware UTC datetime); the wire name stays `timestamp_millis`.
     """
