@@ -473,7 +473,7 @@ class _Hooks:
                 # The template gives such classes the base; a subclass of a concept that has
                 # none cannot also take it (two slotted bases).
                 raise TypeError(f"{cls.__name__} has nullable optional fields but no ExplicitNulls base")
-            return self._structure_with_nulls(fn, present, nullable, bool(required), check)
+            return _structure_with_nulls(fn, present, nullable, bool(required), check)
         if not present and required and check is None:
             return fn
         if len(present) == 1 and required and check is None:
@@ -501,43 +501,6 @@ class _Hooks:
 
         return structure
 
-    @staticmethod
-    def _structure_with_nulls(
-        fn: Callable[[Any, Any], Any],
-        present: tuple[tuple[str, str, Callable[[Any, Any], Any], Any], ...],
-        nullable: frozenset[str],
-        has_required: bool,
-        check: Check | None,
-    ) -> Callable[[object, object], Any]:
-        """The fast hook of a class with nullable optional fields.
-
-        As the general one, and the names of those sent as ``null`` are kept on the instance
-        (see ``ExplicitNulls``).
-        """
-
-        def structure(v: Any, tt: object) -> Any:
-            if not has_required and type(v) is not dict:
-                raise _WrongType("object", v)
-            obj = fn(v, tt)
-            nulls: list[str] | None = None
-            for key, name, hook, field_type in present:
-                if key in v:
-                    value = v[key]
-                    if value is None and name in nullable:
-                        if nulls is None:
-                            nulls = [name]
-                        else:
-                            nulls.append(name)
-                    else:
-                        setattr(obj, name, hook(value, field_type))
-            if nulls is not None:
-                obj._explicit_nulls = frozenset(nulls)
-            if check is not None:
-                check(obj)
-            return obj
-
-        return structure
-
     def model_unstructure_factory(self, cls: type) -> Callable[[Any], JSONObject]:
         # Optional fields (default None) are left out when None, as the wire leaves them out,
         # except those the frame sent as null (ExplicitNulls); required nullable fields are
@@ -557,21 +520,9 @@ class _Hooks:
         )
         if not any(_is_nullable_optional(a) for a in fields):
             return fn
-        order = tuple((a.name, wires.get(a.name, a.name)) for a in _wire_order(cls))
-
-        def unstructure_with_nulls(obj: Any) -> JSONObject:
-            out = fn(obj)
-            nulls = explicit_nulls(obj)
-            if not nulls:
-                return out
-            # Back in wire order, with the nulls where they belong.
-            return {
-                wire: out.get(wire)
-                for name, wire in order
-                if wire in out or (name in nulls and getattr(obj, name) is None)
-            }
-
-        return unstructure_with_nulls
+        return _unstructure_with_nulls(
+            fn, tuple((a.name, wires.get(a.name, a.name)) for a in _wire_order(cls))
+        )
 
     def optional_unstructure_factory(self, t: Any) -> Callable[[Any], Any]:
         """``X | None`` where ``X`` is a time ``NewType``: unstructured with ``X``'s hook.
@@ -586,6 +537,66 @@ class _Hooks:
             return None if v is None else inner(v)
 
         return unstructure
+
+
+def _structure_with_nulls(
+    fn: Callable[[Any, Any], Any],
+    present: tuple[tuple[str, str, Callable[[Any, Any], Any], Any], ...],
+    nullable: frozenset[str],
+    has_required: bool,
+    check: Check | None,
+) -> Callable[[object, object], Any]:
+    """The fast hook of a class with nullable optional fields.
+
+    As the general one, and the names of those sent as ``null`` are kept on the instance
+    (see ``ExplicitNulls``).
+    """
+
+    def structure(v: Any, tt: object) -> Any:
+        if not has_required and type(v) is not dict:
+            raise _WrongType("object", v)
+        obj = fn(v, tt)
+        nulls: list[str] | None = None
+        for key, name, hook, field_type in present:
+            if key in v:
+                value = v[key]
+                if value is None and name in nullable:
+                    if nulls is None:
+                        nulls = [name]
+                    else:
+                        nulls.append(name)
+                else:
+                    setattr(obj, name, hook(value, field_type))
+        if nulls is not None:
+            obj._explicit_nulls = frozenset(nulls)
+        if check is not None:
+            check(obj)
+        return obj
+
+    return structure
+
+
+def _unstructure_with_nulls(
+    fn: Callable[[Any], JSONObject], order: tuple[tuple[str, str], ...]
+) -> Callable[[Any], JSONObject]:
+    """``fn`` (which leaves ``None`` optionals out), then the fields the frame sent as ``null``.
+
+    ``order`` is ``(name, wire name)`` of every field in wire order.
+    """
+
+    def unstructure(obj: Any) -> JSONObject:
+        out = fn(obj)
+        nulls = explicit_nulls(obj)
+        if not nulls:
+            return out
+        # Back in wire order, with the nulls where they belong.
+        return {
+            wire: out.get(wire)
+            for name, wire in order
+            if wire in out or (name in nulls and getattr(obj, name) is None)
+        }
+
+    return unstructure
 
 
 def _is_optional_newtype(t: Any) -> bool:
