@@ -69,8 +69,23 @@ ConventionValidator = jsonschema.validators.extend(
 
 
 @cache
-def validator(protocol: str, ref: str | None = None) -> Any:
-    """Validator for the whole schema, or for one `$defs` entry (``ref`` is its name)."""
+def validator(protocol: str, ref: str | None = None) -> jsonschema.Draft202012Validator:
+    """Validator for the whole schema, or for one `$defs` entry (``ref`` is its name).
+
+    The library as it is (``trio-feeds conform``'s reference). See :func:`convention_validator`
+    for the schemas' conventions on top.
+    """
+    s = schema(protocol)
+    target = s if ref is None else {"$defs": s["$defs"], "$ref": f"#/$defs/{ref}"}
+    return jsonschema.Draft202012Validator(
+        target, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+@cache
+def convention_validator(protocol: str, ref: str | None = None) -> Any:
+    """As :func:`validator`, with the conventions of schemas/README.md the library does not know:
+    64-bit integers, and a pattern's final ``$`` as the end of the text (what the codecs check)."""
     s = schema(protocol)
     target = s if ref is None else {"$defs": s["$defs"], "$ref": f"#/$defs/{ref}"}
     return ConventionValidator(target, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)

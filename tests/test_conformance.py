@@ -27,6 +27,7 @@ from tests._fixtures import (
     PROTOCOLS,
     SEEDS,
     class_def,
+    convention_validator,
     fixture_cases,
     fixture_text,
     fixture_value,
@@ -36,7 +37,6 @@ from tests._fixtures import (
     model_name,
     module,
     schema,
-    validator,
 )
 from trio_feeds import DecodeError, UnknownMessage
 
@@ -146,9 +146,11 @@ def test_example_conforms(case: tuple[str, dict[str, Any]]) -> None:
             assert template_keys <= instance_keys, template_keys - instance_keys
         value = fixture_value(protocol, entry)
         direction = "ServerMessage" if entry["direction"] == "server" else "ClientMessage"
-        validator(protocol).validate(value)
-        validator(protocol, direction).validate(value)
-        validator(protocol, class_def(protocol, entry["direction"], entry["class"])).validate(value)
+        convention_validator(protocol).validate(value)
+        convention_validator(protocol, direction).validate(value)
+        convention_validator(protocol, class_def(protocol, entry["direction"], entry["class"])).validate(
+            value
+        )
         text = json.dumps(value, default=str) if entry.get("template") else fixture_text(protocol, entry)
         if any(isinstance(v, Decimal) for v in _leaves(value)):
             text = fixture_text(protocol, entry)  # keep the document's exact number text
@@ -221,7 +223,7 @@ def test_generated_instances_decode_and_round_trip(protocol: str, direction: str
         COUNTS[protocol]["generated"] += 1
         # The generator does not know schemas/README.md's conventions (64-bit integers, a
         # pattern's `$` is the end of the text): what it makes beyond them must be refused.
-        valid = validator(protocol).is_valid(load_json(text))
+        valid = convention_validator(protocol).is_valid(load_json(text))
         try:
             message = mod.decode(text)
         except DecodeError as exc:
@@ -231,7 +233,7 @@ def test_generated_instances_decode_and_round_trip(protocol: str, direction: str
         assert not isinstance(message, UnknownMessage)
         assert model_name(protocol, message) == name
         encoded = mod.encode(message)
-        validator(protocol).validate(load_json(encoded))
+        convention_validator(protocol).validate(load_json(encoded))
         assert mod.decode(encoded) == message
 
     with _count(protocol, "generated_classes"):
@@ -328,7 +330,7 @@ def test_wrong_types_agree_with_schema(case: tuple[str, dict[str, Any]]) -> None
     protocol, entry = case
     value = fixture_value(protocol, entry)
     mod = module(protocol)
-    full = validator(protocol)
+    full = convention_validator(protocol)
     for path, keys in _paths(value):
         original = value
         for k in keys:
@@ -384,7 +386,7 @@ def test_missing_required_fields_raise(case: tuple[str, dict[str, Any]]) -> None
             continue
         mutated = _delete(value, keys)
         with _count(protocol, "bad_input"):
-            schema_ok = validator(protocol).is_valid(mutated)
+            schema_ok = convention_validator(protocol).is_valid(mutated)
             try:
                 message = mod.decode(_dump(mutated))
             except DecodeError as exc:
@@ -454,7 +456,7 @@ def test_unknown_extra_fields_are_tolerated(case: tuple[str, dict[str, Any]]) ->
         with _count(protocol, "bad_input"):
             mutated = json.loads(_dump(value), parse_float=Decimal)
             _at(mutated, keys)["x_added_by_server"] = {"nested": [1, "two", None]}
-            if not validator(protocol).is_valid(load_json(_dump(mutated))):
+            if not convention_validator(protocol).is_valid(load_json(_dump(mutated))):
                 # A map with constrained keys (price -> volume levels), not a message object.
                 continue
             decoded = mod.decode(_dump(mutated))
