@@ -18,7 +18,12 @@ from hypothesis import strategies as st
 from tests._fixtures import FIXTURES
 from trio_feeds import DecodeError, UnknownMessage, cryptology, gateway, onyx, peatio
 from trio_feeds._codecs._base import model_classes
-from trio_feeds._codecs._scalars import DECIMAL_PATTERN, _decimal_from_string, _nullable
+from trio_feeds._codecs._scalars import (
+    DECIMAL_PATTERN,
+    _decimal_from_string,
+    _nullable,
+    decimals_from_strings,
+)
 from trio_feeds._types import ExplicitNulls
 
 # -- Cryptology --------------------------------------------------------------------------------
@@ -729,3 +734,36 @@ def test_decimal_string_check_is_exactly_the_schema_pattern(text: str) -> None:
         else:
             assert expected, text
             assert value == Decimal(text)
+
+
+_ANY_DECIMALISH = st.one_of(
+    st.text(alphabet=st.sampled_from(_TRICKY), max_size=8), _VALID_DECIMAL, _near_misses()
+)
+
+
+@given(values=st.lists(st.one_of(_VALID_DECIMAL, _ANY_DECIMALISH), max_size=6))
+@settings(max_examples=600, deadline=None, database=None)
+def test_book_side_check_agrees_with_the_one_by_one_check(values: list[str]) -> None:
+    # Book sides are checked at once (decimals_from_strings); the result must be the hook's.
+    expected: list[Decimal] | None = []
+    for v in values:
+        if _SCHEMA_DECIMAL.search(v) is None:
+            expected = None
+            break
+        assert expected is not None
+        expected.append(Decimal(v))
+    assert decimals_from_strings(values) == expected
+
+
+@pytest.mark.parametrize("bad", BAD_DECIMALS)
+def test_a_bad_decimal_in_a_book_side_is_found_at_its_path(bad: str) -> None:
+    levels = [["1", "2"], ["3", "4"], ["5", "6"]]
+    levels[1][1] = bad
+    frame = json.dumps({"btcusd.ob-snap": {"asks": levels, "bids": []}})
+    with pytest.raises(DecodeError) as info:
+        peatio.decode(frame)
+    assert info.value.path == '$["btcusd.ob-snap"].asks[1][1]'
+    book = {"@type": "OrderBookAgg", "buy_levels": {"1": "1", "2": bad}, "sell_levels": {}, "trade_pair": "X"}
+    with pytest.raises(DecodeError) as info:
+        cryptology.decode(json.dumps(book))
+    assert info.value.path == '$.buy_levels["2"]'

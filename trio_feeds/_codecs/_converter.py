@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 import cattrs
-from cattrs.errors import ClassValidationError, IterableValidationError
+from cattrs.errors import ClassValidationError, IterableValidationError, IterableValidationNote
 from cattrs.gen import (
     make_dict_structure_fn,
     make_dict_structure_fn_from_attrs,
@@ -344,6 +344,8 @@ class _Hooks:
                 raise _WrongType(f"array of {n}", v)
             if len(v) != n:
                 raise ValueError(f"expected an array of {n} items, got {len(v)}")
+            if self.detailed:
+                return _tuple_with_paths(hooks, v, args)
             return tuple(h(x, a) for h, x, a in zip(hooks, v, args, strict=True))
 
         if n == 2 and not self.detailed:
@@ -597,6 +599,21 @@ def _unstructure_with_nulls(
         }
 
     return unstructure
+
+
+def _tuple_with_paths(
+    hooks: list[Callable[[Any, Any], Any]], v: list[Any], args: tuple[Any, ...]
+) -> tuple[Any, ...]:
+    """The detailed converter's tuple: a bad item is reported at its index (``[1][1]``)."""
+    out = []
+    for i, (h, x, a) in enumerate(zip(hooks, v, args, strict=True)):
+        try:
+            out.append(h(x, a))
+        except Exception as exc:  # noqa: BLE001 - re-raised with the item's index
+            note = IterableValidationNote(f"Structuring tuple @ index {i}", i, a)
+            exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+            raise IterableValidationError(f"While structuring item {i}", [exc], tuple) from None
+    return tuple(out)
 
 
 def _is_optional_newtype(t: Any) -> bool:
