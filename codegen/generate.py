@@ -50,7 +50,13 @@ re-export every model next to ``decode`` and ``encode``.
 """
 '''
 
+# A property's bounds and pattern, copied under this key for the template (see _mark_checks).
+_CHECKS_KEY = "x-trio-checks"
+_CHECKS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "pattern")
+
 DATAMODEL_ARGS = [
+    "--field-extra-keys",
+    _CHECKS_KEY,
     "--input-file-type",
     "jsonschema",
     "--output-model-type",
@@ -115,6 +121,31 @@ def _inline_custom_types(schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _mark_checks(schema: dict[str, Any]) -> dict[str, Any]:
+    """Copy each property's bounds and pattern under ``x-trio-checks``, which the template reads.
+
+    The generator keeps them as field constraints only for some types: a property typed
+    ``["integer", "number"]`` (``int | float``) loses them. The template writes them into the
+    field's metadata, and the codec checks them on the JSON value.
+    """
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for prop in (node.get("properties") or {}).values():
+                if isinstance(prop, dict):
+                    checks = {k: prop[k] for k in _CHECKS if k in prop}
+                    if checks:
+                        prop[_CHECKS_KEY] = checks
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return schema
+
+
 def _postprocess(text: str, source: str, title: str) -> str:
     lines = text.splitlines()
     # Drop datamodel-codegen's own header comment; ours names the schema and the command.
@@ -143,7 +174,7 @@ def generate_module(protocol: str, workdir: Path, schema_file: Path | None = Non
     path = schema_file or SCHEMAS / f"{protocol}.json"
     schema = json.loads(path.read_text())
     prepared = workdir / f"{protocol}.json"
-    prepared.write_text(json.dumps(_inline_custom_types(schema), indent=2))
+    prepared.write_text(json.dumps(_mark_checks(_inline_custom_types(schema)), indent=2))
     target = workdir / f"{protocol}.py"
     cmd = [
         sys.executable,

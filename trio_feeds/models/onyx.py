@@ -79,7 +79,7 @@ class ServerInfo:
     """
     UTC time when the server sent the event.
     """
-    age_millis: int | float
+    age_millis: int | float = attrs.field(metadata={"minimum": 0})
     """
     Milliseconds since the websocket connection was established: any JSON number (the document says `<number>`). An integer stays an `int` and a fraction is a `float`, as Python's `json` reads them, so `encode` writes back the number that came in.
     """
