@@ -10,6 +10,7 @@ never reach this codec.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Generic, TypeVar
 
@@ -119,7 +120,8 @@ def _payload_class(stream: str) -> type | None:
         return _PAYLOAD_CLASSES[stream]
     except KeyError:
         cls = _match_payload_class(stream)
-        if len(_PAYLOAD_CLASSES) < 1024:
+        # Only short names: a server could send a thousand megabyte-long keys.
+        if len(_PAYLOAD_CLASSES) < 1024 and len(stream) <= 128:
             _PAYLOAD_CLASSES[stream] = cls
         return cls
 
@@ -127,7 +129,8 @@ def _payload_class(stream: str) -> type | None:
 def _classify_client(obj: JSONObject) -> tuple[str | None, type | None]:
     event = obj.get("event")
     if event is not None:
-        return (event, _EVENTS.get(event)) if isinstance(event, str) else (repr(event), None)
+        # A non-string event is unknown, its tag None (never repr'd: it may be of any size).
+        return (event, _EVENTS.get(event)) if type(event) is str else (None, None)
     if "jwt" in obj:
         return "jwt", AuthRequest
     return None, None
@@ -147,13 +150,13 @@ class _RangerCodec(Codec):
                     raise self._error_at(payload, cls, stream) from None
                 return _new_stream_message(stream=stream, data=data)
             if "jwt" not in obj:
-                return UnknownMessage(protocol=self.protocol, tag=stream, raw=obj)
+                return self.unknown(stream, obj)
         return super().decode_object(obj)
 
     def _error_at(self, payload: Any, cls: type, stream: str) -> DecodeError:
         """Why ``payload`` is not a ``cls``, with its path relative to the frame (``$.<stream>...``)."""
         path, reason = self._explain(payload, cls)
-        key = f".{stream}" if re.fullmatch(r"[A-Za-z_]\w*", stream) else f'["{stream}"]'
+        key = f".{stream}" if re.fullmatch(r"[A-Za-z_]\w*", stream) else f"[{json.dumps(stream)}]"
         return DecodeError(self.protocol, reason, tag=stream, path="$" + key + path[1:])
 
     def unstructure(self, message: Any) -> JSONObject:

@@ -8,7 +8,7 @@ import attrs
 from decimal import Decimal
 from typing import Literal, TypeAlias
 
-from trio_feeds._types import EpochSeconds, IsoOrEpochSeconds
+from trio_feeds._types import EpochSeconds, ExplicitNulls, IsoOrEpochSeconds
 
 
 @attrs.define(kw_only=True)
@@ -17,7 +17,7 @@ class AuthRequest:
     Authenticate the connection with a JWT, sent after connecting (document form; later servers take an `Authorization: Bearer <jwt>` header at the handshake instead). Only the Bearer type is supported. The server answers with `success` or `error`; once authenticated, the private streams given as `?stream=` parameters are delivered.
     """
 
-    jwt: str
+    jwt: str = attrs.field(metadata={"pattern": "^Bearer \\S+$"})
     """
     `Bearer <token>`.
     """
@@ -328,7 +328,7 @@ class OrderBookIncrement:
 
 
 @attrs.define(kw_only=True)
-class Order:
+class Order(ExplicitNulls):
     """
     Payload of the private `order` stream: one of the member's orders was created or changed (e.g. filled or cancelled). Field sets differ between peatio versions, so only `id`, `state` and `origin_volume` are always present.
     """
@@ -357,11 +357,13 @@ class Order:
     """
     Order type.
     """
-    price: DecimalString | None = None
+    price: DecimalString | None = attrs.field(default=None, metadata={"nullable": True})
     """
     Price for each unit; null for market orders.
     """
-    avg_price: DecimalString | None = None
+    avg_price: DecimalString | None = attrs.field(
+        default=None, metadata={"nullable": True}
+    )
     """
     Average execution price.
     """
