@@ -108,6 +108,20 @@ def test_garbled_frames_say_what_is_wrong(name: str) -> None:
     frame, words = GARBLED[name]
     with pytest.raises(xdr.XdrError, match=words):
         xdr.unpack(frame)
+    assert xdr.broadcast_payload(frame) is None  # the fast path takes none of them
+
+
+def test_the_fast_path_takes_exactly_the_well_formed_broadcasts() -> None:
+    for text in ("", "{}", "{1}", "{12}", BOOK, TRADE, "é" * 7):
+        frame = broadcast(text)
+        assert xdr.broadcast_payload(frame) == text.encode() == xdr.unpack(frame).payload  # type: ignore[union-attr]
+    for frame in (
+        xdr.pack_error(4, "x"),
+        xdr.pack_throttling(1, 2, 3),
+        xdr.pack_rpc_response(1, "{}"),
+        VERSION_1,
+    ):
+        assert xdr.broadcast_payload(frame) is None
 
 
 # -- the protocol, frame by frame --------------------------------------------------------------
@@ -315,6 +329,31 @@ async def test_engine_pings_at_the_protocols_interval_unless_configured(explicit
         assert pings >= 3
 
 
+async def test_watch_takes_the_wire_form() -> None:
+    import argparse
+
+    from trio_feeds.exchanges import get
+
+    entry = get("cryptology")
+    parser = argparse.ArgumentParser()
+    entry.add_watch_arguments(parser)
+    assert parser.parse_args([]).wire_form == "auto"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--wire-form", "binary"])
+    args = parser.parse_args(["--wire-form", "json", "--trade-pair", "BTC_USD"])
+    config = quick(request_timeout=0.2)  # "auto" would give up on a version frame after 0.2 s
+    async with (
+        open_cryptology_server(rate=None, form="json") as server,
+        entry.watch_feed(server.url, args, entry.test_credentials, config) as feed,
+    ):
+        await server.wait_for_connection()
+        await trio.sleep(0.5)
+        assert feed.connected
+        assert feed.stats.reconnects == 0
+        assert feed.protocol.wire_form == "json"  # type: ignore[attr-defined]
+        assert feed.protocol.trade_pairs == frozenset({"BTC_USD"})  # type: ignore[attr-defined]
+
+
 # -- live feeds against the local server -------------------------------------------------------
 
 
@@ -385,6 +424,29 @@ async def test_no_version_frame_in_time_reconnects_saying_why(transport: Transpo
                 async for item in feed:
                     assert not isinstance(item, ev.Disconnected), item
             assert feed.connected
+
+
+async def test_reconnect_is_reported_resubscribed_on_the_version_frame_not_at_a_poll(
+    transport: Transport,
+) -> None:
+    # The ticker polls every 5 s here: Resubscribed and Gap must come from the version frame.
+    async with (
+        open_cryptology_server(rate=None) as server,
+        cryptology.open_feed(server.url, config=quick(poll_interval=5.0), transport=transport) as feed,
+    ):
+        await collect(feed, lambda s: isinstance(s[-1], ev.Connected))
+        await server.wait_for_connection()
+        await server.close(1012, "service restart")
+        start = trio.current_time()
+        seen = await collect(feed, lambda s: isinstance(s[-1], ev.Gap), within=2.0)
+        assert trio.current_time() - start < 1.0
+    assert [type(i).__name__ for i in seen] == [
+        "Disconnected",
+        "Reconnecting",
+        "Connected",
+        "Resubscribed",
+        "Gap",
+    ]
 
 
 async def test_garbled_and_foreign_frames_never_end_the_feed(transport: Transport) -> None:

@@ -47,6 +47,7 @@ __all__ = [
     "Throttling",
     "XdrError",
     "XdrMessage",
+    "broadcast_payload",
     "message_type_name",
     "pack_broadcast",
     "pack_error",
@@ -262,6 +263,25 @@ class _Reader:
         extra = len(self.frame) - self.pos
         if extra:
             raise XdrError(f"{extra} bytes after the end of the message")
+
+
+_BROADCAST_TYPE = _INT.pack(MessageType.BROADCAST)
+
+
+def broadcast_payload(frame: bytes) -> bytes | None:
+    """The JSON bytes of a well-formed broadcast frame, else ``None`` (then see :func:`unpack`).
+
+    The per-frame fast path of market data: :func:`unpack` gives the same bytes and says what
+    is wrong with any other frame.
+    """
+    if frame[:4] != _BROADCAST_TYPE or len(frame) < 8:
+        return None
+    length = int.from_bytes(frame[4:8], "big")
+    end = 8 + length
+    size = len(frame)
+    if size != end + (-length % 4) or frame[end:size].count(0) != size - end:
+        return None
+    return frame[8:end]
 
 
 def message_type_name(value: int) -> str:

@@ -271,31 +271,37 @@ class CryptologyProtocol(FeedProtocol):
         return ()
 
     def _xdr_message(self, frame: bytes) -> Sequence[Action]:
-        if frame == xdr.LEGACY_HEARTBEAT:
-            return ()
-        try:
-            message = xdr.unpack(frame)
-        except xdr.XdrError as exc:
-            return [self._bad(str(exc))]
-        if isinstance(message, xdr.Broadcast):
+        payload = xdr.broadcast_payload(frame)  # market data: the per-frame path
+        if payload is None:
+            if frame == xdr.LEGACY_HEARTBEAT:
+                return ()
             try:
-                text = message.payload.decode()
-            except UnicodeDecodeError:
-                return [self._bad("the broadcast's JSON string is not valid UTF-8")]
-            return self._json(text)
+                message = xdr.unpack(frame)
+            except xdr.XdrError as exc:
+                return [self._bad(str(exc))]
+            if not isinstance(message, xdr.Broadcast):
+                return [self._foreign(message)]
+            payload = message.payload  # pragma: no cover - broadcast_payload takes every good one
+        try:
+            # Decoded here, so that bad UTF-8 is named as the broadcast's, not as a frame's.
+            text = payload.decode()
+        except UnicodeDecodeError:
+            return [self._bad("the broadcast's JSON string is not valid UTF-8")]
+        return self._json(text)
+
+    def _foreign(self, message: xdr.XdrMessage) -> BadFrame:
+        """What a frame of another type than broadcast is, on the market-data socket."""
         if isinstance(message, xdr.ServerError):
             # The server's own words, bounded: a reason, not a payload.
             words = message.message[:200]
-            return [self._bad(f"server error message ({message.kind}): {words!r}; a close follows")]
+            return self._bad(f"server error message ({message.kind}): {words!r}; a close follows")
         if isinstance(message, xdr.Throttling):
-            return [
-                self._bad(
-                    f"throttling message (level {message.level}, sequence {message.sequence_id}, "
-                    f"order {message.order_id}) belongs to the account socket; this feed sends no orders"
-                )
-            ]
+            return self._bad(
+                f"throttling message (level {message.level}, sequence {message.sequence_id}, "
+                f"order {message.order_id}) belongs to the account socket; this feed sends no orders"
+            )
         kind = "outbox" if isinstance(message, xdr.Outbox) else "RPC response"
-        return [self._bad(f"{kind} message belongs to the account socket, not market data")]
+        return self._bad(f"{kind} message belongs to the account socket, not market data")
 
     def _bad(self, reason: str, *, tag: str | None = None, path: str = "$") -> BadFrame:
         if self._version is not None and self._version != xdr.VERSION:
