@@ -269,6 +269,13 @@ def test_a_garbled_version_frame_leaves_the_version_unknown() -> None:
     assert len(items(p.receive_frame(broadcast(TRADE), 1))) == 1
 
 
+def test_a_server_that_begins_with_data_loses_none_of_it() -> None:
+    p = connected()
+    (trade,) = items(p.receive_frame(broadcast(TRADE), 0))  # no version frame before it
+    assert isinstance(trade, cryptology.AnonymousTradeV2)
+    assert (p.ready, p.form, p.server_version) == (True, "xdr", None)
+
+
 def test_an_unknown_version_is_accepted_and_named_in_every_bad_frame() -> None:
     p = connected()
     assert p.receive_frame(b"\x00\x00\x00\x02", 0) == ()

@@ -23,7 +23,9 @@ On the XDR form:
   open it with ``wire_form="json"``.
 * Any version is accepted, as the official client has done since May 2018 (before, it
   required 1); the version is kept (:attr:`CryptologyProtocol.server_version`), and when it
-  is not 1 every bad frame's error says so.
+  is not 1 every bad frame's error says so. A first frame that is a well-formed broadcast
+  instead (no version frame at all) is delivered, the version left unknown; any other
+  first frame is the version frame, a bad frame if it is not 4 bytes.
 * A text frame is a bad frame ("text frame on the binary XDR form"); a frame that is not one
   well-formed XDR message (short, an unknown type, a length beyond the frame, missing or
   non-zero padding, bytes after the message) is a bad frame saying what is wrong. Neither
@@ -263,6 +265,9 @@ class CryptologyProtocol(FeedProtocol):
         if frame == xdr.LEGACY_HEARTBEAT:
             return ()
         self._handshake_done = True  # whatever it holds, the server's first frame is its version
+        if len(frame) != 4 and xdr.broadcast_payload(frame) is not None:
+            # No version frame at all: the server began with data. Keep it (version unknown).
+            return self._xdr_message(frame)
         try:
             self._version = xdr.unpack_version(frame)
         except xdr.XdrError as exc:
