@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import trio
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests._fake_protocol import FakeProtocol, open_fake_feed
 from trio_feeds import DecodeError, UnknownMessage, cryptology
@@ -287,6 +289,35 @@ def test_an_unknown_version_is_accepted_and_named_in_every_bad_frame() -> None:
     error = bad(p.receive_frame(broadcast('{"@type":"AnonymousTrade","price":1}'), 1))
     assert "server protocol version 2" in error.reason
     assert error.tag == "AnonymousTrade"
+
+
+@given(
+    frames=st.lists(
+        st.one_of(
+            st.binary(max_size=64),
+            st.builds(broadcast, st.binary(max_size=40)),
+            st.builds(
+                lambda b: b[:8] + b[8:].replace(b"\x00", b"\x01"), st.builds(broadcast, st.text(max_size=20))
+            ),
+            st.builds(
+                lambda n, b: struct.pack(">iI", n, len(b)) + b,
+                st.integers(-(2**31), 2**31 - 1),
+                st.binary(max_size=12),
+            ),
+            st.text(max_size=20),
+        ),
+        max_size=8,
+    )
+)
+@settings(max_examples=300, deadline=None, database=None)
+def test_no_frame_raises_out_of_the_protocol(frames: list[str | bytes]) -> None:
+    """Any frames in any order, first frame included: actions only, never an exception."""
+    p = connected()
+    for frame in frames:
+        for action in p.receive_frame(frame, 0):
+            assert isinstance(action, BadFrame | Deliver | Notify), action
+    # ... and the next good frame of the connection's form is delivered.
+    assert len(items(p.receive_frame(broadcast(TRADE) if p.form == "xdr" else TRADE, 1))) == 1
 
 
 def test_not_ready_reason_says_what_to_do() -> None:
