@@ -20,9 +20,12 @@ def fast() -> FeedConfig:
 
 
 async def test_gateway_orders_and_positions_are_kept_and_marked_stale_after_a_gap() -> None:
-    async with open_gateway_server(
-        api_key="key-1", api_secret="account-SECRET-21c9", rate=None, idle_ping=None
-    ) as server, gateway.open_feed(server.url, credentials=CREDS, config=fast()) as feed:
+    async with (
+        open_gateway_server(
+            api_key="key-1", api_secret="account-SECRET-21c9", rate=None, idle_ping=None
+        ) as server,
+        gateway.open_feed(server.url, credentials=CREDS, config=fast()) as feed,
+    ):
         await feed.subscribe(["orders", "positions"], exchange="binance", symbols=["ETHUSDT"])
         record = await server.wait_for_connection(1)
         assert feed.account is not None

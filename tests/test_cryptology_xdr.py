@@ -392,6 +392,16 @@ async def test_watch_takes_the_wire_form() -> None:
         assert feed.protocol.trade_pairs == frozenset({"BTC_USD"})  # type: ignore[attr-defined]
 
 
+def test_serve_takes_the_wire_form() -> None:
+    from trio_feeds import exchanges
+    from trio_feeds.cli import build_parser
+
+    entry = exchanges.get("cryptology")
+    assert entry.serve_options(build_parser().parse_args(["serve", "cryptology"])) == {"form": "xdr"}
+    args = build_parser().parse_args(["serve", "cryptology", "--wire-form", "json"])
+    assert entry.serve_options(args) == {"form": "json"}
+
+
 # -- live feeds against the local server -------------------------------------------------------
 
 

@@ -55,8 +55,8 @@ from decimal import Decimal
 from typing import Literal, TypeAlias
 
 from .._codecs import cryptology as _codec_module
-from .._normalize import cryptology as _normalize
 from .._codecs import cryptology_xdr as xdr
+from .._normalize import cryptology as _normalize
 from ..books import Books, Level
 from ..errors import DecodeError
 from ..models.cryptology import (

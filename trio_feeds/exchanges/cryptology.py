@@ -83,6 +83,23 @@ class CryptologyExchange(Exchange):
             wire_form=getattr(args, "wire_form", "auto"),
         )
 
+    def add_serve_arguments(self, parser: Any) -> None:
+        """``--wire-form``: the real server's binary XDR frames (default) or JSON text frames."""
+        parser.add_argument(
+            "--wire-form",
+            dest="wire_form",
+            choices=("xdr", "json"),
+            default="xdr",
+            help=(
+                "binary XDR frames with a version frame first, as the real server and its official "
+                "client (default), or the documents' plain JSON text frames"
+            ),
+        )
+
+    def serve_options(self, args: Any) -> dict[str, Any]:
+        """``form`` from ``--wire-form``."""
+        return {"form": getattr(args, "wire_form", "xdr")}
+
     def open_server(
         self,
         *,
