@@ -766,7 +766,7 @@ class PlaceBuyLimitOrder:
     """
     The client's id for the order, echoed in the server's order messages.
     """
-    ttl: int | None = None
+    ttl: int | None = attrs.field(default=None, metadata={"minimum": 0})
     """
     Seconds the order is valid for (1-minute granularity); 0: forever.
     """
@@ -791,7 +791,7 @@ class PlaceBuyFoKOrder:
     """
     The client's id for the order, echoed in the server's order messages.
     """
-    ttl: int | None = None
+    ttl: int | None = attrs.field(default=None, metadata={"minimum": 0})
     """
     Seconds the order is valid for (1-minute granularity); 0: forever.
     """
@@ -816,7 +816,7 @@ class PlaceBuyIoCOrder:
     """
     The client's id for the order, echoed in the server's order messages.
     """
-    ttl: int | None = None
+    ttl: int | None = attrs.field(default=None, metadata={"minimum": 0})
     """
     Seconds the order is valid for (1-minute granularity); 0: forever.
     """
@@ -841,7 +841,7 @@ class PlaceSellLimitOrder:
     """
     The client's id for the order, echoed in the server's order messages.
     """
-    ttl: int | None = None
+    ttl: int | None = attrs.field(default=None, metadata={"minimum": 0})
     """
     Seconds the order is valid for (1-minute granularity); 0: forever.
     """
@@ -866,7 +866,7 @@ class PlaceSellFoKOrder:
     """
     The client's id for the order, echoed in the server's order messages.
     """
-    ttl: int | None = None
+    ttl: int | None = attrs.field(default=None, metadata={"minimum": 0})
     """
     Seconds the order is valid for (1-minute granularity); 0: forever.
     """
@@ -891,7 +891,7 @@ class PlaceSellIoCOrder:
     """
     The client's id for the order, echoed in the server's order messages.
     """
-    ttl: int | None = None
+    ttl: int | None = attrs.field(default=None, metadata={"minimum": 0})
     """
     Seconds the order is valid for (1-minute granularity); 0: forever.
     """
