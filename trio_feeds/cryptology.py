@@ -24,7 +24,7 @@ from contextlib import AbstractAsyncContextManager
 
 from ._codecs import UnknownMessage, model_classes
 from ._codecs.cryptology import Message, codec, decode, encode
-from ._engine import Feed, run_feed
+from ._engine import Feed, FeedSetup, Tap, run_feed
 from ._sansio.cryptology import CryptologyProtocol
 from ._transports import Transport
 from ._types import MicrosTime, MillisTime
@@ -61,9 +61,18 @@ class CryptologyFeed(Feed[Item]):
         config: FeedConfig | None = None,
         *,
         transport: Transport | None = None,
+        recorder: Tap | None = None,
     ) -> None:
-        super().__init__(protocol, config, transport=transport)
         self._cryptology = protocol
+        super().__init__(protocol, config, transport=transport, recorder=recorder)
+
+    def _replay_setup(self) -> FeedSetup:
+        pairs = self._cryptology.trade_pairs
+        options = {
+            "trade_pairs": None if pairs is None else sorted(pairs),
+            "server_heartbeat": self._cryptology.heartbeat.server_heartbeat,
+        }
+        return FeedSetup(options)
 
     async def subscribe(self, *trade_pairs: str) -> None:
         """Deliver messages of these trade pairs (client-side: the server sends every pair).
@@ -71,8 +80,7 @@ class CryptologyFeed(Feed[Item]):
         The first call narrows the feed from "everything" to the pairs given; later calls add
         pairs. With no pairs, the filter is dropped and everything is delivered again.
         """
-        proto = self._cryptology
-        await self._request("subscribe", lambda now: proto.subscribe(now, *trade_pairs))
+        await self._request("subscribe", self._cryptology.subscribe, *trade_pairs)
 
     async def unsubscribe(self, *trade_pairs: str) -> None:
         """Stop delivering messages of these trade pairs (client-side).
@@ -80,8 +88,7 @@ class CryptologyFeed(Feed[Item]):
         Raises:
             ValueError: no pairs given, or no filter is set (there is no "all but" filter).
         """
-        proto = self._cryptology
-        await self._request("unsubscribe", lambda now: proto.unsubscribe(now, *trade_pairs))
+        await self._request("unsubscribe", self._cryptology.unsubscribe, *trade_pairs)
 
 
 def open_feed(
@@ -91,6 +98,7 @@ def open_feed(
     config: FeedConfig | None = None,
     server_heartbeat: float | None = 15.0,
     transport: Transport | None = None,
+    recorder: Tap | None = None,
 ) -> AbstractAsyncContextManager[CryptologyFeed]:
     """Open a reconnecting feed of Cryptology market data (plain, unauthenticated JSON).
 
@@ -104,6 +112,8 @@ def open_feed(
         server_heartbeat: the server sends something at least this often (seconds); longer
             silence means a dead connection. ``None`` to rely on WebSocket pings alone.
         transport: how WebSockets are opened (default :class:`~trio_feeds.transports.FastTransport`).
+        recorder: record the session to a file: a recorder from
+            :func:`trio_feeds.recording.open_recorder` (see "Record and replay" in the README).
     """
     protocol = CryptologyProtocol(url, trade_pairs=trade_pairs, server_heartbeat=server_heartbeat)
-    return run_feed(CryptologyFeed(protocol, config, transport=transport))
+    return run_feed(CryptologyFeed(protocol, config, transport=transport, recorder=recorder))

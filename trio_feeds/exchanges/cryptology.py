@@ -58,10 +58,10 @@ class CryptologyExchange(Exchange):
         )
 
     def watch_feed(
-        self, url: str, args: Any, credentials: ExchangeCredentials, config: FeedConfig
+        self, url: str, args: Any, credentials: ExchangeCredentials, config: FeedConfig, **options: Any
     ) -> AbstractAsyncContextManager[Feed[Any]]:
         """A feed filtered to the ``--trade-pair`` pairs (all by default)."""
-        return self.open_feed(url, credentials, config=config, trade_pairs=args.trade_pair or None)
+        return self.open_feed(url, credentials, config=config, trade_pairs=args.trade_pair or None, **options)
 
     def open_server(
         self,
