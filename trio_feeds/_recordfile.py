@@ -22,7 +22,7 @@ import math
 import os
 import re
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Final, Literal, Protocol
 
@@ -425,7 +425,9 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
                 return check_header(records[0], reader.path)
 
 
-def iter_records(path: str | os.PathLike[str], *, follow_parts: bool = True) -> Iterator[list[Any]]:
+def iter_records(
+    path: str | os.PathLike[str], *, follow_parts: bool = True
+) -> Generator[list[Any], None, None]:
     """Every record of a recording, parts followed (``next`` records), headers of later parts left out.
 
     The first record is the first file's header. Raises :class:`RecordingError` when a part is

@@ -580,8 +580,26 @@ async def _replaying(
     speed: float,
     strict: bool,
 ) -> AsyncIterator[Feed[Any]]:
+    records = iter_records(path)
+    try:
+        async with _player_nursery(records, setup, exchange, credentials, speed=speed, strict=strict) as feed:
+            yield feed
+    finally:
+        records.close()  # its file; the reading thread is done (the nursery waited for it)
+
+
+@asynccontextmanager
+async def _player_nursery(
+    records: Iterator[list[Any]],
+    setup: _Setup,
+    exchange: exchanges.Exchange,
+    credentials: ExchangeCredentials,
+    *,
+    speed: float,
+    strict: bool,
+) -> AsyncIterator[Feed[Any]]:
     async with trio.open_nursery() as nursery:
-        source = _Source(iter_records(path))
+        source = _Source(records)
         nursery.start_soon(source.run)
         player = _Player(source, speed=speed, strict=strict, nursery=nursery)
         feed_cm = exchange.open_feed(

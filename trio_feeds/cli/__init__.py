@@ -26,7 +26,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__, exchanges
-from ..exchanges._base import ENV_NAMES
+from ..exchanges._base import ENV_NAMES, ExchangeCredentials
 from ..testing.faults import FAULT_HELP, parse_fault
 from ._common import (
     EXIT_FAILURE,
@@ -419,41 +419,13 @@ def _main(argv: Sequence[str] | None) -> int:
             )
             return run_trio(lambda stopper: run_watch(watch_options, creds, stopper))
         if args.command == "record":
-            from .record import RecordOptions, run_record  # noqa: PLC0415 - loaded for its command only
-            from .watch import WatchOptions, load_credentials  # noqa: PLC0415 - loaded for its command only
+            from .watch import load_credentials  # noqa: PLC0415 - loaded for its command only
 
             creds = load_credentials(args.credentials_file)
             secrets = creds.secrets
-            record_options = RecordOptions(
-                watch=WatchOptions(
-                    exchange=exchanges.get(args.protocol),
-                    url=args.url,
-                    args=args,
-                    json=args.json,
-                    count=args.count,
-                    max_attempts=args.max_attempts,
-                    messages=args.messages,
-                    command="record",
-                ),
-                output=args.output,
-                compression=args.compression,
-                rotate_bytes=args.rotate_size,
-                rotate_seconds=args.rotate_time,
-                overwrite=args.overwrite,
-            )
-            return run_trio(lambda stopper: run_record(record_options, creds, stopper))
+            return _record(args, creds)
         if args.command == "replay":
-            from .record import ReplayOptions, run_replay  # noqa: PLC0415 - loaded for its command only
-
-            replay_options = ReplayOptions(
-                path=args.file,
-                speed=args.speed,
-                json=args.json,
-                count=args.count,
-                events=not args.no_events,
-                strict=not args.lenient,
-            )
-            return run_trio(lambda stopper: run_replay(replay_options, stopper))
+            return _replay(args)
         if args.command == "serve":
             from .serve import ServeOptions, run_serve  # noqa: PLC0415 - loaded for its command only
 
@@ -491,6 +463,44 @@ def _main(argv: Sequence[str] | None) -> int:
             print("trio-feeds: set TRIO_FEEDS_DEBUG=1 to see the traceback", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_FAILURE  # pragma: no cover - _usage_error exits
+
+
+def _record(args: argparse.Namespace, creds: ExchangeCredentials) -> int:
+    from .record import RecordOptions, run_record  # noqa: PLC0415 - loaded for its command only
+    from .watch import WatchOptions  # noqa: PLC0415 - loaded for its command only
+
+    options = RecordOptions(
+        watch=WatchOptions(
+            exchange=exchanges.get(args.protocol),
+            url=args.url,
+            args=args,
+            json=args.json,
+            count=args.count,
+            max_attempts=args.max_attempts,
+            messages=args.messages,
+            command="record",
+        ),
+        output=args.output,
+        compression=args.compression,
+        rotate_bytes=args.rotate_size,
+        rotate_seconds=args.rotate_time,
+        overwrite=args.overwrite,
+    )
+    return run_trio(lambda stopper: run_record(options, creds, stopper))
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from .record import ReplayOptions, run_replay  # noqa: PLC0415 - loaded for its command only
+
+    options = ReplayOptions(
+        path=args.file,
+        speed=args.speed,
+        json=args.json,
+        count=args.count,
+        events=not args.no_events,
+        strict=not args.lenient,
+    )
+    return run_trio(lambda stopper: run_replay(options, stopper))
 
 
 def _usage_error(path: Sequence[str], message: str) -> None:

@@ -11,13 +11,13 @@ output is ``watch --json`` output, which ``conform`` reads too).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import attrs
 import trio
 from rich.console import Console
 
 from .. import exchanges
+from ..exchanges import ExchangeCredentials
 from ..recording import Compression, RecordingError, open_recorder, read_header
 from ..replay import open_replay
 from ._common import Stopper, UsageError
@@ -38,7 +38,7 @@ class RecordOptions:
     overwrite: bool = False
 
 
-async def run_record(options: RecordOptions, creds: Any, stopper: Stopper) -> int:
+async def run_record(options: RecordOptions, creds: ExchangeCredentials, stopper: Stopper) -> int:
     """Record a feed until Ctrl-C, ``--count`` messages, or an error that ends the feed."""
     err = Console(stderr=True, highlight=False)
     try:
