@@ -249,18 +249,21 @@ def _feed_cpu(url: str, seconds: float, compression: str | None, folder: Path) -
     return trio.run(main)
 
 
-def run_end_to_end(seconds: float) -> list[dict[str, Any]]:
+def run_end_to_end(seconds: float, rounds: int) -> list[dict[str, Any]]:
     from throughput import SenderProcess
 
-    rows = []
+    best: dict[str | None, dict[str, Any]] = {}
     kinds: list[str | None] = [None, "gzip"] + (["zstd"] if _zstd_available() else [])
     with tempfile.TemporaryDirectory() as folder:
-        for kind in kinds:
-            count = int(100_000 * (seconds + 5))
-            spec = {"mode": "gateway", "count": count, "rate": 100_000, "max_seconds": 60}
-            with SenderProcess(spec) as sender:
-                rows.append(_feed_cpu(sender.url, seconds, kind, Path(folder)))
-            print(f"  {rows[-1]}", flush=True)
+        for _ in range(rounds):  # interleaved; the run that kept up best counts
+            for kind in kinds:
+                count = int(100_000 * (seconds + 5))
+                spec = {"mode": "gateway", "count": count, "rate": 100_000, "max_seconds": 60}
+                with SenderProcess(spec) as sender:
+                    row = _feed_cpu(sender.url, seconds, kind, Path(folder))
+                if kind not in best or row["messages_per_s"] > best[kind]["messages_per_s"]:
+                    best[kind] = row
+    rows = [best[kind] for kind in kinds]
     base = rows[0]
     for row in rows:
         row["cpu_vs_no_recorder"] = round(row["cpu_share"] / base["cpu_share"], 2)
@@ -288,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     seconds = 3.0 if args.quick else 8.0
     print(f"end to end: a gateway feed at 100,000 frames/s for {seconds:g} s (loopback)")
-    for r in run_end_to_end(seconds):
+    for r in run_end_to_end(seconds, 2 if args.quick else 3):
         print(
             f"  recorder {r['recorder']:5} {r['messages_per_s']:>9,} msg/s  CPU {r['cpu_share']:5.1f}% "
             f"({r['cpu_vs_no_recorder']:.2f}x)  file {r['file_bytes_per_message']} B/msg"

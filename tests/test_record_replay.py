@@ -353,3 +353,13 @@ async def test_a_replay_that_diverges_from_the_recording_says_so(
         await replay(path, math.inf)
     items, _ = await replay(path, math.inf, strict=False)  # lenient: goes on, as recorded
     assert items[: len(live.items)] == live.items
+
+
+async def test_leaving_a_replay_early_ends_it_at_once(recorded: dict[str, Live], caplog: Any) -> None:
+    live = recorded["gateway"]
+    with trio.fail_after(2):
+        async with open_replay(live.path, speed=1.0) as feed:  # the recorded pace
+            async for item in feed:
+                if isinstance(item, gateway.TradesMessage):
+                    break  # the rest of the recording is never played
+    assert not [r for r in caplog.records if r.name.startswith("trio_feeds.replay")]

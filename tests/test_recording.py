@@ -346,3 +346,22 @@ async def test_record_under_the_library_config_keeps_the_config(tmp_path: Path) 
     assert header["config"]["max_attempts"] == 7
     assert header["options"] == {"trade_pairs": ["BTC_USD"], "server_heartbeat": 15.0}
     assert header["credentials"] == []
+
+
+async def test_a_recording_is_readable_while_it_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "live.jsonl.gz"
+    seen = []
+    async with (
+        open_cryptology_server(rate=200) as server,
+        open_recorder(path, flush_interval=0.2) as rec,
+        cryptology.open_feed(server.url, recorder=rec) as feed,
+    ):
+        async for _ in feed:
+            if rec.frames >= 40 * (len(seen) + 1):
+                await trio.sleep(0.3)  # a flush
+                records = await trio.to_thread.run_sync(lambda: list(iter_records(path)))
+                seen.append(sum(r[0] == "t" for r in records))
+                if len(seen) == 3:
+                    break
+    assert seen[0] >= 40  # what was flushed so far, while the recorder writes on
+    assert seen[0] < seen[1] < seen[2]

@@ -126,9 +126,8 @@ def _finite(value: object) -> object:
 class Recorder(Tap):
     """Records one feed's session; make it with :func:`open_recorder`, give it to ``open_feed``.
 
-    Attributes:
-        frames: frames recorded so far.
-        records: records of every kind recorded so far (frames included).
+    One record is one tuple appended to a list on the event loop's side; a worker thread
+    encodes, compresses and writes them (see :func:`open_recorder`).
     """
 
     def __init__(
@@ -150,8 +149,8 @@ class Recorder(Tap):
         self._recording = True
         self._overflowed = False
         self._attached = False
-        self.frames = 0
-        self.records = 0
+        self._written = 0  # records taken out of memory for the writer
+        self._notes = 0  # records that are not frames
         self._header: dict[str, Any] = {
             "format": FORMAT,
             "version": VERSION,
@@ -219,25 +218,32 @@ class Recorder(Tap):
     def _note(self, kind: str, *body: Any) -> None:
         """Record anything but a frame (rare): encoded now, so a bad value fails here."""
         if self._recording:
-            self._add(msgspec.Raw(self._encode([kind, _now(), _wall(), *body])))
+            pending = self._pending
+            pending.append(msgspec.Raw(self._encode([kind, _now(), _wall(), *body])))
+            self._notes += 1
+            if len(pending) >= self._early:
+                self._backlog(pending)
 
     def _frame(self, frame: str | bytes) -> None:
         """Record a received frame (the hot path: one tuple, encoded later by the writer)."""
         if self._recording:
-            self.frames += 1
-            self._add(("t" if type(frame) is str else "b", _now(), _wall(), frame))
+            pending = self._pending
+            pending.append(("t" if type(frame) is str else "b", _now(), _wall(), frame))
+            if len(pending) >= self._early:
+                self._backlog(pending)
 
-    def _add(self, record: Any) -> None:
-        pending = self._pending
-        pending.append(record)
-        self.records += 1
-        if len(pending) >= self._early:
-            self._wakeup.set()
-            if len(pending) >= self._max_pending:
-                # Never block the feed and never grow without bound: the recording ends here,
-                # and the error ends the recorder's block.
-                self._overflowed = True
-                self._recording = False
+    @property
+    def frames(self) -> int:
+        """Frames recorded so far."""
+        return self.records - self._notes
+
+    def _backlog(self, pending: list[Any]) -> None:
+        self._wakeup.set()
+        if len(pending) >= self._max_pending:
+            # Never block the feed and never grow without bound: the recording ends here,
+            # and the error ends the recorder's block.
+            self._overflowed = True
+            self._recording = False
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -253,8 +259,14 @@ class Recorder(Tap):
                     f"too slow?); the recording ends after record {self.records}"
                 )
 
+    @property
+    def records(self) -> int:
+        """Records of every kind recorded so far (frames included)."""
+        return self._written + len(self._pending)
+
     async def _flush(self) -> None:
         batch, self._pending = self._pending, []
+        self._written += len(batch)
         t, wall = _now(), _wall()
         # Shielded: a batch taken out of memory is written, whatever is cancelled meanwhile.
         with trio.CancelScope(shield=True):
@@ -263,6 +275,7 @@ class Recorder(Tap):
     async def _close(self) -> None:
         self._recording = False
         batch, self._pending = self._pending, []
+        self._written += len(batch)
         t, wall = _now(), _wall()
 
         def write_and_close() -> None:
@@ -412,6 +425,8 @@ class _RecordingConnection:
         self._inner = inner
         self._recorder = recorder
         self._ended = False
+        self._receive = inner.receive  # bound once: receive runs once per frame
+        self._record = recorder._frame
 
     def _end(self, code: int | None, reason: str, by: str) -> None:
         if not self._ended:
@@ -420,11 +435,11 @@ class _RecordingConnection:
 
     async def receive(self) -> str | bytes:
         try:
-            frame = await self._inner.receive()
+            frame = await self._receive()
         except TransportClosed as exc:
             self._end(exc.code, exc.reason, "server")
             raise
-        self._recorder._frame(frame)
+        self._record(frame)
         return frame
 
     async def send(self, frame: str | bytes) -> None:

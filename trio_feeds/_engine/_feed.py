@@ -68,7 +68,9 @@ class Feed(Generic[ItemT_co]):
         self._abort_error: BaseException | None = None  # a fatal error found outside the engine
         self._no_books: Books[Any] = Books()
         if recorder is not None:
-            controls = FeedControls(end=lambda: self._stop(discard=False), fail=self._fail)
+            controls = FeedControls(
+                end=lambda: self._stop(discard=False), fail=self._fail, closed=lambda: self._closed
+            )
             recorder.attach(self._engine, self._replay_setup(), controls)
 
     def __repr__(self) -> str:

@@ -60,10 +60,12 @@ class FeedControls:
         end: end the feed as a user's ``aclose`` would, except that the consumer still gets what
             is buffered before iteration stops.
         fail: end the feed with this error (raised after what is buffered).
+        closed: whether the feed was closed (by the application, or by ``end``).
     """
 
     end: Callable[[], None]
     fail: Callable[[BaseException], None]
+    closed: Callable[[], bool]
 
 
 class Tap:
