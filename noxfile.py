@@ -72,6 +72,8 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/conform.py")
     session.run("python", "benchmarks/books.py")
     session.run("python", "benchmarks/normalize.py")
+    session.run("python", "benchmarks/cryptology_xdr.py")
+    session.run("python", "benchmarks/recording.py", "--quick")
     session.run("python", "benchmarks/throughput.py", *session.posargs)
 
 

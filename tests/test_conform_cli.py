@@ -319,20 +319,32 @@ def test_lines_that_are_not_utf8_fail_alone() -> None:
     assert [(f.line, f.check, f.reason) for f in report.failures] == [(2, "json", "not valid UTF-8 text")]
 
 
-def test_a_compressed_capture_is_refused_with_a_hint(tmp_path: Path) -> None:
+def test_a_compressed_capture_is_read_through(tmp_path: Path) -> None:
+    frames = _good_frames("gateway")
     capture = tmp_path / "capture.jsonl.gz"
-    capture.write_bytes(gzip.compress(_good_frames("gateway").encode()))
-    with pytest.raises(UsageError, match=r"gzip-compressed: decompress it first \(zcat FILE"):
-        run_conform(ConformOptions(exchanges.get("gateway"), str(capture)))
+    capture.write_bytes(gzip.compress(frames.encode()))
+    report_of_file = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "trio_feeds", "conform", "gateway", str(capture), "--json"],
+            capture_output=True,
+            timeout=30,
+            check=True,
+        ).stdout
+    )
     piped = subprocess.run(
-        [sys.executable, "-m", "trio_feeds", "conform", "gateway", "-"],
+        [sys.executable, "-m", "trio_feeds", "conform", "gateway", "-", "--json"],
         input=capture.read_bytes(),
         capture_output=True,
         timeout=30,
-        check=False,
+        check=True,
     )
-    assert piped.returncode == 2
-    assert b"the input is gzip-compressed" in piped.stderr
+    assert json.loads(piped.stdout) == report_of_file
+    assert report_of_file["frames"] == len(frames.splitlines())
+    assert report_of_file["failed"] == 0
+    corrupt = tmp_path / "corrupt.gz"
+    corrupt.write_bytes(capture.read_bytes()[:10] + b"\xff" * 32)
+    with pytest.raises(UsageError, match="corrupt gzip data"):
+        run_conform(ConformOptions(exchanges.get("gateway"), str(corrupt)))
 
 
 # -- the watch --json form -------------------------------------------------------------------

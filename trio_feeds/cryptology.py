@@ -30,7 +30,7 @@ from typing import Literal
 from ._codecs import UnknownMessage, model_classes
 from ._codecs import cryptology_xdr as xdr
 from ._codecs.cryptology import Message, codec, decode, encode
-from ._engine import Feed, run_feed
+from ._engine import Feed, FeedSetup, Tap, run_feed
 from ._sansio.cryptology import VERSION_TIMEOUT, CryptologyProtocol, WireForm
 from ._transports import Transport
 from ._types import MicrosTime, MillisTime
@@ -70,9 +70,20 @@ class CryptologyFeed(Feed[Item]):
         config: FeedConfig | None = None,
         *,
         transport: Transport | None = None,
+        recorder: Tap | None = None,
     ) -> None:
-        super().__init__(protocol, config, transport=transport)
         self._cryptology = protocol
+        super().__init__(protocol, config, transport=transport, recorder=recorder)
+
+    def _replay_setup(self) -> FeedSetup:
+        pairs = self._cryptology.trade_pairs
+        options = {
+            "trade_pairs": None if pairs is None else sorted(pairs),
+            "server_heartbeat": self._cryptology.heartbeat.server_heartbeat,
+            "wire_form": self._cryptology.wire_form,
+            "version_timeout": self._cryptology.version_timeout,
+        }
+        return FeedSetup(options)
 
     async def subscribe(self, *trade_pairs: str) -> None:
         """Deliver messages of these trade pairs (client-side: the server sends every pair).
@@ -80,8 +91,7 @@ class CryptologyFeed(Feed[Item]):
         The first call narrows the feed from "everything" to the pairs given; later calls add
         pairs. With no pairs, the filter is dropped and everything is delivered again.
         """
-        proto = self._cryptology
-        await self._request("subscribe", lambda now: proto.subscribe(now, *trade_pairs))
+        await self._request("subscribe", self._cryptology.subscribe, *trade_pairs)
 
     @property
     def form(self) -> Literal["xdr", "json"] | None:
@@ -99,8 +109,7 @@ class CryptologyFeed(Feed[Item]):
         Raises:
             ValueError: no pairs given, or no filter is set (there is no "all but" filter).
         """
-        proto = self._cryptology
-        await self._request("unsubscribe", lambda now: proto.unsubscribe(now, *trade_pairs))
+        await self._request("unsubscribe", self._cryptology.unsubscribe, *trade_pairs)
 
 
 def open_feed(
@@ -112,6 +121,7 @@ def open_feed(
     wire_form: WireForm = "auto",
     version_timeout: float = VERSION_TIMEOUT,
     transport: Transport | None = None,
+    recorder: Tap | None = None,
 ) -> AbstractAsyncContextManager[CryptologyFeed]:
     """Open a reconnecting feed of Cryptology market data (unauthenticated, read-only).
 
@@ -136,6 +146,8 @@ def open_feed(
             ``"auto"`` its silence looks like a missing version frame.
         version_timeout: seconds the version frame may take (the official client's 3 s).
         transport: how WebSockets are opened (default :class:`~trio_feeds.transports.FastTransport`).
+        recorder: record the session to a file: a recorder from
+            :func:`trio_feeds.recording.open_recorder` (see "Record and replay" in the README).
     """
     protocol = CryptologyProtocol(
         url,
@@ -144,4 +156,4 @@ def open_feed(
         wire_form=wire_form,
         version_timeout=version_timeout,
     )
-    return run_feed(CryptologyFeed(protocol, config, transport=transport))
+    return run_feed(CryptologyFeed(protocol, config, transport=transport, recorder=recorder))

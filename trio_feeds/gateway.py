@@ -17,7 +17,7 @@ from contextlib import AbstractAsyncContextManager
 
 from ._codecs import UnknownMessage, model_classes
 from ._codecs.gateway import Message, codec, decode, encode
-from ._engine import Feed, run_feed
+from ._engine import Feed, FeedSetup, Tap, run_feed
 from ._sansio._shared import Credentials
 from ._sansio.gateway import GatewayProtocol, Signer, Subscription, hmac_sha256_signer
 from ._transports import Transport
@@ -62,9 +62,16 @@ class GatewayFeed(Feed[Item]):
         config: FeedConfig | None = None,
         *,
         transport: Transport | None = None,
+        recorder: Tap | None = None,
     ) -> None:
-        super().__init__(protocol, config, transport=transport)
         self._gateway = protocol
+        super().__init__(protocol, config, transport=transport, recorder=recorder)
+
+    def _replay_setup(self) -> FeedSetup:
+        return FeedSetup(
+            {"server_heartbeat": self._gateway.heartbeat.server_heartbeat},
+            credentials=("api_key", "api_secret"),
+        )
 
     async def subscribe(
         self,
@@ -84,12 +91,15 @@ class GatewayFeed(Feed[Item]):
             trio_feeds.RequestTimeout: no answer within ``request_timeout`` (it is kept).
             trio_feeds.FeedClosed: the feed has ended.
         """
-        gw = self._gateway
+        # Iterables become lists: the arguments are recorded (JSON) when a recorder is attached.
         await self._request(
             "subscribe",
-            lambda now: gw.subscribe(
-                now, channels, exchange=exchange, symbols=symbols, depth=depth, type=type
-            ),
+            self._gateway.subscribe,
+            channels if isinstance(channels, str) else list(channels),
+            exchange=exchange,
+            symbols=None if symbols is None else list(symbols),
+            depth=depth,
+            type=type,
         )
 
     async def unsubscribe(
@@ -108,12 +118,15 @@ class GatewayFeed(Feed[Item]):
             trio_feeds.RequestTimeout: no answer within ``request_timeout``.
             trio_feeds.FeedClosed: the feed has ended.
         """
-        gw = self._gateway
+        # Iterables become lists: the arguments are recorded (JSON) when a recorder is attached.
         await self._request(
             "unsubscribe",
-            lambda now: gw.unsubscribe(
-                now, channels, exchange=exchange, symbols=symbols, depth=depth, type=type
-            ),
+            self._gateway.unsubscribe,
+            channels if isinstance(channels, str) else list(channels),
+            exchange=exchange,
+            symbols=None if symbols is None else list(symbols),
+            depth=depth,
+            type=type,
         )
 
 
@@ -126,6 +139,7 @@ def open_feed(
     wall_clock_ms: Callable[[], int] | None = None,
     server_heartbeat: float | None = 45.0,
     transport: Transport | None = None,
+    recorder: Tap | None = None,
 ) -> AbstractAsyncContextManager[GatewayFeed]:
     """Open a reconnecting, authenticated feed to a trading gateway (``ws://host:port/ws``).
 
@@ -143,8 +157,10 @@ def open_feed(
         server_heartbeat: seconds of silence after which the connection is taken for dead
             (the server pings after 30 s idle); ``None`` to rely on WebSocket pings alone.
         transport: how WebSockets are opened (default :class:`~trio_feeds.transports.FastTransport`).
+        recorder: record the session to a file: a recorder from
+            :func:`trio_feeds.recording.open_recorder` (see "Record and replay" in the README).
     """
     protocol = GatewayProtocol(
         url, credentials, signer=signer, wall_clock_ms=wall_clock_ms, server_heartbeat=server_heartbeat
     )
-    return run_feed(GatewayFeed(protocol, config, transport=transport))
+    return run_feed(GatewayFeed(protocol, config, transport=transport, recorder=recorder))

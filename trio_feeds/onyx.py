@@ -22,7 +22,7 @@ from typing import Literal, overload
 
 from ._codecs import UnknownMessage, model_classes
 from ._codecs.onyx import Message, codec, decode, encode
-from ._engine import Feed, run_feed
+from ._engine import Feed, FeedSetup, Tap, run_feed
 from ._sansio.onyx import Dashboard, Dashboards, OnyxProtocol
 from ._transports import Transport
 from ._types import EpochMillis, from_epoch_millis, to_epoch_millis
@@ -60,10 +60,20 @@ class OnyxFeed(Feed[Item]):
     """An Onyx feed: ``subscribe("server_info")``, ``subscribe("tickers", products=[...])``, ..."""
 
     def __init__(
-        self, protocol: OnyxProtocol, config: FeedConfig | None = None, *, transport: Transport | None = None
+        self,
+        protocol: OnyxProtocol,
+        config: FeedConfig | None = None,
+        *,
+        transport: Transport | None = None,
+        recorder: Tap | None = None,
     ) -> None:
-        super().__init__(protocol, config, transport=transport)
         self._onyx = protocol
+        super().__init__(protocol, config, transport=transport, recorder=recorder)
+
+    def _replay_setup(self) -> FeedSetup:
+        heartbeat = self._onyx.heartbeat
+        options = {"auth_deadline": heartbeat.auth_deadline, "server_heartbeat": heartbeat.server_heartbeat}
+        return FeedSetup(options, credentials=("token",))
 
     @overload
     async def subscribe(self, channel: PlainChannel) -> None: ...
@@ -95,10 +105,12 @@ class OnyxFeed(Feed[Item]):
             trio_feeds.RequestTimeout: no answer within ``request_timeout`` (it is kept).
             trio_feeds.FeedClosed: the feed has ended.
         """
-        proto = self._onyx
         await self._request(
             "subscribe",
-            lambda now: proto.subscribe(now, channel, products=products, product_groups=product_groups),
+            self._onyx.subscribe,
+            channel,
+            products=None if products is None else list(products),
+            product_groups=None if product_groups is None else list(product_groups),
         )
 
     @overload
@@ -124,10 +136,12 @@ class OnyxFeed(Feed[Item]):
         product_groups: Sequence[str] | None = None,
     ) -> None:
         """Forget a subscription and, when authenticated, wait for the server's answer."""
-        proto = self._onyx
         await self._request(
             "unsubscribe",
-            lambda now: proto.unsubscribe(now, channel, products=products, product_groups=product_groups),
+            self._onyx.unsubscribe,
+            channel,
+            products=None if products is None else list(products),
+            product_groups=None if product_groups is None else list(product_groups),
         )
 
 
@@ -139,6 +153,7 @@ def open_feed(
     auth_deadline: float | None = 5.0,
     server_heartbeat: float | None = None,
     transport: Transport | None = None,
+    recorder: Tap | None = None,
 ) -> AbstractAsyncContextManager[OnyxFeed]:
     """Open a reconnecting, authenticated Onyx feed.
 
@@ -158,6 +173,8 @@ def open_feed(
             drops connections not authenticated within about 5 s); at most ``request_timeout``.
         server_heartbeat: silence bound in seconds, or ``None`` (WebSocket pings alone).
         transport: how WebSockets are opened (default :class:`~trio_feeds.transports.FastTransport`).
+        recorder: record the session to a file: a recorder from
+            :func:`trio_feeds.recording.open_recorder` (see "Record and replay" in the README).
     """
     protocol = OnyxProtocol(url, token, auth_deadline=auth_deadline, server_heartbeat=server_heartbeat)
-    return run_feed(OnyxFeed(protocol, config, transport=transport))
+    return run_feed(OnyxFeed(protocol, config, transport=transport, recorder=recorder))

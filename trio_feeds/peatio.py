@@ -20,7 +20,7 @@ from contextlib import AbstractAsyncContextManager
 
 from ._codecs import UnknownMessage
 from ._codecs.peatio import PUBLIC_CLASSES, Payload, StreamMessage, codec, decode, encode, market_of
-from ._engine import Feed, run_feed
+from ._engine import Feed, FeedSetup, Tap, run_feed
 from ._sansio.peatio import AuthMode, PeatioProtocol, SubscribeMode, private_streams
 from ._transports import Transport
 from ._types import EpochSeconds, IsoOrEpochSeconds, from_epoch_seconds, sent_as_epoch_seconds
@@ -62,9 +62,20 @@ class PeatioFeed(Feed[Item]):
         config: FeedConfig | None = None,
         *,
         transport: Transport | None = None,
+        recorder: Tap | None = None,
     ) -> None:
-        super().__init__(protocol, config, transport=transport)
         self._peatio = protocol
+        super().__init__(protocol, config, transport=transport, recorder=recorder)
+
+    def _replay_setup(self) -> FeedSetup:
+        proto = self._peatio
+        options = {
+            "streams": list(proto.streams),
+            "auth": proto.auth,
+            "subscribe_mode": proto.subscribe_mode,
+            "server_heartbeat": proto.heartbeat.server_heartbeat,
+        }
+        return FeedSetup(options, credentials=("token",) if proto.has_token else ())
 
     async def subscribe(self, *streams: str) -> None:
         """Add streams (``"btcusd.trades"``, ``"order"``, ...); every reconnect asks for them.
@@ -75,12 +86,11 @@ class PeatioFeed(Feed[Item]):
         proto = self._peatio
         if not proto.has_token:
             _warn_private(streams)
-        await self._request("subscribe", lambda now: proto.subscribe(now, *streams))
+        await self._request("subscribe", proto.subscribe, *streams)
 
     async def unsubscribe(self, *streams: str) -> None:
         """Remove streams; the same modes as :meth:`subscribe`."""
-        proto = self._peatio
-        await self._request("unsubscribe", lambda now: proto.unsubscribe(now, *streams))
+        await self._request("unsubscribe", self._peatio.unsubscribe, *streams)
 
 
 def open_feed(
@@ -93,6 +103,7 @@ def open_feed(
     config: FeedConfig | None = None,
     server_heartbeat: float | None = None,
     transport: Transport | None = None,
+    recorder: Tap | None = None,
 ) -> AbstractAsyncContextManager[PeatioFeed]:
     """Open a reconnecting Peatio Ranger feed.
 
@@ -113,6 +124,8 @@ def open_feed(
         config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.FeedConfig`).
         server_heartbeat: silence bound in seconds, or ``None`` (WebSocket pings alone).
         transport: how WebSockets are opened (default :class:`~trio_feeds.transports.FastTransport`).
+        recorder: record the session to a file: a recorder from
+            :func:`trio_feeds.recording.open_recorder` (see "Record and replay" in the README).
     """
     if token is None:
         _warn_private(streams)
@@ -124,7 +137,7 @@ def open_feed(
         subscribe_mode=subscribe_mode,
         server_heartbeat=server_heartbeat,
     )
-    return run_feed(PeatioFeed(protocol, config, transport=transport))
+    return run_feed(PeatioFeed(protocol, config, transport=transport, recorder=recorder))
 
 
 def _warn_private(streams: Sequence[str]) -> None:

@@ -18,6 +18,7 @@ from contextlib import AbstractAsyncContextManager
 from tests.fifth import models
 from trio_feeds import Feed, run_feed
 from trio_feeds._codecs import Codec, JSONObject, UnknownMessage, model_classes, tag_table
+from trio_feeds._engine import Tap
 from trio_feeds._sansio._protocol import (
     Action,
     AuthAccepted,
@@ -176,17 +177,19 @@ class TickerFeed(Feed[Item]):
         config: FeedConfig | None = None,
         *,
         transport: Transport | None = None,
+        recorder: Tap | None = None,
     ) -> None:
-        super().__init__(protocol, config, transport=transport)
         self._ticker = protocol
+        super().__init__(protocol, config, transport=transport, recorder=recorder)
 
     async def subscribe(self, *symbols: str) -> None:
         """Ticks of these symbols, once the server acknowledged."""
-        await self._request("subscribe", lambda now: self._ticker.subscribe(now, *symbols))
+        # The protocol's method and this method's arguments: a recording keeps them for a replay.
+        await self._request("subscribe", self._ticker.subscribe, *symbols)
 
     async def unsubscribe(self, *symbols: str) -> None:
         """No more ticks of these symbols."""
-        await self._request("unsubscribe", lambda now: self._ticker.unsubscribe(now, *symbols))
+        await self._request("unsubscribe", self._ticker.unsubscribe, *symbols)
 
 
 def open_feed(
@@ -196,7 +199,8 @@ def open_feed(
     config: FeedConfig | None = None,
     server_heartbeat: float | None = 5.0,
     transport: Transport | None = None,
+    recorder: Tap | None = None,
 ) -> AbstractAsyncContextManager[TickerFeed]:
     """A reconnecting ticker feed."""
     protocol = TickerProtocol(url, token, server_heartbeat=server_heartbeat)
-    return run_feed(TickerFeed(protocol, config, transport=transport))
+    return run_feed(TickerFeed(protocol, config, transport=transport, recorder=recorder))

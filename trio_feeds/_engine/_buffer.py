@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -67,13 +68,17 @@ class Buffer:
         "_fail",
         "_items",
         "_last_yield",
+        "_on_event",
         "_size",
         "_stats",
         "_wakeup",
     )
 
-    def __init__(self, size: int, *, fail: bool, stats: FeedStats) -> None:
+    def __init__(
+        self, size: int, *, fail: bool, stats: FeedStats, on_event: Callable[[Any], None] | None = None
+    ) -> None:
         self._items: deque[Any] = deque()
+        self._on_event = on_event  # sees every session event put (a recorder's or a replay's tap)
         self._data = 0  # messages in _items (events excluded)
         self._size = size
         self._fail = fail
@@ -106,6 +111,8 @@ class Buffer:
         """Add a session event: never dropped, not counted against the bound."""
         if self._closed:
             return
+        if self._on_event is not None:
+            self._on_event(event)
         self._items.append(event)
         wakeup = self._wakeup
         if wakeup is not None:

@@ -56,6 +56,7 @@ from ..state import Account
 from ._buffer import Buffer, FeedStats
 from ._requests import Waiters
 from ._session import TRANSPORT_SIZE_FACTOR, Ending, Session
+from ._tap import Tap
 
 __all__ = ["Engine"]
 
@@ -65,12 +66,20 @@ logger = logging.getLogger("trio_feeds")
 class Engine:
     """Everything one feed shares across its connections, and the reconnect loop."""
 
-    def __init__(self, protocol: FeedProtocol, config: FeedConfig, transport: Transport) -> None:
+    def __init__(
+        self, protocol: FeedProtocol, config: FeedConfig, transport: Transport, tap: Tap | None = None
+    ) -> None:
         self.protocol = protocol
         self.config = config
-        self.transport = transport
+        self.tap = tap  # a recorder or a replay (see _tap.py); None: no hook runs
+        self.transport = transport if tap is None else tap.transport(transport)
         self.stats = FeedStats()
-        self.buffer = Buffer(config.buffer_size, fail=config.overflow == "fail", stats=self.stats)
+        self.buffer = Buffer(
+            config.buffer_size,
+            fail=config.overflow == "fail",
+            stats=self.stats,
+            on_event=None if tap is None else tap.event,
+        )
         self.waiters = Waiters()
         self.session: Session | None = None
         self.connections = 0
@@ -83,7 +92,8 @@ class Engine:
     async def run(self) -> None:
         """Run the request clock and the reconnect loop until cancelled or a fatal error."""
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(self.waiters.run_clock, self.expire_request)
+            if self.tap is None or self.tap.timers:
+                nursery.start_soon(self.waiters.run_clock, self.expire_request)
             await self.reconnect_loop()
             nursery.cancel_scope.cancel()  # pragma: no cover - the loop only ends by raising
 
@@ -146,7 +156,10 @@ class Engine:
         if self.config.bad_frames == "raise":
             raise error
         logger.debug("%s: bad frame: %s", self.protocol.name, error)
-        self.buffer.put(ev.DecodeFailed(error))
+        event = ev.DecodeFailed(error)
+        if self.tap is not None:
+            self.tap.event(event)
+        self.buffer.put(event)
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -164,6 +177,8 @@ class Engine:
 
     def expire_request(self, request_id: str) -> None:
         """The deadline of ``request_id`` passed: stop waiting, and make the protocol forget it."""
+        if self.tap is not None:
+            self.tap.expired(request_id)
         self.protocol.forget_request(request_id)
         self.waiters.complete(request_id, "timed out", timed_out=True)
         sess = self.session
@@ -227,12 +242,17 @@ class Engine:
                     f"{name}: connection closed with code {ending.code} ({ending.reason}); not retrying"
                 )
             attempt += 1
-            if cfg.max_attempts is not None and attempt > cfg.max_attempts:
-                tries = f"{cfg.max_attempts} reconnect attempt{'' if cfg.max_attempts == 1 else 's'}"
-                raise FeedClosed(f"{name}: gave up after {tries}; last: {ending.reason}")
             delay = cfg.rng.uniform(0.0, cfg.backoff_ceiling(attempt))
             if ending.verdict is CloseVerdict.RETRY_SLOW:
                 delay += cfg.rate_limit_backoff
+            pause = delay
+            if self.tap is not None:
+                # A replay takes both from its recording: they depend on how long connections
+                # lasted and on the jitter, neither of which it can measure again.
+                attempt, delay, pause = await self.tap.reconnect(attempt, delay)
+            if cfg.max_attempts is not None and attempt > cfg.max_attempts:
+                tries = f"{cfg.max_attempts} reconnect attempt{'' if cfg.max_attempts == 1 else 's'}"
+                raise FeedClosed(f"{name}: gave up after {tries}; last: {ending.reason}")
             self.stats.reconnects += 1
             logger.warning(
                 "%s: disconnected (code %s: %s); reconnect attempt %d in %.3f s",
@@ -243,7 +263,7 @@ class Engine:
                 delay,
             )
             self.buffer.put_event(ev.Reconnecting(attempt, delay, ending.reason))
-            await trio.sleep(delay)
+            await trio.sleep(pause)
 
     async def connect_once(self, target: ConnectTarget) -> Ending:
         """One connection attempt, and the whole life of the connection if it opens."""

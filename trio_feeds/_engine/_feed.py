@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Concatenate, Generic, Literal, ParamSpec, TypeVar
 
 import trio
 
@@ -24,14 +24,17 @@ from ..normalized import Normalized
 from ..state import Account
 from ._buffer import FeedStats
 from ._core import Engine, logger
+from ._tap import FeedControls, FeedSetup, Tap
 
 __all__ = ["Feed", "RequestCall", "run_feed", "start_feed"]
 
 ItemT_co = TypeVar("ItemT_co", covariant=True)
 FeedT = TypeVar("FeedT", bound="Feed[object]")
 
-RequestCall = Callable[[float], tuple[str | None, Sequence[Action]]]
-"""A protocol call ``(now) -> (request_id, actions)``: a subscribe or unsubscribe, arguments bound."""
+P = ParamSpec("P")
+
+RequestCall = Callable[Concatenate[float, P], tuple[str | None, Sequence[Action]]]
+"""A protocol call ``(now, *args, **kwargs) -> (request_id, actions)``: a subscribe or unsubscribe."""
 
 
 class Feed(Generic[ItemT_co]):
@@ -48,12 +51,18 @@ class Feed(Generic[ItemT_co]):
     """
 
     def __init__(
-        self, protocol: FeedProtocol, config: FeedConfig | None = None, *, transport: Transport | None = None
+        self,
+        protocol: FeedProtocol,
+        config: FeedConfig | None = None,
+        *,
+        transport: Transport | None = None,
+        recorder: Tap | None = None,
     ) -> None:
         if transport is None:
             # Looked up in the module at call time, so a test can swap the default.
             transport = _fast.FastTransport()
-        self._engine = Engine(protocol, config if config is not None else FeedConfig(), transport)
+        config = config if config is not None else FeedConfig()
+        self._engine = Engine(protocol, config, transport, recorder)
         self._run_scope = trio.CancelScope()
         self._started = False
         self._done = trio.Event()
@@ -61,6 +70,11 @@ class Feed(Generic[ItemT_co]):
         self._end_error: BaseException | None = None  # why the feed ended, if not by aclose
         self._abort_error: BaseException | None = None  # a fatal error found outside the engine
         self._no_books: Books[Any] = Books()
+        if recorder is not None:
+            controls = FeedControls(
+                end=lambda: self._stop(discard=False), fail=self._fail, closed=lambda: self._closed
+            )
+            recorder.attach(self._engine, self._replay_setup(), controls)
 
     def __repr__(self) -> str:
         state = "closed" if self._done.is_set() else "connected" if self.connected else "connecting"
@@ -140,10 +154,29 @@ class Feed(Generic[ItemT_co]):
         if self._started:
             await self._done.wait()
 
-    # -- requests (for the protocol subclasses) --------------------------------------------------
+    # -- for the protocol subclasses -------------------------------------------------------------
 
-    async def _request(self, kind: Literal["subscribe", "unsubscribe"], call: RequestCall) -> None:
-        """Make a request and wait for its answer.
+    def _replay_setup(self) -> FeedSetup | None:
+        """The ``open_feed`` options and credential names that rebuild this feed's protocol.
+
+        Called once, when the feed is made with a recorder; a recording keeps it so a replay
+        can build the same feed (see :mod:`trio_feeds.replay`). ``None`` (this default): not
+        known, and a replay uses the module's defaults.
+        """
+        return None
+
+    async def _request(
+        self,
+        kind: Literal["subscribe", "unsubscribe"],
+        call: RequestCall[P],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> None:
+        """Make a request, ``call(now, *args, **kwargs)``, and wait for its answer.
+
+        ``args`` and ``kwargs`` are the arguments of the public method (``subscribe``'s),
+        as JSON values: a recorder keeps them, and a replay calls that method with them.
 
         The protocol records the wish first, so it holds across reconnects. When the request
         has an answer to wait for, this returns once the server acknowledged it, on this
@@ -159,9 +192,12 @@ class Feed(Generic[ItemT_co]):
         await trio.lowlevel.checkpoint_if_cancelled()
         self._raise_if_ended()
         engine = self._engine
+        tap = engine.tap
+        if tap is not None and not tap.request(kind, args, kwargs):
+            return  # a replay makes the recorded calls itself, in their place
         timeout = engine.config.request_timeout
         now = trio.current_time()
-        request_id, actions = call(now)
+        request_id, actions = call(now, *args, **kwargs)
         # Registered before the actions run: they may already hold its RequestDone.
         waiter = None if request_id is None else engine.waiters.add(request_id, kind, now + timeout)
         try:
@@ -217,11 +253,17 @@ class Feed(Generic[ItemT_co]):
 
     # -- running ---------------------------------------------------------------------------------
 
-    def _stop(self) -> None:
+    def _stop(self, *, discard: bool = True) -> None:
         self._closed = True
         self._run_scope.cancel()
-        self._engine.buffer.close(None, discard=True)
+        self._engine.buffer.close(None, discard=discard)
         self._engine.waiters.release_all()
+
+    def _fail(self, error: BaseException) -> None:
+        # Ends the feed with ``error``, raised after what is buffered (as an engine error is).
+        if self._abort_error is None:
+            self._abort_error = error
+        self._run_scope.cancel()
 
     async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Run the engine until the feed is closed or fails; raise what failed it."""

@@ -115,10 +115,16 @@ class Session:
             self.outbox_send.send_nowait(frame)
 
     def start(self, nursery: trio.Nursery) -> None:
-        """Start the writer, pinger and ticker in the connection's nursery."""
+        """Start the writer, pinger and ticker in the connection's nursery.
+
+        A replay's engine has no timers (see ``_tap.py``): its recording says when a ping went
+        unanswered or the server fell silent, so neither pinger nor ticker runs.
+        """
         nursery.start_soon(self.writer)
-        nursery.start_soon(self.pinger)
-        nursery.start_soon(self.ticker)
+        tap = self.engine.tap
+        if tap is None or tap.timers:
+            nursery.start_soon(self.pinger)
+            nursery.start_soon(self.ticker)
 
     # -- tasks ----------------------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ Commands:
 - ``trio-feeds watch PROTOCOL URL ...``: print an endpoint's typed messages and session events.
 - ``trio-feeds serve PROTOCOL``: run a local test server standalone, with scheduled faults.
 - ``trio-feeds conform PROTOCOL FILE|-``: check captured frames against the schema and decoder.
+- ``trio-feeds record PROTOCOL URL ... -o FILE``: ``watch``, recording the session to a file.
+- ``trio-feeds replay FILE``: play a recording back through the same feed, printed as ``watch``.
 
 Exit status: 0 success, 1 failure (a feed error, a frame that does not conform), 2 bad
 arguments, 130 interrupted by Ctrl-C.
@@ -18,12 +20,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
 
 from .. import __version__, exchanges
-from ..exchanges._base import ENV_NAMES
+from ..exchanges._base import ENV_NAMES, ExchangeCredentials
 from ..testing.faults import FAULT_HELP, parse_fault
 from ._common import (
     EXIT_FAILURE,
@@ -102,7 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``trio-feeds`` (all commands; exchanges from the registry)."""
     parser = argparse.ArgumentParser(
         prog="trio-feeds",
-        description="Typed, reconnecting exchange WebSocket feeds for Trio: demo, watch, serve, conform.",
+        description=(
+            "Typed, reconnecting exchange WebSocket feeds for Trio: "
+            "demo, watch, serve, conform, record, replay."
+        ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -112,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_watch(commands)
     _add_serve(commands)
     _add_conform(commands)
+    _add_record(commands)
+    _add_replay(commands)
     return parser
 
 
@@ -151,20 +159,26 @@ def _add_watch(commands: _Commands[argparse.ArgumentParser]) -> None:
         ),
         epilog=_EPILOG,
     )
-    protocols = watch.add_subparsers(dest="protocol", metavar="PROTOCOL", required=True)
+    for sub in _feed_parsers(watch, "Watch"):
+        sub.add_argument("--no-events", action="store_true", help="print messages only, not session events")
+
+
+def _feed_parsers(command: argparse.ArgumentParser, verb: str) -> list[argparse.ArgumentParser]:
+    """One sub-parser per exchange with the endpoint options ``watch`` and ``record`` share."""
+    protocols = command.add_subparsers(dest="protocol", metavar="PROTOCOL", required=True)
+    parsers = []
     for exchange in exchanges.all_exchanges():
         needs = ", ".join(sorted(ENV_NAMES[n] for n in exchange.needs))
         help_text = f"{exchange.title} ({f'needs {needs}' if needs else 'no credentials needed'})"
         sub = protocols.add_parser(
             exchange.name,
             help=help_text,
-            description=f"Watch an endpoint of {exchange.title}.",
+            description=f"{verb} an endpoint of {exchange.title}.",
             epilog=_EPILOG,
         )
         sub.add_argument("url", type=_ws_url, help="the WebSocket URL (ws:// or wss://)")
         sub.add_argument("--json", action="store_true", help="print JSON lines instead of text")
         sub.add_argument("--count", type=_positive_int, metavar="N", help="exit after N messages")
-        sub.add_argument("--no-events", action="store_true", help="print messages only, not session events")
         sub.add_argument(
             "--normalized",
             action="store_true",
@@ -182,6 +196,95 @@ def _add_watch(commands: _Commands[argparse.ArgumentParser]) -> None:
             help="read credentials from a JSON object or KEY=VALUE lines (the environment variables' names)",
         )
         exchange.add_watch_arguments(sub)
+        parsers.append(sub)
+    return parsers
+
+
+def _size(text: str) -> int:
+    units = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in units or unit == "":
+        number, unit = text, ""
+    try:
+        value = int(float(number) * units[unit])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size (bytes, or with K, M, G): {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 byte: {text!r}")
+    return value
+
+
+def _speed(text: str) -> float:
+    if text.lower() in ("inf", "max"):
+        return math.inf
+    return _positive_float(text)
+
+
+def _add_record(commands: _Commands[argparse.ArgumentParser]) -> None:
+    record = commands.add_parser(
+        "record",
+        help="watch an endpoint and record its session to a file (for replay and conform)",
+        description=(
+            "Connect to an endpoint as 'watch' does and record the session to a file: every "
+            "received frame exactly as received with its receive time, every connection and "
+            "close, the session events and the subscriptions made. Frames the client sends "
+            "(they carry credentials) are never recorded. Prints the session events; stops on "
+            "Ctrl-C or after --count messages. The file is JSON lines, gzip-compressed by default "
+            "('zcat FILE' reads it); 'trio-feeds replay FILE' plays it back and 'trio-feeds "
+            "conform PROTOCOL FILE' checks its frames."
+        ),
+        epilog=_EPILOG,
+    )
+    for sub in _feed_parsers(record, "Record"):
+        sub.add_argument("-o", "--output", required=True, metavar="FILE", help="the recording to write")
+        sub.add_argument(
+            "--compression",
+            choices=("gzip", "zstd", "none"),
+            default="gzip",
+            help="gzip (default), zstd (needs the zstandard package: less CPU) or none",
+        )
+        sub.add_argument(
+            "--rotate-size",
+            type=_size,
+            metavar="BYTES",
+            help="start a new part of the file after this many bytes (e.g. 100M); parts are FILE's "
+            "name with .00001, .00002, ... before its suffixes",
+        )
+        sub.add_argument(
+            "--rotate-time", type=_positive_float, metavar="S", help="start a new part every S seconds"
+        )
+        sub.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+        sub.add_argument("--messages", action="store_true", help="print the messages too, not only events")
+
+
+def _add_replay(commands: _Commands[argparse.ArgumentParser]) -> None:
+    replay = commands.add_parser(
+        "replay",
+        help="play a recording back through the same feed and print it as 'watch' does",
+        description=(
+            "Play a recording made by 'trio-feeds record' (or the library's recorder) back "
+            "through the recorded exchange's feed: the same typed messages and session events "
+            "as the live session, printed as 'watch' prints them ('--json' output is 'watch "
+            "--json' output). Rotated recordings are read from their first part on."
+        ),
+        epilog=_EPILOG,
+    )
+    replay.add_argument("file", metavar="FILE", help="the recording (its first part)")
+    replay.add_argument(
+        "--speed",
+        type=_speed,
+        default=1.0,
+        metavar="X",
+        help="1: as recorded (default); 2: twice as fast; inf: as fast as possible",
+    )
+    replay.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+    replay.add_argument("--count", type=_positive_int, metavar="N", help="exit after N messages")
+    replay.add_argument("--no-events", action="store_true", help="print messages only, not session events")
+    replay.add_argument(
+        "--lenient",
+        action="store_true",
+        help="go on (with a warning) where the replay's events differ from the recorded ones",
+    )
 
 
 _SERVE_EPILOG = (
@@ -274,7 +377,10 @@ input (read line by line, so any size; the form is detected from the first line)
                  "data" is checked; session event lines are skipped and counted.
                  Messages there are as the library re-encoded them, so fields it
                  does not keep are gone: capture raw frames to see all drift.
-Blank lines and lines starting with # are skipped.
+  recording      a file of 'trio-feeds record' (or the library's recorder): its
+                 frames exactly as received; other records are skipped and counted.
+Blank lines and lines starting with # are skipped. gzip- or zstd-compressed input
+(recordings are) is decompressed on the fly.
 
 drift: fields and message types on the wire that the schema does not know, counted
 per message type ("Tick: extra field $.foo in 120 of 500 frames", unknown message
@@ -332,6 +438,14 @@ def _main(argv: Sequence[str] | None) -> int:
                 normalized=args.normalized,
             )
             return run_trio(lambda stopper: run_watch(watch_options, creds, stopper))
+        if args.command == "record":
+            from .watch import load_credentials  # noqa: PLC0415 - loaded for its command only
+
+            creds = load_credentials(args.credentials_file)
+            secrets = creds.secrets
+            return _record(args, creds)
+        if args.command == "replay":
+            return _replay(args)
         if args.command == "serve":
             from .serve import ServeOptions, run_serve  # noqa: PLC0415 - loaded for its command only
 
@@ -370,6 +484,44 @@ def _main(argv: Sequence[str] | None) -> int:
             print("trio-feeds: set TRIO_FEEDS_DEBUG=1 to see the traceback", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_FAILURE  # pragma: no cover - _usage_error exits
+
+
+def _record(args: argparse.Namespace, creds: ExchangeCredentials) -> int:
+    from .record import RecordOptions, run_record  # noqa: PLC0415 - loaded for its command only
+    from .watch import WatchOptions  # noqa: PLC0415 - loaded for its command only
+
+    options = RecordOptions(
+        watch=WatchOptions(
+            exchange=exchanges.get(args.protocol),
+            url=args.url,
+            args=args,
+            json=args.json,
+            count=args.count,
+            max_attempts=args.max_attempts,
+            messages=args.messages,
+            command="record",
+        ),
+        output=args.output,
+        compression=args.compression,
+        rotate_bytes=args.rotate_size,
+        rotate_seconds=args.rotate_time,
+        overwrite=args.overwrite,
+    )
+    return run_trio(lambda stopper: run_record(options, creds, stopper))
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from .record import ReplayOptions, run_replay  # noqa: PLC0415 - loaded for its command only
+
+    options = ReplayOptions(
+        path=args.file,
+        speed=args.speed,
+        json=args.json,
+        count=args.count,
+        events=not args.no_events,
+        strict=not args.lenient,
+    )
+    return run_trio(lambda stopper: run_replay(options, stopper))
 
 
 def _usage_error(path: Sequence[str], message: str) -> None:

@@ -5,12 +5,13 @@ line (blank lines and lines starting with ``#`` are skipped): the first of :data
 that claims it reads the whole input. A line of another form within it is a failure (check
 ``input``), not read as something it is not.
 
-To add a form (recordings, say), write an :class:`InputForm` and put it in
-:data:`INPUT_FORMS`; nothing else changes.
+To add a form, write an :class:`InputForm` and put it in :data:`INPUT_FORMS`; nothing else
+changes. Compressed input (gzip, zstd: recordings are) is decompressed before it gets here.
 """
 
 from __future__ import annotations
 
+import base64
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
@@ -18,6 +19,7 @@ from typing import Any, ClassVar, Final, NamedTuple, TypeAlias
 
 import msgspec
 
+from .._recordfile import FORMAT as RECORDING_FORMAT
 from ..exchanges import Exchange
 from ._common import UsageError
 
@@ -28,6 +30,7 @@ __all__ = [
     "InputForm",
     "Item",
     "PlainFrames",
+    "RecordingLines",
     "Skipped",
     "Unreadable",
     "WatchJson",
@@ -203,7 +206,73 @@ class _Numbered:
         yield from self._content()
 
 
-INPUT_FORMS: tuple[InputForm, ...] = (WatchJson(), PlainFrames())
+class RecordingLines(InputForm):
+    """A recording (``trio-feeds record``, :mod:`trio_feeds.recording`): its frames as received.
+
+    ``t`` records are text frames, ``b`` records binary ones (checked when they are UTF-8 text);
+    every other record (connections, session events, subscriptions) is skipped and counted by
+    its kind, or its event type. One file of a rotated recording is read alone.
+    """
+
+    name = "recording"
+
+    def _record(self, text: str) -> list[Any] | None:
+        try:
+            record = parse_exact(text)
+        except (ValueError, RecursionError):
+            return None
+        if type(record) is list and len(record) >= 4 and type(record[0]) is str:
+            return record
+        return None
+
+    def claims(self, first: str) -> bool:
+        """A first line that is a recording's header record."""
+        record = self._record(first)
+        return (
+            record is not None
+            and record[0] == "header"
+            and type(record[3]) is dict
+            and record[3].get("format") == RECORDING_FORMAT
+        )
+
+    def items(self, exchange: Exchange, lines: Lines) -> Iterator[Item]:
+        """Frame records become frames; the others are skipped; a line that is no record fails.
+
+        Raises:
+            UsageError: the recording is of another exchange than ``exchange``.
+        """
+        for number, text in lines:
+            record = None if text is None else self._record(text)
+            if record is None:
+                yield Unreadable(number, "input", _NOT_UTF8 if text is None else "not a recording's record")
+                continue
+            kind = record[0]
+            if kind == "t" and type(record[3]) is str:
+                yield Frame(number, record[3])
+            elif kind == "b":
+                yield _binary_frame(number, record[3])
+            elif kind == "header":
+                other = record[3].get("exchange") if type(record[3]) is dict else None
+                if other is not None and other != exchange.name:
+                    raise UsageError(
+                        f"the input is a recording of {other}; check it with 'trio-feeds conform {other}'"
+                    )
+                yield Skipped(number, "(header)")
+            elif kind == "event" and type(record[3]) is str:
+                yield Skipped(number, record[3])
+            else:
+                yield Skipped(number, f"({kind})")
+
+
+def _binary_frame(number: int, data: object) -> Item:
+    try:
+        text = base64.b64decode(str(data), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return Unreadable(number, "input", "a binary frame that is not UTF-8 text")
+    return Frame(number, text)
+
+
+INPUT_FORMS: tuple[InputForm, ...] = (RecordingLines(), WatchJson(), PlainFrames())
 """The input forms, most specific first: the first to claim an input's first line reads it."""
 
 

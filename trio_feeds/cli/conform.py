@@ -37,6 +37,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from .._codecs import UnknownMessage
+from .._recordfile import RecordingError, compression_of, iter_lines
 from ..errors import DecodeError
 from ..exchanges import Exchange
 from ._common import EXIT_FAILURE, EXIT_OK, UsageError, json_line, message_type, write_line
@@ -358,10 +359,8 @@ class _CountingLines:
             yield raw
 
 
-_GZIP_MAGIC = b"\x1f\x8b"
-
-
-def _open_source(source: str) -> IO[bytes]:
+def _open_source(source: str) -> tuple[IO[bytes], Iterable[bytes], bool]:
+    """The input stream, its lines (decompressed if it is gzip or zstd), and whether it was compressed."""
     if source == "-":
         stream: IO[bytes] = sys.stdin.buffer
     else:
@@ -370,14 +369,18 @@ def _open_source(source: str) -> IO[bytes]:
         except OSError as exc:
             raise UsageError(f"cannot read {source}: {exc.strerror}") from None
     peek = getattr(stream, "peek", None)  # buffered streams: a look without consuming
-    if peek is not None and peek(2)[:2] == _GZIP_MAGIC:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+    if peek is not None and compression_of(peek(4)[:4]) != "none":
+        # A recording (or any capture) compressed with gzip or zstd: read through it, streamed.
+        return stream, _decompressed(stream, source), True
+    return stream, stream, False
+
+
+def _decompressed(stream: IO[bytes], source: str) -> Iterator[bytes]:
+    try:
+        yield from iter_lines(stream)
+    except RecordingError as exc:
         name = "the input" if source == "-" else source
-        raise UsageError(
-            f"{name} is gzip-compressed: decompress it first (zcat FILE | trio-feeds conform ... -)"
-        )
-    return stream
+        raise UsageError(f"{name}: {exc}") from None
 
 
 def run_conform(options: ConformOptions, *, stderr: IO[str] | None = None) -> int:
@@ -387,15 +390,15 @@ def run_conform(options: ConformOptions, *, stderr: IO[str] | None = None) -> in
     the input is a file of at least ``options.progress_min_bytes``.
     """
     err = sys.stderr if stderr is None else stderr
-    stream = _open_source(options.source)
+    stream, lines, compressed = _open_source(options.source)
     name = "standard input" if options.source == "-" else options.source
     try:
-        size = _input_size(stream)
+        size = None if compressed else _input_size(stream)  # the bar counts the bytes read
         if wants_progress(stderr_is_tty=err.isatty(), input_size=size, min_bytes=options.progress_min_bytes):
             assert size is not None
             report = _check_with_progress(options, stream, size, err)
         else:
-            report = check_frames(options.exchange, stream, keep=options.max_failures)
+            report = check_frames(options.exchange, lines, keep=options.max_failures)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()

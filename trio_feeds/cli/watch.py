@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ import attrs
 import trio
 from rich.console import Console
 
-from .._engine import Feed
+from .._engine import Feed, Tap
 from ..config import FeedConfig
 from ..errors import FeedError
 from ..exchanges import Exchange, ExchangeCredentials
@@ -41,7 +41,7 @@ from ._common import (
 )
 from ._lines import normalized_fields, normalized_text
 
-__all__ = ["WatchOptions", "load_credentials", "run_watch"]
+__all__ = ["WatchOptions", "load_credentials", "run_watch", "show_feed"]
 
 _TYPE = 22  # width of the type column: the longest names (DashboardsIncrementEvent) overflow it
 
@@ -119,9 +119,13 @@ class WatchOptions:
     events: bool = True
     max_attempts: int | None = None
     normalized: bool = False
+    messages: bool = True  # print messages (``record`` prints only events by default)
+    command: str = "watch"  # the command's name in error lines
 
 
-def _open(options: WatchOptions, creds: ExchangeCredentials) -> AbstractAsyncContextManager[Feed[Any]]:
+def _open(
+    options: WatchOptions, creds: ExchangeCredentials, recorder: Tap | None
+) -> AbstractAsyncContextManager[Feed[Any]]:
     exchange = options.exchange
     missing = sorted(ENV_NAMES[n] for n in exchange.needs if not getattr(creds, n))
     if missing:
@@ -129,36 +133,57 @@ def _open(options: WatchOptions, creds: ExchangeCredentials) -> AbstractAsyncCon
             f"{exchange.name} needs credentials: set {' and '.join(missing)}, or pass --credentials-file"
         )
     config = FeedConfig(max_attempts=options.max_attempts)
+    extra = {} if recorder is None else {"recorder": recorder}
     try:
-        return exchange.watch_feed(options.url, options.args, creds, config)
+        return exchange.watch_feed(options.url, options.args, creds, config, **extra)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
 
-async def _subscribe(options: WatchOptions, feed: Feed[Any], failures: list[FeedError]) -> None:
+async def _subscribe(
+    subscribe: Callable[[Feed[Any]], Awaitable[None]], feed: Feed[Any], failures: list[FeedError]
+) -> None:
     try:
-        await options.exchange.watch_subscribe(feed, options.args)
+        await subscribe(feed)
     except FeedError as exc:  # refused or unanswered: say so and stop
         failures.append(exc)
         await feed.aclose()
 
 
-async def run_watch(options: WatchOptions, creds: ExchangeCredentials, stopper: Stopper) -> int:
+async def run_watch(
+    options: WatchOptions, creds: ExchangeCredentials, stopper: Stopper, *, recorder: Tap | None = None
+) -> int:
     """Watch a feed until Ctrl-C, ``--count`` messages, or an error that ends the feed."""
+    feed_cm = _open(options, creds, recorder)
+
+    async def subscribe(feed: Feed[Any]) -> None:
+        await options.exchange.watch_subscribe(feed, options.args)
+
+    return await show_feed(feed_cm, options, stopper, subscribe=subscribe, secrets=creds.secrets)
+
+
+async def show_feed(
+    feed_cm: AbstractAsyncContextManager[Feed[Any]],
+    options: WatchOptions,
+    stopper: Stopper,
+    *,
+    subscribe: Callable[[Feed[Any]], Awaitable[None]] | None,
+    secrets: tuple[str, ...] = (),
+) -> int:
+    """Print a feed's messages and events (text or JSON lines) until it ends, Ctrl-C or ``--count``."""
     console = Console(highlight=False, stderr=False)
     err = Console(stderr=True, highlight=False)
     protocol = options.exchange.name
-    encode = options.exchange.encode
     fit: dict[str, Any] = (
         {"overflow": "ellipsis", "no_wrap": True} if console.is_terminal else {"soft_wrap": True}
     )
     t0 = trio.current_time()
-    feed_cm = _open(options, creds)
     seen = 0
     failures: list[FeedError] = []
     try:
         async with feed_cm as feed, trio.open_nursery() as nursery:
-            nursery.start_soon(_subscribe, options, feed, failures)
+            if subscribe is not None:
+                nursery.start_soon(_subscribe, subscribe, feed, failures)
             nursery.start_soon(_close_on, stopper, feed)
             async for item in feed:
                 t = round(trio.current_time() - t0, 4)
@@ -177,34 +202,42 @@ async def run_watch(options: WatchOptions, creds: ExchangeCredentials, stopper: 
                             **fit,
                         )
                     continue
-                kind = display_type(item)
-                if options.normalized:
-                    for normal in feed.normalize(item):
-                        name = type(normal).__name__
-                        if options.json:
-                            fields = {"t": t, "protocol": protocol, "kind": "normalized", "type": name}
-                            write_line(json_line({**fields, "data": normalized_fields(normal)}))
-                        else:
-                            console.print(f"{_clock()}  {name:<{_TYPE}} {normalized_text(normal)}", **fit)
-                elif options.json:
-                    fields = {"t": t, "protocol": protocol, "kind": "message", "type": kind}
-                    write_line(json_line(fields, {"data": message_json(encode, item)}))
-                else:
-                    # One readable line per message: its normalized form, else its wire JSON.
-                    normals = feed.normalize(item)
-                    text = "; ".join(map(normalized_text, normals)) or message_json(encode, item)
-                    console.print(f"{_clock()}  {kind:<{_TYPE}} {text}", markup=False, **fit)
                 seen += 1
+                if options.messages:
+                    _print_message(feed, item, t, options=options, console=console, fit=fit)
                 if options.count is not None and seen >= options.count:
                     break
             nursery.cancel_scope.cancel()
     except FeedError as exc:
         failures.append(exc)
     if failures:
-        text = describe_error(failures[0], creds.secrets)
-        err.print(f"trio-feeds watch: {text}", markup=False, style="red", soft_wrap=True)
+        text = describe_error(failures[0], secrets)
+        err.print(f"trio-feeds {options.command}: {text}", markup=False, style="red", soft_wrap=True)
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _print_message(
+    feed: Feed[Any], item: object, t: float, *, options: WatchOptions, console: Console, fit: dict[str, Any]
+) -> None:
+    protocol = options.exchange.name
+    kind = display_type(item)
+    if options.normalized:
+        for normal in feed.normalize(item):
+            name = type(normal).__name__
+            if options.json:
+                fields = {"t": t, "protocol": protocol, "kind": "normalized", "type": name}
+                write_line(json_line({**fields, "data": normalized_fields(normal)}))
+            else:
+                console.print(f"{_clock()}  {name:<{_TYPE}} {normalized_text(normal)}", markup=False, **fit)
+    elif options.json:
+        fields = {"t": t, "protocol": protocol, "kind": "message", "type": kind}
+        write_line(json_line(fields, {"data": message_json(options.exchange.encode, item)}))
+    else:
+        # One readable line per message: its normalized form, else its wire JSON.
+        normals = feed.normalize(item)
+        text = "; ".join(map(normalized_text, normals)) or message_json(options.exchange.encode, item)
+        console.print(f"{_clock()}  {kind:<{_TYPE}} {text}", markup=False, **fit)
 
 
 async def _close_on(stopper: Stopper, feed: Feed[Any]) -> None:

@@ -177,10 +177,13 @@ class Exchange(ABC):
         """Add this exchange's ``watch`` options (channels, symbols, ...) to its sub-parser."""
 
     def watch_feed(
-        self, url: str, args: Any, credentials: ExchangeCredentials, config: FeedConfig
+        self, url: str, args: Any, credentials: ExchangeCredentials, config: FeedConfig, **options: Any
     ) -> AbstractAsyncContextManager[Feed[Any]]:
-        """The feed ``watch`` opens for parsed ``args`` (raise ``ValueError`` for bad options)."""
-        return self.open_feed(url, credentials, config=config)
+        """The feed ``watch`` opens for parsed ``args`` (raise ``ValueError`` for bad options).
+
+        ``options`` go to :meth:`open_feed` as they are (``record`` passes its ``recorder``).
+        """
+        return self.open_feed(url, credentials, config=config, **options)
 
     async def watch_subscribe(self, feed: Feed[Any], args: Any) -> None:  # noqa: B027 - optional hook
         """Subscribe ``feed`` to what ``args`` ask for (nothing by default)."""

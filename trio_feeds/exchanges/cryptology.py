@@ -72,7 +72,7 @@ class CryptologyExchange(Exchange):
         )
 
     def watch_feed(
-        self, url: str, args: Any, credentials: ExchangeCredentials, config: FeedConfig
+        self, url: str, args: Any, credentials: ExchangeCredentials, config: FeedConfig, **options: Any
     ) -> AbstractAsyncContextManager[Feed[Any]]:
         """A feed filtered to the ``--trade-pair`` pairs (all by default), of ``--wire-form``."""
         return self.open_feed(
@@ -81,6 +81,7 @@ class CryptologyExchange(Exchange):
             config=config,
             trade_pairs=args.trade_pair or None,
             wire_form=getattr(args, "wire_form", "auto"),
+            **options,
         )
 
     def add_serve_arguments(self, parser: Any) -> None:

@@ -76,12 +76,12 @@ class PeatioExchange(Exchange):
         )
 
     def watch_feed(
-        self, url: str, args: Any, credentials: ExchangeCredentials, config: FeedConfig
+        self, url: str, args: Any, credentials: ExchangeCredentials, config: FeedConfig, **options: Any
     ) -> AbstractAsyncContextManager[Feed[Any]]:
         """A feed of the ``--stream`` streams, in the query string."""
         if not args.stream:
             raise ValueError("peatio: give at least one --stream (e.g. --stream btcusd.trades)")
-        return self.open_feed(url, credentials, config=config, streams=args.stream, auth=args.auth)
+        return self.open_feed(url, credentials, config=config, streams=args.stream, auth=args.auth, **options)
 
     def open_server(
         self,
