@@ -13,11 +13,14 @@ Plain ``datetime`` fields are ISO-8601 strings on the wire (schema ``format: dat
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, NewType
 
 __all__ = [
+    "DecimalNumber",
     "EpochMillis",
     "EpochSeconds",
+    "EpochSecondsOrDigits",
     "IsoOrEpochSeconds",
     "MicrosTime",
     "MillisTime",
@@ -50,6 +53,21 @@ IsoOrEpochSeconds = NewType("IsoOrEpochSeconds", datetime)
 
 A decoded value remembers which form it came in, and ``encode`` writes that form back; a
 ``datetime`` built by hand is written as ISO-8601 text (see :func:`sent_as_epoch_seconds`).
+"""
+
+EpochSecondsOrDigits = NewType("EpochSecondsOrDigits", datetime)
+"""Aware UTC datetime sent as integer Unix seconds, or as the same digits in a string.
+
+Peatio's tickers: integer ``at`` before 2020-03, every value a string (``"1626300000"``) since.
+A decoded value remembers its form and ``encode`` writes it back; a ``datetime`` built by hand
+is written as an integer.
+"""
+
+DecimalNumber = NewType("DecimalNumber", Decimal)
+"""A decimal sent as a JSON number by a protocol whose other decimals are strings (Peatio k-lines).
+
+Parsed from the number's text, exactly (never through a binary float); ``encode`` writes it as
+a JSON number again.
 """
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
