@@ -27,6 +27,7 @@ __all__ = [
     "from_epoch_millis",
     "from_epoch_seconds",
     "sent_as_epoch_seconds",
+    "sent_as_seconds_text",
     "to_epoch_millis",
 ]
 
@@ -98,6 +99,15 @@ def sent_as_epoch_seconds(seconds: int) -> IsoOrEpochSeconds:
     ``encode`` writes it as that integer (as the peatio code does) rather than as ISO-8601 text.
     """
     return IsoOrEpochSeconds(remember(from_epoch_seconds(seconds), seconds))
+
+
+def sent_as_seconds_text(seconds: int) -> EpochSecondsOrDigits:
+    """The time ``seconds`` since the Unix epoch, for an :data:`EpochSecondsOrDigits` field.
+
+    ``encode`` writes it as the digit string (``"1626300000"``, peatio's later tickers) rather
+    than as an integer.
+    """
+    return EpochSecondsOrDigits(remember(from_epoch_seconds(seconds), str(seconds)))
 
 
 class WireTime(datetime):

@@ -44,6 +44,7 @@ from ._types import (
     IsoOrEpochSeconds,
     from_epoch_seconds,
     sent_as_epoch_seconds,
+    sent_as_seconds_text,
 )
 from .config import FeedConfig
 from .models.peatio import *  # noqa: F403 - the generated models are this module's API
@@ -79,6 +80,7 @@ __all__ = [  # noqa: PLE0604 - generated names
     "market_of",
     "open_feed",
     "sent_as_epoch_seconds",
+    "sent_as_seconds_text",
 ]
 
 Item = StreamMessage[Payload] | UnknownMessage

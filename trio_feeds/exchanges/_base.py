@@ -105,6 +105,9 @@ class Exchange(ABC):
         needs: the credentials ``watch`` requires (an exchange may use more when given).
         uses: every credential the exchange can use.
         has_auth: whether the server authenticates clients (faults like ``reject-auth`` apply).
+        has_sequences: whether the server has sequenced order-book streams (the fault
+            ``skip-sequence`` applies; the server implements
+            :class:`~trio_feeds.testing.faults.SequenceFaults`).
         test_credentials: what the local server accepts when run by ``serve`` and ``demo``.
         watch_example: ``watch`` options that suit the local server, for ``serve``'s banner.
         text_frames: frames that are plain text rather than JSON (heartbeats such as Ranger's
@@ -117,6 +120,7 @@ class Exchange(ABC):
     needs: ClassVar[frozenset[CredentialName]] = frozenset()
     uses: ClassVar[frozenset[CredentialName]] = frozenset()
     has_auth: ClassVar[bool] = False
+    has_sequences: ClassVar[bool] = False
     test_credentials: ClassVar[ExchangeCredentials] = ExchangeCredentials()
     watch_example: ClassVar[str] = ""
     text_frames: ClassVar[frozenset[str]] = frozenset()
@@ -196,6 +200,13 @@ class Exchange(ABC):
         **options: Any,
     ) -> AbstractAsyncContextManager[FeedServer]:
         """Run the exchange's local test server (``credentials``: default ``test_credentials``)."""
+
+    def add_serve_arguments(self, parser: Any) -> None:  # noqa: B027 - optional hook
+        """Add this exchange's ``serve`` options (server forms such as Peatio's ``--frames``)."""
+
+    def serve_options(self, args: Any) -> dict[str, Any]:
+        """Options of :meth:`open_server` from parsed ``serve`` ``args`` (``ValueError``: bad ones)."""
+        return {}
 
     def demo_feed_options(self) -> dict[str, Any]:
         """Options of :meth:`open_feed` for the demo's feed to the local server."""
