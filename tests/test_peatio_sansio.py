@@ -310,6 +310,18 @@ def test_rango_cannot_subscribe_refuses_the_request() -> None:
     assert p.receive_frame(success("subscribed", ["btcusd.trades"]), 2) == [
         RequestDone(str(rid), "cannot subscribe to admin.btcusd.trades")
     ]
+    assert p.streams == ("btcusd.trades",)  # refused for good: not asked for again
+
+
+def test_rango_refusal_during_the_handshake_does_not_hide_the_ack() -> None:
+    # A refused stream in the URL: rango says so before its acknowledgement.
+    p = peatio(auth="header", token=JWT, streams=["admin.btcusd.trades", "btcusd.trades"])
+    p.connect_target()
+    p.connection_made(0)
+    assert p.receive_frame(success("cannot subscribe to admin.btcusd.trades"), 1) == []
+    assert p.receive_frame(success("subscribed", ["btcusd.trades"]), 1) == [AuthAccepted()]
+    assert p.streams == ("btcusd.trades",)
+    assert "admin" not in p.connect_target().url
 
 
 def test_long_stream_lists_are_split_under_the_512_byte_limit() -> None:

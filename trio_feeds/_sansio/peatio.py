@@ -437,6 +437,16 @@ class PeatioProtocol(FeedProtocol):
         return done
 
     def _on_success(self, success: Success) -> list[Action]:
+        if success.message.startswith(_CANNOT_SUBSCRIBE):
+            # rango refuses a stream the client's role may not have this way, before its reply
+            # to the same request (or its handshake acknowledgement). For good: not asked again.
+            refused = success.message[len(_CANNOT_SUBSCRIBE) :]
+            self._streams = [s for s in self._streams if s != refused]
+            request = None if self._first_success else self._oldest_sent("subscribe")
+            if request is not None:
+                note = self._refusals.get(request)
+                self._refusals[request] = success.message if note is None else f"{note}; {success.message}"
+            return []
         first, self._first_success = self._first_success, False
         listed = success.streams
         if (
@@ -446,13 +456,6 @@ class PeatioProtocol(FeedProtocol):
             and set(listed) <= self._conn_streams
         ):
             return self._on_handshake_ack(listed)
-        if success.message.startswith(_CANNOT_SUBSCRIBE):
-            # rango refuses one stream this way, before its reply to the same request.
-            request = self._oldest_sent("subscribe")
-            if request is not None:
-                note = self._refusals.get(request)
-                self._refusals[request] = success.message if note is None else f"{note}; {success.message}"
-            return []
         auth = self._requests.find(state=RequestState.SENT, kind="auth")
         if auth is not None and success.message == "Authenticated.":
             self._requests.answer(auth)
