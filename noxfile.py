@@ -70,4 +70,6 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/decode.py")
     session.run("python", "benchmarks/json_libs.py")
     session.run("python", "benchmarks/conform.py")
+    session.run("python", "benchmarks/books.py")
+    session.run("python", "benchmarks/normalize.py")
     session.run("python", "benchmarks/throughput.py", *session.posargs)

@@ -410,3 +410,14 @@ def test_watch_warns_about_private_streams_without_a_token() -> None:
     port = _free_port()
     result = run("watch", "peatio", f"ws://127.0.0.1:{port}/", "--stream", "order", "--max-attempts", "0")
     assert "private streams order need a token" in result.stderr
+
+
+def test_serve_takes_each_exchanges_own_server_options() -> None:
+    from trio_feeds import exchanges
+    from trio_feeds.cli import build_parser
+
+    args = build_parser().parse_args(["serve", "onyx", "--reply-form", "string", "--rate", "0"])
+    assert exchanges.get("onyx").serve_options(args) == {"detail_messages": False}
+    args = build_parser().parse_args(["serve", "onyx"])
+    assert exchanges.get("onyx").serve_options(args) == {"detail_messages": True}
+    assert exchanges.get("gateway").serve_options(build_parser().parse_args(["serve", "gateway"])) == {}

@@ -756,9 +756,27 @@ def test_onyx_delivers_events_and_unknown_channels() -> None:
     assert p.receive_frame(onyx_response("tf:999", "subscribe"), 1) == []  # answer to nothing
 
 
-@pytest.mark.parametrize(("code", "verdict"), [(1008, CloseVerdict.FATAL), (1000, CloseVerdict.RETRY)])
-def test_onyx_classify_close(code: int, verdict: CloseVerdict) -> None:
-    assert onyx().classify_close(code, "") is verdict
+@pytest.mark.parametrize(
+    ("code", "reason", "verdict"),
+    [
+        # Onyx documents no close code ("the server will terminate the connection"): whatever
+        # code an auth timeout or any other close comes with, the feed reconnects.
+        (1008, "", CloseVerdict.RETRY),
+        (1008, "Policy Violation", CloseVerdict.RETRY),
+        (1008, "invalid method", CloseVerdict.RETRY),
+        (1008, "authentication timeout", CloseVerdict.RETRY),
+        (1000, "", CloseVerdict.RETRY),
+        (1011, "", CloseVerdict.RETRY),
+        (None, "", CloseVerdict.RETRY),
+        (4000, "", CloseVerdict.RETRY),
+        # A rate limit still backs off slowly, by its code or its words.
+        (1008, "Too many requests", CloseVerdict.RETRY_SLOW),
+        (1013, "", CloseVerdict.RETRY_SLOW),
+        (4009, "", CloseVerdict.RETRY_SLOW),
+    ],
+)
+def test_onyx_classify_close_is_never_fatal(code: int | None, reason: str, verdict: CloseVerdict) -> None:
+    assert onyx().classify_close(code, reason) is verdict
 
 
 def decode_onyx(name: str) -> Any:

@@ -447,23 +447,24 @@ async def test_onyx_auth_subscribe_channels_and_sequence() -> None:
         snapshot = await recv_json(ws, "onyx")
         assert (snapshot["channel"], snapshot["message_type"]) == ("dashboards", 0)
         assert [d["id"] for d in snapshot["message"]] == ["dash-1", "dash-2"]
-        assert (await onyx_call(ws, "6", "subscribe", channel="server_info"))[
-            "message"
-        ] == "subscribed to server_info"
+        assert (await onyx_call(ws, "6", "subscribe", channel="server_info"))["message"] == {
+            "Message": "subscribed to server_info"
+        }
         record = server.connections[0]
         assert record.subscriptions == [
             "tickers:brt",
             "tickers:wti",
+            "tickers:dub",
             "tickers:ebob",
             "dashboards",
             "server_info",
         ]
-        await server.push(count=10)
-        events = [await recv_json(ws, "onyx") for _ in range(10)]
+        await server.push(count=12)
+        events = [await recv_json(ws, "onyx") for _ in range(12)]
         stamped = [server.sequence_of(e) for e in events if e["channel"] != "server_info"]
-        assert stamped == list(range(1, 9))
+        assert stamped == list(range(1, 11))
         products = {e["message"][0]["product_symbol"] for e in events if e["channel"] == "tickers"}
-        assert products == {"brt", "wti", "ebob"}
+        assert products == {"brt", "wti", "dub", "ebob"}
         dashboards = [e["message_type"] for e in events if e["channel"] == "dashboards"]
         assert dashboards == [2, 1]
         info = next(e for e in events if e["channel"] == "server_info")
@@ -471,7 +472,81 @@ async def test_onyx_auth_subscribe_channels_and_sequence() -> None:
         response = await onyx_call(ws, "7", "unsubscribe", channel="server_info")
         assert response["error"] is False
         response = await onyx_call(ws, "8", "unsubscribe", channel="server_info")
-        assert (response["error"], response["message"]) == (True, "not subscribed to server_info")
+        assert (response["error"], response["message"]) == (
+            True,
+            {"Message": "not subscribed to server_info"},
+        )
+
+
+# What the live server answers, as the public clients' tests show it (onyx-api-client
+# tests/test_websocket.py; onyx-otc tests/v1/test_websocket_v1.py): `message` is an object, and
+# these texts. The error flag is asserted where those tests assert it.
+ONYX_LIVE_ANSWERS: list[tuple[str, dict[str, Any], str, bool | None]] = [
+    ("subscribe", {"channel": "server_info"}, "subscribed to server_info", False),
+    ("unsubscribe", {"channel": "server_info"}, "unsubscribed from server_info", None),
+    ("unsubscribe", {"channel": "server_info"}, "not subscribed to server_info", True),
+    ("subscribe", {"channel": "dashboards"}, "subscribed to dashboards", None),
+    ("subscribe", {"channel": "dashboards"}, "already subscribed to dashboards", None),
+    ("unsubscribe", {"channel": "dashboards"}, "unsubscribed from dashboards", None),
+    ("subscribe", {"channel": {"tickers": {"products": []}}}, "no products specified", True),
+    (
+        "subscribe",
+        {"channel": {"tickers": {"products": ["gjhgjg"]}}},
+        "no permissions for product gjhgjg or product does not exist",
+        True,
+    ),
+    (
+        "subscribe",
+        {"channel": {"tickers": {"products": ["dub"]}}},
+        "subscribed to tickers for product dub",
+        None,
+    ),
+]
+
+
+async def test_onyx_speaks_the_live_servers_answers_by_default() -> None:
+    async with open_onyx_server(rate=None) as server, client(server.url) as ws:
+        # Before auth, every request is refused with a response (the connection stays open).
+        response = await onyx_call(ws, "msg:1", "subscribe", channel="server_info")
+        assert response["message"] == {"Message": "authentication required for method subscribe"}
+        assert response["error"] is True
+        assert (await onyx_call(ws, "msg:2", "auth", token="test-token"))["error"] is False
+        for n, (method, fields, text, error) in enumerate(ONYX_LIVE_ANSWERS, start=3):
+            response = await onyx_call(ws, f"msg:{n}", method, **fields)
+            if fields["channel"] == "dashboards" and text.startswith("subscribed"):
+                assert (await recv_json(ws, "onyx"))["message_type"] == 0  # the snapshot
+            assert response["message"] == {"Message": text}, (method, fields)
+            if error is not None:
+                assert response["error"] is error
+        # A request of a known method that does not decode: an error response, not a close.
+        response = await onyx_call(ws, "msg:99", "subscribe", channel=5)
+        assert (response["error"], response["message"]) == (True, {"Message": "bad request"})
+        response = await onyx_call(ws, "msg:100", "auth", message="a response?", error=False)
+        assert (response["error"], response["message"]) == (True, {"Message": "bad request"})
+        assert server.connections[0].subscriptions == ["tickers:dub"]
+
+
+async def test_onyx_document_form_is_an_option() -> None:
+    async with open_onyx_server(rate=None, detail_messages=False) as server, client(server.url) as ws:
+        response = await onyx_call(ws, "1", "subscribe", channel="server_info")
+        assert response["message"] == "authentication required for method subscribe"
+        assert (await onyx_call(ws, "2", "auth", token="test-token"))["message"] == "authenticated"
+        response = await onyx_call(
+            ws, "3", "subscribe", channel={"tickers": {"product_groups": ["gasoline"]}}
+        )
+        assert response == {
+            "id": "3",
+            "method": "subscribe",
+            "message": "subscribed to tickers for products ebob, rbob",
+            "error": False,
+        }
+        response = await onyx_call(ws, "4", "subscribe", channel={"tickers": {"product_groups": ["metals"]}})
+        assert (response["error"], response["message"]) == (True, "unknown product group: metals")
+        response = await onyx_call(ws, "5", "unsubscribe", channel={"tickers": {"products": []}})
+        assert response["message"] == "unsubscribed from tickers for products ebob, rbob"
+        response = await onyx_call(ws, "6", "unsubscribe", channel={"tickers": {"products": []}})
+        assert (response["error"], response["message"]) == (True, "not subscribed to tickers")
+        assert server.connections[0].subscriptions == []
 
 
 async def test_onyx_unknown_method_closes_without_reply() -> None:
@@ -484,7 +559,7 @@ async def test_onyx_unknown_method_closes_without_reply() -> None:
 
 
 async def test_onyx_auth_timeout_and_reject_auth() -> None:
-    async with open_onyx_server(rate=None, auth_timeout=0.3, detail_messages=True) as server:
+    async with open_onyx_server(rate=None, auth_timeout=0.3) as server:
         server.reject_auth_always()
         async with client(server.url) as ws:
             response = await onyx_call(ws, "a", "auth", token="test-token")

@@ -4,8 +4,12 @@ Requests carry an ``id`` and a ``method``; the server answers each valid request
 ``Response`` of the same ``id`` and ``method`` and pushes events tagged by ``channel``. The
 ``dashboards`` channel sends the full list first (``DashboardsSnapshotEvent``, message_type 0)
 and then one dashboard per event (``DashboardsIncrementEvent``: 1 update, 2 create, 3 delete).
-Times are aware UTC ``datetime``s: ``ServerInfo.timestamp`` (ISO-8601 on the wire) and
-``Ticker.timestamp`` (:data:`EpochMillis`; on the wire the integer ``timestamp_millis``).
+Times are aware UTC ``datetime``s: ``ServerInfo.timestamp`` (ISO-8601 on the wire; text
+without an offset is UTC) and ``Ticker.timestamp`` (:data:`EpochMillis`; on the wire the
+integer ``timestamp_millis``). ``ServerInfo.age_millis`` is any JSON number: an ``int`` when
+the wire sends an integer, else a ``float``. A response's ``message`` is a ``str`` (the
+protocol document's form) or a :class:`ResponseDetail` (``{"Message": ...}``, the live
+server's form).
 
 ``open_feed`` gives an :class:`OnyxFeed`; ``decode``/``encode`` work on single frames.
 """
@@ -142,6 +146,8 @@ def open_feed(
     or ``await feed.subscribe("dashboards")`` return once the server answered the request
     (correlated by id); an error response raises :class:`~trio_feeds.SubscriptionError`, no
     answer within ``config.request_timeout`` raises :class:`~trio_feeds.RequestTimeout`.
+    Onyx documents no close code, so no close ends the feed (it reconnects, slowly on a rate
+    limit); a refused token does (:class:`~trio_feeds.AuthenticationError`).
     :class:`Dashboards` keeps the current dashboard set from the ``dashboards`` events.
 
     Args:

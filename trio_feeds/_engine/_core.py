@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import attrs
 import trio
@@ -51,6 +52,7 @@ from .._sansio._protocol import (
 from .._transports import ConnectFailed, Connection, HandshakeRejected, Transport, redact_url
 from ..config import FeedConfig
 from ..errors import AuthenticationError, DecodeError, FeedClosed
+from ..state import Account
 from ._buffer import Buffer, FeedStats
 from ._requests import Waiters
 from ._session import TRANSPORT_SIZE_FACTOR, Ending, Session
@@ -74,6 +76,8 @@ class Engine:
         self.connections = 0
         self.gap_since: float | None = None
         self.last_failure: str | None = None  # why the last connection (attempt) ended
+        # Orders, balances and positions, for a protocol whose messages carry them.
+        self.account: Account | None = Account() if protocol.keeps_account else None
         self.in_user_call = False  # execute() runs actions returned to subscribe/unsubscribe
 
     async def run(self) -> None:
@@ -89,8 +93,13 @@ class Engine:
         """Carry out a protocol's actions in order. Synchronous: it never waits for anyone."""
         for action in actions:
             if isinstance(action, Deliver):  # the hot path first
-                self.buffer.put(action.item)
+                item = action.item
+                self.buffer.put(item)
                 self.stats.messages += 1
+                account = self.account
+                if account is not None and self.protocol.account_message(item):
+                    for update in self.protocol.normalize(item, datetime.now(UTC)):
+                        account.apply(update)
             elif isinstance(action, Notify):
                 self.buffer.put_event(action.event)
             elif isinstance(action, Send):
@@ -192,6 +201,8 @@ class Engine:
             self.buffer.put_event(ev.Resubscribed(sess.resub_count, errors))
             if self.gap_since is not None:
                 self.buffer.put_event(ev.Gap(self.gap_since, now))
+                if self.account is not None:
+                    self.account.gap(self.gap_since, now)
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -206,6 +217,8 @@ class Engine:
             now = trio.current_time()
             if ending.connected_at is not None:
                 self.buffer.put_event(ev.Disconnected(ending.code, ending.reason))
+                if self.account is not None:
+                    self.account.disconnected(now)
                 self.execute(ending.after, None)  # e.g. the books are out of sync now
                 if ending.deliberate or now - ending.connected_at >= cfg.healthy_after:
                     attempt = 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 import trio
@@ -19,6 +20,8 @@ from ..books import Books
 from ..config import FeedConfig
 from ..errors import FeedClosed, FeedError, RequestTimeout, SubscriptionError
 from ..events import FeedEvent
+from ..normalized import Normalized
+from ..state import Account
 from ._buffer import FeedStats
 from ._core import Engine, logger
 
@@ -96,6 +99,22 @@ class Feed(Generic[ItemT_co]):
         """
         books = self._engine.protocol.books
         return books if books is not None else self._no_books
+
+    @property
+    def account(self) -> Account | None:
+        """Orders, balances and positions kept from the feed's private messages.
+
+        ``None`` for a protocol without them (Onyx). Each container says in ``stale`` whether
+        it may miss updates (from a disconnect or a data gap on), see :mod:`trio_feeds.state`.
+        """
+        return self._engine.account
+
+    def normalize(self, item: object, received_at: datetime | None = None) -> tuple[Normalized, ...]:
+        """``item`` (a message of this feed) as :mod:`trio_feeds.normalized` items.
+
+        ``received_at`` defaults to now; session events and control messages give none.
+        """
+        return self._engine.protocol.normalize(item, received_at or datetime.now(UTC))
 
     @property
     def connected(self) -> bool:

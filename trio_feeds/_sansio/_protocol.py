@@ -43,12 +43,14 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypeAlias
 
 import attrs
 
 from ..books import Books
 from ..errors import DecodeError
+from ..normalized import Normalized
 
 __all__ = [
     "Action",
@@ -235,6 +237,17 @@ class FeedProtocol(ABC):
     def books(self) -> Books[Any] | None:
         """The order books this protocol keeps from its messages, or ``None`` if it has none."""
         return None
+
+    #: whether :meth:`account_message` can be true (the engine then keeps an ``Account``)
+    keeps_account: bool = False
+
+    def account_message(self, item: object) -> bool:
+        """Whether ``item`` carries orders, balances or positions (cheap: runs per message)."""
+        return False
+
+    def normalize(self, item: object, received_at: datetime) -> tuple[Normalized, ...]:
+        """``item`` as :mod:`trio_feeds.normalized` items (none for control messages)."""
+        return ()
 
     @abstractmethod
     def classify_close(self, code: int | None, reason: str) -> CloseVerdict:

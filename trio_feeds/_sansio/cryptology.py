@@ -10,12 +10,28 @@ words it uses with the other feeds.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from .._codecs import cryptology as _codec_module
+from .._normalize import cryptology as _normalize
 from ..books import Books, Level
 from ..errors import DecodeError
-from ..models.cryptology import OrderBookAgg
+from ..models.cryptology import (
+    BuyOrderAmountChanged,
+    BuyOrderCancelled,
+    BuyOrderClosed,
+    BuyOrderPlaced,
+    InsufficientFunds,
+    OrderBookAgg,
+    OwnTrade,
+    SellOrderAmountChanged,
+    SellOrderCancelled,
+    SellOrderClosed,
+    SellOrderPlaced,
+    SetBalance,
+)
+from ..normalized import Normalized
 from ._protocol import (
     Action,
     BadFrame,
@@ -82,6 +98,16 @@ class CryptologyProtocol(FeedProtocol):
     def trade_pairs(self) -> frozenset[str] | None:
         """The client-side filter, or ``None`` when every message is delivered."""
         return None if self._pairs is None else frozenset(self._pairs)
+
+    keeps_account = True
+
+    def account_message(self, item: object) -> bool:
+        """Order lifecycle messages, ``SetBalance``, ``OwnTrade``, ``InsufficientFunds``."""
+        return isinstance(item, _ACCOUNT_TYPES)
+
+    def normalize(self, item: object, received_at: datetime) -> tuple[Normalized, ...]:
+        """See :func:`trio_feeds._normalize.cryptology.normalize`."""
+        return _normalize.normalize(item, received_at)  # type: ignore[arg-type]
 
     def connect_target(self) -> ConnectTarget:
         """Return the URL as given."""
@@ -156,6 +182,21 @@ class CryptologyProtocol(FeedProtocol):
         """4000 and 4009 retry slowly, 4001 and 1012 retry, then the shared table (1008 fatal)."""
         verdict = _CLOSE_CODES.get(code) if code is not None else None
         return verdict if verdict is not None else classify_close(code, reason)
+
+
+_ACCOUNT_TYPES = (
+    BuyOrderPlaced,
+    BuyOrderAmountChanged,
+    BuyOrderCancelled,
+    BuyOrderClosed,
+    SellOrderPlaced,
+    SellOrderAmountChanged,
+    SellOrderCancelled,
+    SellOrderClosed,
+    SetBalance,
+    OwnTrade,
+    InsufficientFunds,
+)
 
 
 def _levels(levels: dict[str, Decimal] | None) -> list[Level]:

@@ -26,11 +26,13 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Literal
 
 import attrs
 
 from .._codecs import gateway as _codec
+from .._normalize import gateway as _normalize
 from .._types import from_epoch_millis
 from ..books import Books
 from ..errors import DecodeError
@@ -41,14 +43,17 @@ from ..models.gateway import (
     CloseEvent,
     ErrorEvent,
     OrderbookMessage,
+    OrdersMessage,
     PingEvent,
     PongMessage,
+    PositionsMessage,
     SubscribedEvent,
     SubscribeRequest,
     SubscriptionParams,
     UnsubscribedEvent,
     UnsubscribeRequest,
 )
+from ..normalized import Normalized
 from ._protocol import (
     Action,
     AuthAccepted,
@@ -218,6 +223,16 @@ class GatewayProtocol(FeedProtocol):
     def subscriptions(self) -> tuple[Subscription, ...]:
         """The remembered subscriptions, re-sent after every (re)authentication."""
         return tuple(self._subs)
+
+    keeps_account = True
+
+    def account_message(self, item: object) -> bool:
+        """``orders`` and ``positions`` channel messages."""
+        return type(item) in _ACCOUNT_TYPES
+
+    def normalize(self, item: object, received_at: datetime) -> tuple[Normalized, ...]:
+        """See :func:`trio_feeds._normalize.gateway.normalize`."""
+        return _normalize.normalize(item, received_at)  # type: ignore[arg-type]
 
     def connect_target(self) -> ConnectTarget:
         """Return the URL as given; the gateway authenticates by message, not by header."""
@@ -408,6 +423,9 @@ class GatewayProtocol(FeedProtocol):
             return []  # an acknowledgement of nothing we sent: nothing to complete
         done: list[RequestDone] = self._requests.answer(request)
         return list(done)
+
+
+_ACCOUNT_TYPES = frozenset({OrdersMessage, PositionsMessage})
 
 
 def make_subscription(

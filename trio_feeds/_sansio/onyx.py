@@ -5,18 +5,25 @@ Every request carries an ``id`` and the server answers each with a ``Response`` 
 request; a request re-sent after a reconnect keeps its id (it is the same request).
 
 The server closes a connection that has not authenticated within about 5 s and answers other
-requests with an error until then, so subscriptions wait for the auth response and go out in
-``Authenticated.then``.
+requests with an error until then (``authentication required for method subscribe``), so
+subscriptions wait for the auth response and go out in ``Authenticated.then``.
+
+Onyx documents no close codes: the server "terminates the connection" for an unknown method or
+a missing authentication, with a code nobody has published. So no close code ends the feed:
+every close is retried (slowly when its reason says rate limit), and only an error response to
+the ``auth`` request (:class:`AuthFailed`) is fatal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
 
 from .._codecs import onyx as _codec
+from .._normalize import onyx as _normalize
 from ..errors import DecodeError
 from ..models.onyx import (
     AuthRequest,
@@ -30,6 +37,7 @@ from ..models.onyx import (
     TickersFilter,
     UnsubscribeRequest,
 )
+from ..normalized import Normalized
 from ._protocol import (
     Action,
     AuthAccepted,
@@ -110,6 +118,10 @@ class OnyxProtocol(FeedProtocol):
         """True once the server accepted the token on the current connection."""
         return self._ready
 
+    def normalize(self, item: object, received_at: datetime) -> tuple[Normalized, ...]:
+        """See :func:`trio_feeds._normalize.onyx.normalize` (tickers)."""
+        return _normalize.normalize(item, received_at)  # type: ignore[arg-type]
+
     def connect_target(self) -> ConnectTarget:
         """Return the URL as given; the token goes in the auth request, not in a header."""
         return ConnectTarget(self.url)
@@ -170,7 +182,7 @@ class OnyxProtocol(FeedProtocol):
         if ch in self._active:
             return None, ()
         # Join a request for the same channel that is already queued or in flight: a second
-        # frame would only earn an "already subscribed" error.
+        # frame would only earn an "already subscribed" answer.
         joined = self._requests.join("subscribe", ch, sent=self._ready)
         if joined is not None:
             return joined, ()
@@ -206,8 +218,16 @@ class OnyxProtocol(FeedProtocol):
         return request.first_waiter, [self._send(request)]
 
     def classify_close(self, code: int | None, reason: str) -> CloseVerdict:
-        """Use the shared table: 1008 fatal, rate limits slow, the rest retry."""
-        return classify_close(code, reason)
+        """Retry every close, slowly for a rate limit: Onyx documents no close code.
+
+        The shared table's "1008 is fatal" does not apply: the server's only documented closes
+        (an unknown method, no auth within about 5 s) name no code, and the second heals on
+        reconnect whatever code it comes with. A refused token is an error response, which
+        ends the feed without waiting for any close.
+        """
+        if classify_close(code, reason) is CloseVerdict.RETRY_SLOW:
+            return CloseVerdict.RETRY_SLOW
+        return CloseVerdict.RETRY
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -306,7 +326,8 @@ class Dashboards(Mapping[Hashable, Dashboard]):
     Feed it every :class:`~trio_feeds.onyx.DashboardsSnapshotEvent` and
     :class:`~trio_feeds.onyx.DashboardsIncrementEvent` with :meth:`apply`; it is a read-only
     mapping from dashboard key to dashboard. Dashboards are opaque dicts; ``key`` picks their
-    identity and defaults to ``d.get("id")`` (the field the live server sends).
+    identity and defaults to ``d.get("id")``. No public source shows a dashboard's fields, so
+    that default is a guess (the local test server sends ``id``): pass ``key`` for real data.
 
     A snapshot replaces everything (the server sends one after every (re)subscription, so a
     reconnect resynchronises). Increments: 1 update and 2 create both store the dashboard

@@ -59,25 +59,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from decimal import Decimal
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 
 from .._codecs import peatio as _codec
-from .._codecs.peatio import StreamMessage, market_of
-from ..books import BookEvent, Books, Side
+from .._codecs.peatio import StreamMessage
+from .._normalize import peatio as _normalize
+from ..books import Books
 from ..errors import DecodeError
 from ..models.peatio import (
     AuthRequest,
     Error,
+    Order,
     OrderBookIncrement,
     OrderBookSnapshot,
-    SubscribeRequest,
     Success,
-    UnsubscribeRequest,
+    Trade,
 )
+from ..normalized import Normalized
 from ._protocol import (
     Action,
     AuthAccepted,
@@ -90,10 +92,10 @@ from ._protocol import (
     HeartbeatPolicy,
     Notify,
     ProtocolClose,
-    RequestDone,
     Send,
 )
-from ._requests import Request, RequestState, RequestTracker
+from ._ranger import MAX_CLIENT_MESSAGE, Kind, RangerBooks, RangerRequests, frame_size, handshake_closed_hint
+from ._requests import RequestState
 from ._shared import classify_close, scrub
 
 __all__ = [
@@ -107,17 +109,11 @@ __all__ = [
 
 AuthMode = Literal["message", "header"]
 SubscribeMode = Literal["query", "event"]
-_Kind = Literal["subscribe", "unsubscribe"]
-_Key = tuple[str, ...]
 
 # Error texts that mean "your token is no good": retrying with the same token cannot help.
 _AUTH_ERRORS = frozenset({"Authentication failed.", "Token type is not provided or invalid."})
-_KIND_OF_REPLY: dict[str, _Kind] = {"subscribed": "subscribe", "unsubscribed": "unsubscribe"}
+_KIND_OF_REPLY: dict[str, Kind] = {"subscribed": "subscribe", "unsubscribed": "unsubscribe"}
 _CANNOT_SUBSCRIBE = "cannot subscribe to "  # rango's refusal of one stream (RBAC)
-
-MAX_CLIENT_MESSAGE = 512
-"""rango closes the connection (1009) on a client message over this many bytes: longer
-subscribe/unsubscribe lists are split into several requests."""
 
 # Characters a stream name may have: those that need no percent-encoding in a query string.
 # rango reads the query string without decoding it (and splits values on commas).
@@ -130,7 +126,7 @@ _RESYNC_RECONNECT_INTERVAL = 60.0
 PRIVATE_STREAMS = frozenset({"order", "trade", "deposit_address"})
 """Streams that carry a user's own data: Ranger delivers them only to an authenticated client."""
 
-_HANDSHAKE_CLOSED = "connection closed during the WebSocket handshake"
+_ACCOUNT_PAYLOADS = frozenset({Order, Trade})
 
 
 def private_streams(streams: Sequence[str]) -> list[str]:
@@ -160,6 +156,7 @@ class PeatioProtocol(FeedProtocol):
     """
 
     name = "peatio"
+    keeps_account = True
 
     def __init__(
         self,
@@ -172,12 +169,7 @@ class PeatioProtocol(FeedProtocol):
         server_heartbeat: float | None = None,
         snapshot_timeout: float = 10.0,
     ) -> None:
-        if auth not in ("message", "header"):
-            raise ValueError(f"auth must be 'message' or 'header', not {auth!r}")
-        if subscribe_mode not in (None, "query", "event"):
-            raise ValueError(f"subscribe_mode must be 'query' or 'event', not {subscribe_mode!r}")
-        if not snapshot_timeout > 0:
-            raise ValueError(f"snapshot_timeout must be > 0, not {snapshot_timeout!r}")
+        _check_options(auth, subscribe_mode, snapshot_timeout)
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
         self._base = parts
@@ -191,23 +183,16 @@ class PeatioProtocol(FeedProtocol):
         self.auth: AuthMode = auth
         self.subscribe_mode: SubscribeMode = subscribe_mode or ("event" if auth == "header" else "query")
         self.heartbeat = HeartbeatPolicy(server_heartbeat=server_heartbeat)
-        self.snapshot_timeout = snapshot_timeout
-        self._requests: RequestTracker[_Key] = RequestTracker()
-        # A request split in several frames (MAX_CLIENT_MESSAGE): earlier frame -> the last one,
-        # whose reply the caller waits for (a refusal of an earlier frame fails the caller too).
-        self._chunk_last: dict[Request[_Key], Request[_Key]] = {}
-        self._refusals: dict[Request[_Key], str] = {}  # rango's "cannot subscribe to X", per request
-        self._books: Books[str] = Books()
-        self._snapshot_due: dict[str, float] = {}  # market -> since when its snapshot is awaited
+        self._requests = RangerRequests()
+        self._books = RangerBooks(snapshot_timeout)
         self._last_resync_close: float | None = None
         # Per connection.
         self._connected = False
         self._ready = False
-        self._target_streams: _Key | None = None  # the streams of the last connect_target()
+        self._target_streams: tuple[str, ...] | None = None  # the streams of the last connect_target()
         self._conn_streams: frozenset[str] = frozenset()  # this connection's query streams
         self._first_success = False  # no success reply seen yet on this connection
         self._auth_by_ack = False  # header auth: Authenticated comes with the handshake ack
-        self._carried: list[Request[_Key]] = []  # requests the handshake ack completes
 
     def __repr__(self) -> str:
         return (
@@ -235,7 +220,15 @@ class PeatioProtocol(FeedProtocol):
     @property
     def books(self) -> Books[str]:
         """The order book of each ``<market>.ob-inc`` stream, keyed by market (``"btcusd"``)."""
-        return self._books
+        return self._books.books
+
+    def account_message(self, item: object) -> bool:
+        """The private ``order`` and ``trade`` streams."""
+        return type(item) is StreamMessage and type(item.data) in _ACCOUNT_PAYLOADS
+
+    def normalize(self, item: object, received_at: datetime) -> tuple[Normalized, ...]:
+        """See :func:`trio_feeds._normalize.peatio.normalize`."""
+        return _normalize.normalize(item, received_at)  # type: ignore[arg-type]
 
     def connect_target(self) -> ConnectTarget:
         """Return the URL with every current stream as a ``stream`` parameter, and the auth header."""
@@ -263,39 +256,26 @@ class PeatioProtocol(FeedProtocol):
         if target is None:
             target = tuple(self._streams)
         self._conn_streams = frozenset(target)
-        actions: list[Action] = []
-        for request in self._requests.select(state=RequestState.QUEUED):
-            if self.auth == "header":
-                self._requests.send(request)
-                self._carried.append(request)
-            else:
-                actions += self._requests.cancel(request, None)
-        self._auth_by_ack = False
+        actions = self._requests.carry_queued(ack_expected=self.auth == "header")
+        self._auth_by_ack = self._token is not None and self.auth == "header"
+        self._ready = self._token is None
         if self._token is not None and self.auth == "message":
-            self._ready = False
-            self._requests.add("auth", (), user=False, sent=True, waiter=False)
+            self._requests.tracker.add("auth", (), user=False, sent=True, waiter=False)
             actions.append(Send(_codec.encode(AuthRequest(jwt=f"Bearer {self._token}"))))
-        elif self._token is not None:
-            self._ready = False
-            self._auth_by_ack = True
-        else:
-            self._ready = True
-        for stream in target:
-            market = _book_market(stream)
-            if market is not None:
-                self._snapshot_due[market] = now
+        self._books.expect(target, now)
         added = tuple(s for s in self._streams if s not in target)
         removed = tuple(s for s in target if s not in self._streams)
         if (added or removed) and self.subscribe_mode == "query":
             actions.append(
                 ProtocolClose(1000, "reconnecting to change streams", CloseVerdict.RETRY, deliberate=True)
             )
-        else:
-            # No user waits (their calls returned): the replies are consumed, in order.
-            if added:
-                actions += self._send_requests("subscribe", added, user=False, now=now)[1]
-            if removed:
-                actions += self._send_requests("unsubscribe", removed, user=False, now=now)[1]
+            return actions
+        # No user waits (their calls returned): the replies are consumed, in order.
+        if added:
+            actions += self._requests.send("subscribe", added, user=False)[1]
+            self._books.expect(added, now)
+        if removed:
+            actions += self._requests.send("unsubscribe", removed, user=False)[1]
         return actions
 
     def connection_lost(self) -> Sequence[Action]:
@@ -303,18 +283,12 @@ class PeatioProtocol(FeedProtocol):
         self._connected = False
         self._ready = False
         self._auth_by_ack = False
-        self._carried.clear()
         self._requests.connection_lost()
-        self._chunk_last.clear()
-        self._refusals.clear()
-        self._snapshot_due.clear()
-        events = self._books.unsync_all("disconnected")
-        self._books.take_resyncs()  # the next connection's query string brings every snapshot
-        return [Notify(e) for e in events]
+        return [Notify(e) for e in self._books.disconnected()]
 
     def forget_request(self, request_id: str) -> None:
         """The engine gave up on ``request_id``; its reply is still consumed in order."""
-        self._requests.forget_waiter(request_id)
+        self._requests.tracker.forget_waiter(request_id)
 
     def receive_frame(self, frame: str | bytes, now: float) -> Sequence[Action]:
         """Answer ``ping``; follow auth and request replies; keep the books; deliver stream messages."""
@@ -352,12 +326,7 @@ class PeatioProtocol(FeedProtocol):
         """Remove streams; the same modes as :meth:`subscribe`. A book no longer kept is unsynced."""
         gone = [s for s in dict.fromkeys(_check_streams(streams)) if s in self._streams]
         self._streams = [s for s in self._streams if s not in gone]
-        events: list[BookEvent] = []
-        for market in dict.fromkeys(m for s in gone if (m := market_of(s)) is not None and _is_book(s)):
-            if not self._keeps_book(market):
-                self._snapshot_due.pop(market, None)
-                if market in self._books:
-                    events += self._books.unsync(market, "unsubscribed", resync=False)
+        events = self._books.unsubscribed(gone, self._streams)
         request_id, actions = self._change("unsubscribe", gone, now)
         return request_id, [*(Notify(e) for e in events), *actions]
 
@@ -367,85 +336,35 @@ class PeatioProtocol(FeedProtocol):
 
     def connect_failed(self, reason: str) -> str:
         """Say what a handshake cut short may mean with header auth (it is retried all the same)."""
-        if self._token is not None and self.auth == "header" and _HANDSHAKE_CLOSED in reason:
-            # The Ruby Ranger refuses a bad Authorization header by dropping TCP mid-handshake
-            # (no 401). A network blip or a restarting server looks exactly the same, so this
-            # is never fatal: it is retried with backoff, and the reason says what it may mean.
-            return (
-                f"{reason} (with header auth, the Ruby Ranger closes the connection like this when "
-                "it refuses the token; rango answers 401)"
-            )
+        if self._token is not None and self.auth == "header":
+            return handshake_closed_hint(reason)
         return reason
 
-    # -- requests ---------------------------------------------------------------------------------
+    # -- internals ----------------------------------------------------------------------------
 
     def _add_streams(self, streams: Sequence[str]) -> None:
         for s in streams:
             if s not in self._streams:
                 self._streams.append(s)
 
-    def _change(self, kind: _Kind, streams: list[str], now: float) -> tuple[str | None, Sequence[Action]]:
+    def _change(self, kind: Kind, streams: list[str], now: float) -> tuple[str | None, Sequence[Action]]:
         if not streams or not self._connected:
             return None, ()  # nothing changes, or the next connect_target carries it
         if self.subscribe_mode == "query":
             return None, [ProtocolClose(1000, "reconnecting to change streams", CloseVerdict.RETRY)]
-        return self._send_requests(kind, tuple(streams), user=True, now=now)
-
-    def _send_requests(
-        self, kind: _Kind, streams: _Key, *, user: bool, now: float
-    ) -> tuple[str | None, list[Action]]:
-        """Request frames for ``streams``, each at most MAX_CLIENT_MESSAGE bytes; the last one's waiter id."""
-        chunks = _split(kind, streams)
-        requests = [
-            self._requests.add(kind, chunk, user=user, sent=True, waiter=user and i == len(chunks) - 1)
-            for i, chunk in enumerate(chunks)
-        ]
-        for earlier in requests[:-1]:
-            self._chunk_last[earlier] = requests[-1]
         if kind == "subscribe":
-            for stream in streams:
-                market = _book_market(stream)
-                if market is not None:
-                    self._snapshot_due[market] = now
-        return requests[-1].first_waiter, [self._send(r) for r in requests]
-
-    def _send(self, request: Request[_Key]) -> Send:
-        streams = list(request.key)
-        model = (
-            SubscribeRequest(streams=streams)
-            if request.kind == "subscribe"
-            else UnsubscribeRequest(streams=streams)
-        )
-        return Send(_codec.encode(model), request_id=request.first_waiter)
-
-    def _done(self, request: Request[_Key], error: str | None) -> list[Action]:
-        """Complete ``request`` (answered, or refused with ``error``), and its split siblings."""
-        refusal = self._refusals.pop(request, None)
-        if error is None and refusal is not None:
-            error = refusal
-        done: list[Action] = []
-        if error is None:
-            done += self._requests.answer(request)
-        else:
-            done += self._requests.refuse(request, error)
-        last = self._chunk_last.pop(request, None)
-        if last is not None and error is not None and last.waiters:
-            # The caller waits on the last frame of the split request: it fails now; that
-            # frame's own reply is still consumed in order when it comes.
-            done += [RequestDone(w, error) for w in last.waiters]
-            last.waiters.clear()
-        return done
+            self._books.expect(streams, now)
+        return self._requests.send(kind, tuple(streams), user=True)
 
     def _on_success(self, success: Success) -> list[Action]:
+        requests = self._requests
         if success.message.startswith(_CANNOT_SUBSCRIBE):
             # rango refuses a stream the client's role may not have this way, before its reply
             # to the same request (or its handshake acknowledgement). For good: not asked again.
             refused = success.message[len(_CANNOT_SUBSCRIBE) :]
             self._streams = [s for s in self._streams if s != refused]
-            request = None if self._first_success else self._oldest_sent("subscribe")
-            if request is not None:
-                note = self._refusals.get(request)
-                self._refusals[request] = success.message if note is None else f"{note}; {success.message}"
+            if not self._first_success:
+                requests.refused_stream(success.message)
             return []
         first, self._first_success = self._first_success, False
         listed = success.streams
@@ -456,179 +375,91 @@ class PeatioProtocol(FeedProtocol):
             and set(listed) <= self._conn_streams
         ):
             return self._on_handshake_ack(listed)
-        auth = self._requests.find(state=RequestState.SENT, kind="auth")
+        auth = requests.tracker.find(state=RequestState.SENT, kind="auth")
         if auth is not None and success.message == "Authenticated.":
-            self._requests.answer(auth)
+            requests.tracker.answer(auth)
             self._ready = True
             # Streams travel in the query string: nothing to re-send.
             return [AuthAccepted()]
         kind = _KIND_OF_REPLY.get(success.message)
-        request = None if kind is None else self._oldest_sent(kind)
-        if request is None:
-            return []  # unsolicited: nothing to complete
-        return self._done(request, None)
+        request = None if kind is None else requests.oldest_sent(kind)
+        return [] if request is None else requests.done(request, None)  # none: unsolicited
 
     def _on_handshake_ack(self, listed: list[str]) -> list[Action]:
         """The server subscribed this connection's query streams: requests they carry are done."""
-        actions: list[Action] = []
-        for request in self._carried:
-            if request.state is RequestState.SENT:
-                actions += self._done(request, None)
-        self._carried.clear()
+        actions = self._requests.acknowledged()
         if self._auth_by_ack:
             self._auth_by_ack = False
-            # rango leaves out the private streams (no dot) of a client it did not authenticate.
-            missing = sorted(s for s in self._conn_streams if "." not in s and s not in listed)
-            if missing:
-                actions.append(
-                    AuthFailed(
-                        "the server did not take the token: it left out the private streams "
-                        f"{', '.join(missing)} (rango's /public endpoint ignores a token it rejects; "
-                        "its /private endpoint answers 401)"
-                    )
-                )
-                return actions
+            refused = _token_refused(self._conn_streams, listed)
+            if refused is not None:
+                return [*actions, AuthFailed(refused)]
             self._ready = True
             actions.append(AuthAccepted())
         return actions
 
     def _on_error(self, error: Error, msg: StreamMessage[Any]) -> list[Action]:
         text = scrub(error.message, self._token)
-        auth = self._requests.find(state=RequestState.SENT, kind="auth")
+        tracker = self._requests.tracker
+        auth = tracker.find(state=RequestState.SENT, kind="auth")
         if auth is not None:
             # The JWT message is the first thing sent on this connection.
-            self._requests.refuse(auth, text)
+            tracker.refuse(auth, text)
             if error.message in _AUTH_ERRORS:
                 return [AuthFailed(text)]
             return [ProtocolClose(1011, text, CloseVerdict.RETRY)]
-        request = self._requests.find(
-            state=RequestState.SENT, where=lambda r: r.kind != "auth" and r not in self._carried
-        )
+        request = self._requests.oldest_sent("subscribe", "unsubscribe")
         if request is not None:
-            return self._done(request, text)
+            return self._requests.done(request, text)
         # Unsolicited: the application decides. Delivered with the token scrubbed, like every
         # server text we pass on.
         return [Deliver(attrs.evolve(msg, data=attrs.evolve(error, message=text)))]
 
-    def _oldest_sent(self, kind: _Kind) -> Request[_Key] | None:
-        # Requests carried by the query string are answered by the handshake ack only.
-        return self._requests.find(state=RequestState.SENT, kind=kind, where=lambda r: r not in self._carried)
-
-    # -- order books ------------------------------------------------------------------------------
-
-    def _keeps_book(self, market: str) -> bool:
-        return f"{market}.ob-inc" in self._streams or f"{market}.ob-snap" in self._streams
-
     def _on_book(self, msg: StreamMessage[Any], now: float) -> list[Action]:
-        actions: list[Action] = [Deliver(msg)]
-        market = market_of(msg.stream)
-        if market is None or not self._keeps_book(market):
-            return actions  # a frame still in flight for a book no longer kept
-        data = msg.data
-        if isinstance(data, OrderBookSnapshot):
-            events = self._books.snapshot(market, data.bids, data.asks, sequence=data.sequence)
-            if self._books[market].synced:
-                self._snapshot_due.pop(market, None)
-            else:
-                self._snapshot_due[market] = now  # crossed: wait for the next one
-        else:
-            events = self._increment(market, data, now)
-        actions += [Notify(e) for e in events]
-        actions += self._resync(now)
-        return actions
+        events, resyncs = self._books.on_frame(msg, now, self._streams)
+        return [Deliver(msg), *(Notify(e) for e in events), *self._resync(resyncs, now)]
 
-    def _increment(self, market: str, inc: OrderBookIncrement, now: float) -> list[BookEvent]:
-        books = self._books
-        book = books.book(market)
-        seq = inc.sequence
-        events: list[BookEvent] = []
-        if seq is not None and book.synced and book.sequence is not None and seq < book.sequence:
-            # A repeat has the same number; a smaller one means the engine started again at 1.
-            why = f"sequence went back: {book.sequence} -> {seq} (engine restarted?)"
-            events += books.unsync(market, why)
-        else:
-            for i, (side, price, amount) in enumerate(_changes(inc)):
-                if i == 0:
-                    before = book.sequence
-                    events += books.increment(market, side, price, amount, sequence=seq)
-                    if seq is not None and not (book.synced and book.sequence == seq and before != seq):
-                        break  # not applied (a repeat, a jump, no snapshot): neither are the others
-                else:
-                    events += books.increment(market, side, price, amount)
-        if not book.synced and f"{market}.ob-inc" in self._streams:
-            # Increments flow, so the server has a snapshot to give: ask again when it is late.
-            since = self._snapshot_due.setdefault(market, now)
-            if now - since >= self.snapshot_timeout:
-                books.unsync(market, f"no snapshot within {self.snapshot_timeout:g} s", resync=True)
-        return events
-
-    def _resync(self, now: float) -> list[Action]:
-        """Ask for a fresh snapshot of every book :meth:`Books.take_resyncs` names."""
-        markets = [m for m in self._books.take_resyncs() if f"{m}.ob-inc" in self._streams]
+    def _resync(self, markets: list[str], now: float) -> list[Action]:
+        """Ask for a fresh snapshot of the books of ``markets``."""
         if not markets or not self._connected:
             return []
-        for market in markets:
-            self._snapshot_due[market] = now
         streams = tuple(f"{m}.ob-inc" for m in markets)
         if self.subscribe_mode == "event":
             # Ranger sends its stored snapshot to a *new* subscriber only.
             return [
-                *self._send_requests("unsubscribe", streams, user=False, now=now)[1],
-                *self._send_requests("subscribe", streams, user=False, now=now)[1],
+                *self._requests.send("unsubscribe", streams, user=False)[1],
+                *self._requests.send("subscribe", streams, user=False)[1],
             ]
-        why = self._books[markets[0]].unsynced_reason
-        last = self._last_resync_close
-        deliberate = last is None or now - last >= _RESYNC_RECONNECT_INTERVAL
+        close = _resync_close(markets, self.books[markets[0]].unsynced_reason, self._last_resync_close, now)
         self._last_resync_close = now
-        reason = (
-            f"resync of the order book {', '.join(markets)} ({why}): reconnecting, streams are in the URL"
-        )
-        return [ProtocolClose(1000, reason, CloseVerdict.RETRY, deliberate=deliberate)]
+        return [close]
 
 
-def _book_market(stream: str) -> str | None:
-    """The market of a ``<market>.ob-inc`` stream (the one that brings a book), else None."""
-    market, dot, event = stream.partition(".")
-    return market if dot and event == "ob-inc" else None
+def _resync_close(markets: list[str], why: str | None, last: float | None, now: float) -> ProtocolClose:
+    """The reconnect that resyncs books in query mode (deliberate, unless the last was recent)."""
+    deliberate = last is None or now - last >= _RESYNC_RECONNECT_INTERVAL
+    reason = f"resync of the order book {', '.join(markets)} ({why}): reconnecting, streams are in the URL"
+    return ProtocolClose(1000, reason, CloseVerdict.RETRY, deliberate=deliberate)
 
 
-def _is_book(stream: str) -> bool:
-    return stream.endswith((".ob-inc", ".ob-snap"))
+def _check_options(auth: str, subscribe_mode: str | None, snapshot_timeout: float) -> None:
+    if auth not in ("message", "header"):
+        raise ValueError(f"auth must be 'message' or 'header', not {auth!r}")
+    if subscribe_mode not in (None, "query", "event"):
+        raise ValueError(f"subscribe_mode must be 'query' or 'event', not {subscribe_mode!r}")
+    if not snapshot_timeout > 0:
+        raise ValueError(f"snapshot_timeout must be > 0, not {snapshot_timeout!r}")
 
 
-_ZERO = Decimal(0)
-_SIDES: tuple[tuple[Side, str], ...] = (("ask", "asks"), ("bid", "bids"))
-
-
-def _changes(inc: OrderBookIncrement) -> list[tuple[Side, Decimal, Decimal]]:
-    """The level changes of an increment: one flat pair per side (engine) or lists (document)."""
-    out: list[tuple[Side, Decimal, Decimal]] = []
-    for side, name in _SIDES:
-        levels: Any = getattr(inc, name)
-        if levels is None:
-            continue
-        for price, amount in [levels] if isinstance(levels, tuple) else levels:
-            # "" is what the engine sends for a level that is gone; the document says zero.
-            out.append((side, price, _ZERO if amount == "" else amount))
-    return out
-
-
-def _split(kind: _Kind, streams: _Key) -> list[_Key]:
-    """``streams`` in groups whose request frame is at most MAX_CLIENT_MESSAGE bytes."""
-    groups: list[_Key] = []
-    group: list[str] = []
-    for stream in streams:
-        if group and _frame_size(kind, [*group, stream]) > MAX_CLIENT_MESSAGE:
-            groups.append(tuple(group))
-            group = []
-        group.append(stream)
-    groups.append(tuple(group))
-    return groups
-
-
-def _frame_size(kind: _Kind, streams: list[str]) -> int:
-    model = SubscribeRequest(streams=streams) if kind == "subscribe" else UnsubscribeRequest(streams=streams)
-    return len(_codec.encode(model).encode())
+def _token_refused(asked: frozenset[str], listed: list[str]) -> str | None:
+    """Why a handshake ack says the header's token was not taken, or None if it does not."""
+    # rango leaves out the private streams (no dot) of a client it did not authenticate.
+    missing = sorted(s for s in asked if "." not in s and s not in listed)
+    if not missing:
+        return None
+    return (
+        f"the server did not take the token: it left out the private streams {', '.join(missing)} "
+        "(rango's /public endpoint ignores a token it rejects; its /private endpoint answers 401)"
+    )
 
 
 def _check_streams(streams: Sequence[str]) -> list[str]:
@@ -641,7 +472,7 @@ def _check_streams(streams: Sequence[str]) -> list[str]:
     if odd:
         # rango takes the query string as it is (no percent-decoding, values split on commas).
         raise ValueError(f"stream names may use only letters, digits and . _ ~ -: {odd!r}")
-    long = [s for s in streams if _frame_size("unsubscribe", [s]) > MAX_CLIENT_MESSAGE]
+    long = [s for s in streams if frame_size("unsubscribe", [s]) > MAX_CLIENT_MESSAGE]
     if long:
         limit = MAX_CLIENT_MESSAGE
         raise ValueError(f"stream name too long for one request of {limit} bytes: {long[0][:40]!r}...")

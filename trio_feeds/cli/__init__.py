@@ -179,6 +179,16 @@ def _add_watch(commands: _Commands[argparse.ArgumentParser]) -> None:
         exchange.add_watch_arguments(sub)
 
 
+_SERVE_EPILOG = (
+    "fault syntax: " + FAULT_HELP + ".\n"
+    "kinds: close[:CODE[:REASON]] (default 1011), abort (TCP drop), blackhole[:SECONDS] "
+    "(stall, default 5), stop-heartbeats[:SECONDS], raw:TEXT (one frame as given), "
+    "rate-limit, refuse[:STATUS] (next handshake, default 503), reject-auth. WHEN/EVERY: "
+    "5s, 500ms, 2m or seconds, counted from the first client connection (or from the "
+    "server's start with --faults-from start). /EVERY repeats.\n\n" + _EPILOG
+)
+
+
 def _add_serve(commands: _Commands[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser(
         "serve",
@@ -187,39 +197,43 @@ def _add_serve(commands: _Commands[argparse.ArgumentParser]) -> None:
             "Run the local test server of one protocol until Ctrl-C and print its URL (first "
             "line) and the test credentials it accepts, so an application can be pointed at it."
         ),
-        epilog=(
-            "fault syntax: " + FAULT_HELP + ".\n"
-            "kinds: close[:CODE[:REASON]] (default 1011), abort (TCP drop), blackhole[:SECONDS] "
-            "(stall, default 5), stop-heartbeats[:SECONDS], raw:TEXT (one frame as given), "
-            "rate-limit, refuse[:STATUS] (next handshake, default 503), reject-auth. WHEN/EVERY: "
-            "5s, 500ms, 2m or seconds, counted from the first client connection (or from the "
-            "server's start with --faults-from start). /EVERY repeats.\n\n" + _EPILOG
-        ),
+        epilog=_SERVE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    serve.add_argument("protocol", choices=exchanges.names(), help="which server")
-    serve.add_argument("--port", type=_port, default=0, help="TCP port on 127.0.0.1 (default 0: a free one)")
-    serve.add_argument(
-        "--rate",
-        type=_non_negative_float,
-        default=10.0,
-        metavar="R",
-        help="generated messages per second per connection (default 10; 0: none)",
-    )
-    serve.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="SPEC",
-        help="inject a fault, KIND[:ARG]@WHEN[/EVERY], e.g. close:1011@5s (repeatable)",
-    )
-    serve.add_argument(
-        "--faults-from",
-        choices=("connection", "start"),
-        default="connection",
-        help="count fault times from the first client connection (default) or the server's start",
-    )
-    serve.add_argument("--json", action="store_true", help="print JSON lines (ready, connections, faults)")
+    protocols = serve.add_subparsers(dest="protocol", metavar="PROTOCOL", required=True)
+    for exchange in exchanges.all_exchanges():
+        sub = protocols.add_parser(
+            exchange.name,
+            help=f"the local {exchange.title} server",
+            description=f"Run the local {exchange.title} test server until Ctrl-C.",
+            epilog=_SERVE_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument(
+            "--port", type=_port, default=0, help="TCP port on 127.0.0.1 (default 0: a free one)"
+        )
+        sub.add_argument(
+            "--rate",
+            type=_non_negative_float,
+            default=10.0,
+            metavar="R",
+            help="generated messages per second per connection (default 10; 0: none)",
+        )
+        sub.add_argument(
+            "--fault",
+            action="append",
+            default=[],
+            metavar="SPEC",
+            help="inject a fault, KIND[:ARG]@WHEN[/EVERY], e.g. close:1011@5s (repeatable)",
+        )
+        sub.add_argument(
+            "--faults-from",
+            choices=("connection", "start"),
+            default="connection",
+            help="count fault times from the first client connection (default) or the server's start",
+        )
+        sub.add_argument("--json", action="store_true", help="print JSON lines (ready, connections, faults)")
+        exchange.add_serve_arguments(sub)
 
 
 def _add_conform(commands: _Commands[argparse.ArgumentParser]) -> None:
@@ -327,6 +341,7 @@ def _main(argv: Sequence[str] | None) -> int:
                 faults=faults,
                 json=args.json,
                 faults_from=args.faults_from,
+                server_options=exchange.serve_options(args),
             )
             return run_trio(lambda stopper: run_serve(serve_options, stopper))
         from .conform import ConformOptions, run_conform  # noqa: PLC0415 - loaded for its command only

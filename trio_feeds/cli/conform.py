@@ -51,7 +51,7 @@ from ._conform_input import (
     parse_exact,
     read_input,
 )
-from ._conform_schema import compiled_validator_unsafe, load_schema, schema_checks
+from ._conform_schema import SchemaChecks, compiled_validator_unsafe, load_schema, schema_checks
 
 __all__ = [
     "INPUT_FORMS",
@@ -238,18 +238,11 @@ def check_frames(
         exact_parse = True
         if value is UNPARSED:
             try:
-                value = parse_exact(text)
-            except (ValueError, RecursionError):
-                # Not strict JSON to msgspec; the reference parser (the standard library's)
-                # also reads NaN, Infinity and lone surrogates.
-                try:
-                    value = json.loads(text, parse_float=Decimal)
-                except (ValueError, RecursionError) as exc:
-                    reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-                    _bump(frames, _NOT_JSON)
-                    report._fail(_NOT_JSON, [("json", "$", f"not valid JSON: {reason}")], item.line, keep)
-                    continue
-                exact_parse = False
+                value, exact_parse = _parse(text)
+            except ValueError as exc:
+                _bump(frames, _NOT_JSON)
+                report._fail(_NOT_JSON, [("json", "$", f"not valid JSON: {exc}")], item.line, keep)
+                continue
         unknown: UnknownMessage | None = None
         error: DecodeError | None = None
         try:
@@ -282,20 +275,55 @@ def check_frames(
         if valid and error is None and unknown is None:
             continue
         # A failing frame: rare, so it may take its time (the reference explains the first).
-        problems: list[tuple[str, str, str]] = []
-        if not valid:
-            path, reason = "$", "rejected by the schema"
-            if report.failing_shown < keep:
-                path, reason = checker.explain(value, definition or checker.guess_def(value))
-            problems.append(("schema", path, reason))
-        if error is not None:
-            problems.append(("decoder", error.path, error.reason))
-        elif unknown is not None:
-            problems.append(("decoder", "$", f"unknown message type {unknown.tag!r}"))
+        problems = _problems(
+            checker, report, keep, value, definition, valid=valid, error=error, unknown=unknown
+        )
         report._fail(kind, problems, item.line, keep)
     if on_progress is not None:
         on_progress(report.total)
     return report
+
+
+def _parse(text: str) -> tuple[object, bool]:
+    """The JSON value of a frame, and whether it was parsed exactly (strict JSON, by msgspec).
+
+    Raises:
+        ValueError: not JSON even to the reference parser.
+    """
+    try:
+        return parse_exact(text), True
+    except (ValueError, RecursionError):
+        # Not strict JSON to msgspec; the reference parser (the standard library's) also reads
+        # NaN, Infinity and lone surrogates.
+        try:
+            return json.loads(text, parse_float=Decimal), False
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
+
+
+def _problems(
+    checker: SchemaChecks,
+    report: Report,
+    keep: int,
+    value: object,
+    definition: str | None,
+    *,
+    valid: bool,
+    error: DecodeError | None,
+    unknown: UnknownMessage | None,
+) -> list[tuple[str, str, str]]:
+    """What is wrong with a failing frame: ``(check, path, reason)`` per failed check."""
+    problems: list[tuple[str, str, str]] = []
+    if not valid:
+        path, reason = "$", "rejected by the schema"
+        if report.failing_shown < keep:
+            path, reason = checker.explain(value, definition or checker.guess_def(value))
+        problems.append(("schema", path, reason))
+    if error is not None:
+        problems.append(("decoder", error.path, error.reason))
+    elif unknown is not None:
+        problems.append(("decoder", "$", f"unknown message type {unknown.tag!r}"))
+    return problems
 
 
 # -- the command ---------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 import attrs
 import trio
@@ -25,6 +25,7 @@ class ServeOptions:
     Attributes:
         faults_from: fault times count from the first client connection (``"connection"``) or
             from the server's start (``"start"``).
+        server_options: the exchange's own options of its server (its wire forms, ...).
     """
 
     exchange: Exchange
@@ -33,12 +34,14 @@ class ServeOptions:
     faults: tuple[Fault, ...] = ()
     json: bool = False
     faults_from: Literal["connection", "start"] = "connection"
+    server_options: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 async def run_serve(options: ServeOptions, stopper: Stopper) -> int:
     """Serve until Ctrl-C; the first line printed is the server's URL."""
     exchange = options.exchange
-    async with exchange.open_server(rate=options.rate or None, port=options.port) as server:
+    server_cm = exchange.open_server(rate=options.rate or None, port=options.port, **options.server_options)
+    async with server_cm as server:
         creds = exchange.test_credentials.environment()
         start = trio.current_time()
         if options.json:

@@ -190,6 +190,13 @@ class Exchange(ABC):
 
     # -- the local server -----------------------------------------------------------------------
 
+    def add_serve_arguments(self, parser: Any) -> None:  # noqa: B027 - optional hook
+        """Add this exchange's ``serve`` options (the server's wire forms, ...) to its parser."""
+
+    def serve_options(self, args: Any) -> dict[str, Any]:
+        """Options of :meth:`open_server` from parsed ``serve`` arguments (none by default)."""
+        return {}
+
     @abstractmethod
     def open_server(
         self,
@@ -200,13 +207,6 @@ class Exchange(ABC):
         **options: Any,
     ) -> AbstractAsyncContextManager[FeedServer]:
         """Run the exchange's local test server (``credentials``: default ``test_credentials``)."""
-
-    def add_serve_arguments(self, parser: Any) -> None:  # noqa: B027 - optional hook
-        """Add this exchange's ``serve`` options (server forms such as Peatio's ``--frames``)."""
-
-    def serve_options(self, args: Any) -> dict[str, Any]:
-        """Options of :meth:`open_server` from parsed ``serve`` ``args`` (``ValueError``: bad ones)."""
-        return {}
 
     def demo_feed_options(self) -> dict[str, Any]:
         """Options of :meth:`open_feed` for the demo's feed to the local server."""

@@ -94,6 +94,20 @@ class OnyxExchange(Exchange):
             else:
                 await feed.subscribe("server_info")
 
+    def add_serve_arguments(self, parser: Any) -> None:
+        """``--reply-form``: how the server answers requests."""
+        parser.add_argument(
+            "--reply-form",
+            choices=("object", "string"),
+            default="object",
+            help='answers as the live server sends them, {"Message": ...} (default), or as the document\'s '
+            "plain string",
+        )
+
+    def serve_options(self, args: Any) -> dict[str, Any]:
+        """``detail_messages`` from ``--reply-form``."""
+        return {"detail_messages": args.reply_form == "object"}
+
     def open_server(
         self,
         *,

@@ -119,11 +119,7 @@ class PeatioExchange(Exchange):
 
     def serve_options(self, args: Any) -> dict[str, Any]:
         """The server options of :meth:`add_serve_arguments`."""
-        return {
-            "frames": getattr(args, "frames", "object"),
-            "auth_rejection": getattr(args, "auth_rejection", "401"),
-            "text_errors": bool(getattr(args, "text_errors", False)),
-        }
+        return {"frames": args.frames, "auth_rejection": args.auth_rejection, "text_errors": args.text_errors}
 
     def demo_feed_options(self) -> dict[str, Any]:
         """Public and private streams of one market."""

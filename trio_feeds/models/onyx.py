@@ -17,7 +17,7 @@ DecimalString: TypeAlias = Decimal
 @attrs.define(kw_only=True)
 class AuthRequest:
     """
-    Authenticate the connection with an API token. Send it first: the server closes a connection that has not authenticated within about 5 seconds, and answers other requests with an error until then. The server replies with a `Response` carrying the same `id`.
+    Authenticate the connection with an API token. Send it first: the server closes a connection that has not authenticated within about 5 seconds (no close code is documented), and answers other requests with an error response until then (`authentication required for method subscribe`). The server replies with a `Response` carrying the same `id`; `error` true means the token was refused.
     """
 
     id: str
@@ -40,7 +40,7 @@ A channel that takes no parameters, named by a plain string.
 @attrs.define(kw_only=True)
 class TickersFilter:
     """
-    Which tickers to stream. The document form filters by `product_groups`; later servers filter by `products` (product symbols such as `ebob`, `dub`). Give one of the two: the server rejects an empty filter.
+    Which tickers to stream. The document form filters by `product_groups`; later servers filter by `products` (product symbols such as `ebob`, `dub`). Give at least one of the two: the server answers an empty `products` list with the error `no products specified`, and a product it does not know (or the user may not see) with `no permissions for product <name> or product does not exist`.
     """
 
     products: list[str] | None = None
@@ -77,11 +77,11 @@ class ServerInfo:
     """
     timestamp: datetime
     """
-    UTC time when the server sent the event (ISO 8601).
+    UTC time when the server sent the event.
     """
-    age_millis: int
+    age_millis: int | float
     """
-    Milliseconds since the websocket connection was established.
+    Milliseconds since the websocket connection was established: any JSON number (the document says `<number>`). An integer stays an `int` and a fraction is a `float`, as Python's `json` reads them, so `encode` writes back the number that came in.
     """
 
 
@@ -131,7 +131,7 @@ class DashboardsIncrementEvent:
     )
     message: Dashboard
     """
-    The dashboard that changed (for a delete, the dashboard removed).
+    The dashboard that changed. What a delete carries (the whole dashboard or only its key) is not documented.
     """
     message_type: Literal[1, 2, 3]
     """
@@ -151,7 +151,7 @@ class TickersChannel:
 @attrs.define(kw_only=True)
 class Response:
     """
-    The server's answer to a request, with the request's `id` and `method`. If `error` is true, `message` says what went wrong; otherwise the request succeeded and `message` is informative (e.g. `subscribed to server_info`). The document sends `message` as a string; the live server sends an object `{"Message": "..."}`. A request with an unknown `method` gets no response: the server closes the connection.
+    The server's answer to a request, with the request's `id` and `method`. If `error` is true, `message` says what went wrong; otherwise the request succeeded and `message` is informative (e.g. `subscribed to server_info`). `message` has two forms: a plain string (the document's form, and what the server sent in early 2024) and an object `{"Message": "..."}` (what the live server sends since about April 2024, for results and errors alike; the document now says `<object | string>`). A request with an unknown `method` gets no response: the server closes the connection (no close code is documented).
     """
 
     id: str
@@ -175,7 +175,7 @@ class Response:
 @attrs.define(kw_only=True)
 class ServerInfoEvent:
     """
-    A periodic `server_info` event about this websocket connection, sent while subscribed to `server_info`.
+    A `server_info` event about this websocket connection, sent from time to time while subscribed to `server_info` (the interval is not documented).
     """
 
     channel: Literal["server_info"] = attrs.field(
@@ -223,7 +223,7 @@ class Ticker:
 @attrs.define(kw_only=True)
 class SubscribeRequest:
     """
-    Subscribe to a channel. `channel` is the channel name (`server_info`, `dashboards`) or, for channels that take parameters, an object such as `{"tickers": {"products": [...]}}`. The server replies with a `Response` (e.g. `subscribed to server_info`), then sends the channel's events.
+    Subscribe to a channel. `channel` is the channel name (`server_info`, `dashboards`) or, for channels that take parameters, an object such as `{"tickers": {"products": [...]}}`. The server replies with a `Response` (e.g. `subscribed to server_info`; a channel already subscribed gets `already subscribed to dashboards`), then sends the channel's events.
     """
 
     id: str
@@ -242,7 +242,7 @@ class SubscribeRequest:
 @attrs.define(kw_only=True)
 class UnsubscribeRequest:
     """
-    Stop a subscription. `channel` takes the same forms as in `SubscribeRequest`; for `tickers` name the products (or product groups) to drop. The server replies with a `Response` (an error response if the connection was not subscribed).
+    Stop a subscription. `channel` takes the same forms as in `SubscribeRequest` (also for `tickers`: the object form `{"tickers": {"products": [...]}}`, which is what the document's malformed `"channel": "tickers": {...}` example means). The server replies with a `Response` (`unsubscribed from server_info`; an error response `not subscribed to server_info` if the connection was not subscribed).
     """
 
     id: str
@@ -261,13 +261,13 @@ class UnsubscribeRequest:
 @attrs.define(kw_only=True)
 class TickersEvent:
     """
-    Ticker updates for the subscribed products: the current best bid and ask of each changed symbol.
+    Ticker updates for the subscribed products: a list of tickers, each the best bid and ask of one symbol.
     """
 
     channel: Literal["tickers"] = attrs.field(default="tickers", metadata={"tag": True})
     message: list[Ticker]
     """
-    One entry per updated symbol.
+    The tickers of this update.
     """
     message_type: Literal[1] = attrs.field(default=1, metadata={"tag": True})
     """

@@ -1,14 +1,37 @@
 """In-process Onyx WebSocket server (``ws://127.0.0.1:PORT/``) for tests.
 
-Speaks the Onyx document: requests carry ``id`` and ``method`` and get a ``Response`` with the
-same ``id`` and ``method``; a request with an unknown ``method`` (or a frame that is not a JSON
-request at all) makes the server close the connection (1008) without a reply; a connection
-that has not authenticated within ``auth_timeout`` seconds is closed (1008). Channels:
+Speaks the Onyx websocket API v1 as its public sources show it: requests carry ``id`` and
+``method`` and get a ``Response`` with the same ``id`` and ``method``. A request with an
+unknown ``method`` (or a frame that is not a JSON request at all) makes the server close the
+connection without a reply; so does a connection that has not authenticated within
+``auth_timeout`` seconds. The document names no close code for either: this server uses 1008,
+and the client does not rely on it.
+
+Response ``message`` forms (one option, ``detail_messages``):
+
+- ``{"Message": "subscribed to server_info"}`` (default): what the live server sends since
+  about April 2024 (onyx-api-client ``tests/test_websocket.py``, onyx-otc
+  ``tests/v1/test_websocket_v1.py``; the README now says ``"<object | string>"``);
+- ``"subscribed to server_info"`` (``detail_messages=False``): the protocol document's form
+  (``"message": "<string>"``), also what the server sent in February 2024.
+
+Response texts follow those tests where they show one: ``subscribed to server_info``,
+``unsubscribed from server_info``, ``already subscribed to dashboards``, ``not subscribed to
+server_info`` (an error), ``authentication required for method subscribe`` (an error, to any
+request before ``auth``), ``subscribed to tickers for product dub``, ``no products specified``
+and ``no permissions for product <name> or product does not exist`` (errors). Texts no source
+shows are this server's own: ``authenticated`` / ``invalid token`` (auth), ``bad request`` (a
+request of a known method that does not decode; onyx-otc shows that text for a malformed
+``order``), the text for several products, product groups and unknown groups. ``already
+subscribed`` is answered with ``error`` false (no source shows the flag).
+
+Channels:
 
 - ``server_info``: ``ServerInfoEvent`` with the connection's uid and age;
 - ``tickers``: ``TickersEvent`` for the products chosen by ``products`` (later form) or
   ``product_groups`` (document form; groups map to products via the ``products`` argument of
-  :func:`open_onyx_server`); an empty filter or an unknown group is an error response;
+  :func:`open_onyx_server`); a product in none of the groups is refused, as the live server
+  refuses one it does not know;
 - ``dashboards``: the full list (``message_type`` 0) right after the subscribe response, then
   increments cycling create (2), update (1), delete (3) of a dashboard ``dash-<seq>``.
 
@@ -33,7 +56,6 @@ from typing import Any
 import trio
 
 from .. import onyx
-from .._codecs import UnknownMessage
 from .._types import from_epoch_millis
 from ..errors import DecodeError
 from ..onyx import (
@@ -56,11 +78,14 @@ from ._server import SEQUENCE_EPOCH_MS, AuthFaults, Connection, FeedServer, Fram
 
 __all__ = ["OnyxServer", "open_onyx_server"]
 
-POLICY_VIOLATION = 1008  # the close code for unknown methods, auth timeout and rate limiting
+# The close code for unknown methods, auth timeout and rate limiting. Onyx documents none ("the
+# server will terminate the connection"); 1008 is WebSocket's code for a broken rule.
+POLICY_VIOLATION = 1008
 _METHODS = frozenset({"auth", "subscribe", "unsubscribe"})
 
 DEFAULT_PRODUCTS: Mapping[str, Sequence[str]] = {
-    "crude": ("brt", "wti"),
+    # `dub` and `ebob` are the products the public client's examples subscribe to.
+    "crude": ("brt", "wti", "dub"),
     "gasoline": ("ebob", "rbob"),
     "distillates": ("gasoil",),
 }
@@ -147,10 +172,8 @@ class OnyxServer(AuthFaults, FeedServer):
         request_id: str = obj["id"]
         try:
             msg = onyx.decode(frame)
-        except DecodeError as exc:
-            await self._reply(
-                conn, self._response(request_id, method, f"invalid request: {exc.reason}", error=True)
-            )
+        except DecodeError:
+            await self._reply(conn, self._response(request_id, method, "bad request", error=True))
             return
         record = conn.record
         if isinstance(msg, AuthRequest):
@@ -161,27 +184,27 @@ class OnyxServer(AuthFaults, FeedServer):
             await self._reply(conn, self._response(request_id, method, text, error=not ok))
         elif isinstance(msg, SubscribeRequest | UnsubscribeRequest):
             if not record.authenticated:
-                await self._reply(conn, self._response(request_id, method, "not authenticated", error=True))
+                text = f"authentication required for method {method}"
+                await self._reply(conn, self._response(request_id, method, text, error=True))
                 return
             await self._subscription(conn, msg)
-        elif isinstance(msg, UnknownMessage):  # pragma: no cover - _METHODS covers every request
-            await conn.close(POLICY_VIOLATION, "invalid method")
-        else:
-            await self._reply(conn, self._response(request_id, method, "invalid request", error=True))
+        else:  # a known method in another shape, e.g. a Response sent to the server
+            await self._reply(conn, self._response(request_id, method, "bad request", error=True))
 
     async def _subscription(self, conn: Connection, msg: SubscribeRequest | UnsubscribeRequest) -> None:
         subs = conn.record.subscriptions
         channel = msg.channel
+        subscribe = isinstance(msg, SubscribeRequest)
         if isinstance(channel, TickersChannel):
-            name = "tickers"
-            keys, error = self._ticker_keys(channel, subscribe=isinstance(msg, SubscribeRequest), subs=subs)
+            keys, error = self._ticker_keys(channel, subscribe=subscribe, subs=subs)
             if error:
                 await self._reply(conn, self._response(msg.id, msg.method, error, error=True))
                 return
+            name = _tickers_name(keys)
         else:
             name = channel
             keys = [channel]
-        if isinstance(msg, UnsubscribeRequest):
+        if not subscribe:
             if not any(k in subs for k in keys):
                 await self._reply(
                     conn, self._response(msg.id, msg.method, f"not subscribed to {name}", error=True)
@@ -189,6 +212,10 @@ class OnyxServer(AuthFaults, FeedServer):
                 return
             subs[:] = [k for k in subs if k not in keys]
             await self._reply(conn, self._response(msg.id, msg.method, f"unsubscribed from {name}"))
+            return
+        if not isinstance(channel, TickersChannel) and channel in subs:
+            # No new snapshot either: the subscription is unchanged.
+            await self._reply(conn, self._response(msg.id, msg.method, f"already subscribed to {name}"))
             return
         response = self._response(msg.id, msg.method, f"subscribed to {name}")
         if name == "dashboards":
@@ -207,15 +234,20 @@ class OnyxServer(AuthFaults, FeedServer):
     def _ticker_keys(
         self, channel: TickersChannel, *, subscribe: bool, subs: list[str]
     ) -> tuple[list[str], str]:
+        """The subscription keys a tickers filter names, or an error text."""
         flt = channel.tickers
         products: list[str] = list(flt.products or [])
+        known = {p for group in self.products.values() for p in group}
+        for product in products:
+            if product not in known:
+                return [], f"no permissions for product {product} or product does not exist"
         for group in flt.product_groups or []:
             if group not in self.products:
                 return [], f"unknown product group: {group}"
             products.extend(self.products[group])
         if not products:
             if subscribe:
-                return [], "empty tickers filter"
+                return [], "no products specified"
             return [k for k in subs if k.startswith("tickers:")], ""
         return [f"tickers:{p}" for p in dict.fromkeys(products)], ""
 
@@ -273,6 +305,16 @@ class OnyxServer(AuthFaults, FeedServer):
         )
 
 
+def _tickers_name(keys: Sequence[str]) -> str:
+    """How responses name a tickers subscription: ``tickers for product dub`` (live server)."""
+    products = [k.split(":", 1)[1] for k in keys]
+    if not products:
+        return "tickers"
+    if len(products) == 1:
+        return f"tickers for product {products[0]}"
+    return f"tickers for products {', '.join(products)}"  # our own text: no source shows several
+
+
 @asynccontextmanager
 async def open_onyx_server(
     *,
@@ -281,7 +323,7 @@ async def open_onyx_server(
     auth_timeout: float | None = 5.0,
     products: Mapping[str, Sequence[str]] = DEFAULT_PRODUCTS,
     dashboards: Sequence[Mapping[str, Any]] = DEFAULT_DASHBOARDS,
-    detail_messages: bool = False,
+    detail_messages: bool = True,
     ws_ping_interval: float | None = None,
     port: int = 0,
     ssl_context: ssl.SSLContext | None = None,
@@ -293,11 +335,12 @@ async def open_onyx_server(
         rate: generated events per second per connection, round-robin over its
             subscriptions; ``None`` or 0: only :meth:`~trio_feeds.testing.FeedServer.push`.
         auth_timeout: seconds a connection may stay unauthenticated before it is closed with
-            1008 (the real server: about 5); ``None``: never.
-        products: product group -> product symbols, for ``product_groups`` filters.
+            1008 (the real server: about 5, with an undocumented code); ``None``: never.
+        products: product group -> product symbols, for ``product_groups`` filters; a
+            ``products`` filter naming a symbol in no group is refused.
         dashboards: the user's dashboards at the start (the snapshot of a new subscription).
-        detail_messages: send response ``message`` as ``{"Message": ...}`` (the live
-            server's form) instead of a plain string (the document's form).
+        detail_messages: send response ``message`` as ``{"Message": ...}``, the live server's
+            form (default); ``False``: as a plain string, the protocol document's form.
         ws_ping_interval: send WebSocket ping frames this often as the heartbeat (``None``: none).
         port: the TCP port on 127.0.0.1 (default 0: a free one, see ``server.port``).
         ssl_context: serve ``wss://`` with this server-side TLS context (a certificate

@@ -422,7 +422,8 @@ class PeatioServer(AuthFaults, FeedServer):
         match = _PUBLIC.match(stream)
         payload: Any
         if stream == _TICKERS:
-            payload = self._tickers()
+            self._market(self.market)  # the server's own market has a ticker from the start
+            payload = _tickers(list(self._markets.values()))
         elif match:
             market, kind = match.groups()
             m = self._market(market)
@@ -447,79 +448,15 @@ class PeatioServer(AuthFaults, FeedServer):
                 snap = m.snapshot()
                 payload = MarketUpdate(asks=snap.asks, bids=snap.bids)
             else:  # kline-<period>
-                best = m.snapshot()
-                low = best.bids[0][0] if best.bids else _MID
-                high = best.asks[0][0] if best.asks else _MID
-                payload = (
-                    from_epoch_seconds(int(time.time()) // 60 * 60),
-                    *(DecimalNumber(v) for v in (low, high, low, high, Decimal("1.25"))),
-                )
+                payload = _kline(m)
         elif stream == "deposit_address":
             n = conn.state["deposits"] = conn.state.get("deposits", 0) + 1
             payload = DepositAddress(
                 type="create", attributes=DepositAddressAttributes(currency="btc", address=f"2N{n:032d}")
             )
         else:
-            payload = self._private(stream, conn.record.next_sequence())
+            payload = _private(stream, conn.record.next_sequence(), self.market)
         return self._frame(stream, payload)
-
-    def _tickers(self) -> dict[str, Ticker]:
-        # The later form (peatio's TickersService): every value a string, "at" too.
-        at = sent_as_seconds_text(int(time.time()))
-        tickers = {}
-        for name in sorted({self.market, *self._markets}):
-            snap = self._market(name).snapshot()
-            last = snap.asks[0][0] if snap.asks else _MID
-            tickers[name] = Ticker(
-                at=at,
-                avg_price=last,
-                high=last,
-                last=last,
-                low=last,
-                open=last,
-                price_change_percent="+0.00%",
-                volume=Decimal("0.0"),
-                amount=Decimal("0.0"),
-            )
-        return tickers
-
-    def _private(self, stream: str, seq: int) -> Order | Trade:
-        seconds = int(time.time())
-        at = from_epoch_seconds(seconds)
-        # Integer seconds on the wire, as the peatio code publishes these events.
-        now = sent_as_epoch_seconds(seconds)
-        price = Decimal(1000) + Decimal(seq % 40) / 2
-        side: Literal["buy", "sell"] = "buy" if seq % 2 else "sell"
-        if stream == "order":
-            return Order(
-                id=seq,
-                market=self.market,
-                kind="bid" if side == "buy" else "ask",
-                side=side,
-                ord_type="limit",
-                price=price,
-                avg_price=Decimal("0.0"),
-                state="wait",
-                origin_volume=Decimal("0.5"),
-                remaining_volume=Decimal("0.5"),
-                executed_volume=Decimal("0.0"),
-                at=at,
-                created_at=now,
-                updated_at=now,
-                trades_count=0,
-            )
-        amount = Decimal("0.2")
-        return Trade(
-            id=seq,
-            price=price,
-            amount=amount,
-            total=price * amount,
-            market=self.market,
-            side=side,
-            taker_type=side,
-            created_at=now,
-            order_id=seq,
-        )
 
     async def _heartbeat(self, conn: Connection) -> None:
         while True:
@@ -531,6 +468,75 @@ class PeatioServer(AuthFaults, FeedServer):
             await self._heartbeats_on()
             if not await self._reply(conn, "ping"):
                 return
+
+
+def _tickers(markets: list[_Market]) -> dict[str, Ticker]:
+    # The later form (peatio's TickersService): every value a string, "at" too.
+    at = sent_as_seconds_text(int(time.time()))
+    tickers = {}
+    for m in sorted(markets, key=lambda m: m.name):
+        snap = m.snapshot()
+        last = snap.asks[0][0] if snap.asks else _MID
+        tickers[m.name] = Ticker(
+            at=at,
+            avg_price=last,
+            high=last,
+            last=last,
+            low=last,
+            open=last,
+            price_change_percent="+0.00%",
+            volume=Decimal("0.0"),
+            amount=Decimal("0.0"),
+        )
+    return tickers
+
+
+def _private(stream: str, seq: int, market: str) -> Order | Trade:
+    seconds = int(time.time())
+    at = from_epoch_seconds(seconds)
+    # Integer seconds on the wire, as the peatio code publishes these events.
+    now = sent_as_epoch_seconds(seconds)
+    price = Decimal(1000) + Decimal(seq % 40) / 2
+    side: Literal["buy", "sell"] = "buy" if seq % 2 else "sell"
+    if stream == "order":
+        return Order(
+            id=seq,
+            market=market,
+            kind="bid" if side == "buy" else "ask",
+            side=side,
+            ord_type="limit",
+            price=price,
+            avg_price=Decimal("0.0"),
+            state="wait",
+            origin_volume=Decimal("0.5"),
+            remaining_volume=Decimal("0.5"),
+            executed_volume=Decimal("0.0"),
+            at=at,
+            created_at=now,
+            updated_at=now,
+            trades_count=0,
+        )
+    amount = Decimal("0.2")
+    return Trade(
+        id=seq,
+        price=price,
+        amount=amount,
+        total=price * amount,
+        market=market,
+        side=side,
+        taker_type=side,
+        created_at=now,
+        order_id=seq,
+    )
+
+
+def _kline(m: _Market) -> Any:
+    """A candle of the market's best prices: ``[time, open, high, low, close, volume]``."""
+    best = m.snapshot()
+    low = best.bids[0][0] if best.bids else _MID
+    high = best.asks[0][0] if best.asks else _MID
+    numbers = (DecimalNumber(v) for v in (low, high, low, high, Decimal("1.25")))
+    return (from_epoch_seconds(int(time.time()) // 60 * 60), *numbers)
 
 
 def _has_data(stream: str) -> bool:
