@@ -60,6 +60,15 @@ CRYPTOLOGY_BOOK = orjson.dumps(
         "current_order_id": 123456,
     }
 )
+PEATIO_BOOK = orjson.dumps(
+    {
+        "btcusd.ob-snap": {
+            "asks": [list(level) for level in _book_levels(25, 42000.5, 0.5)],
+            "bids": [list(level) for level in _book_levels(25, 42000.0, -0.5)],
+            "sequence": 1,
+        }
+    }
+)
 GATEWAY_BOOK = json.dumps(
     {
         "channel": "orderbook",
@@ -139,6 +148,12 @@ class MsOrderBookAgg(msgspec.Struct, tag_field="@type", tag="OrderBookAgg"):
     current_order_id: int | None = None
 
 
+class MsPeatioBook(msgspec.Struct):
+    asks: list[tuple[Decimal, Decimal]]
+    bids: list[tuple[Decimal, Decimal]]
+    sequence: int | None = None
+
+
 class MsBook(msgspec.Struct):
     bids: list[tuple[Decimal, Decimal]]
     asks: list[tuple[Decimal, Decimal]]
@@ -174,6 +189,12 @@ CASES: list[tuple[str, bytes, Callable[[bytes], Any], Callable[[bytes], Any]]] =
         CRYPTOLOGY_BOOK,
         cryptology.decode,
         msgspec.json.Decoder(MsOrderBookAgg).decode,
+    ),
+    (
+        "peatio ob-snap 25+25",
+        PEATIO_BOOK,
+        peatio.decode,
+        msgspec.json.Decoder(dict[str, MsPeatioBook]).decode,
     ),
     (
         "gateway book 25+25",

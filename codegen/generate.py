@@ -50,7 +50,13 @@ re-export every model next to ``decode`` and ``encode``.
 """
 '''
 
+# A property's bounds and pattern, copied under this key for the template (see _mark_checks).
+_CHECKS_KEY = "x-trio-checks"
+_CHECKS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "pattern")
+
 DATAMODEL_ARGS = [
+    "--field-extra-keys",
+    _CHECKS_KEY,
     "--input-file-type",
     "jsonschema",
     "--output-model-type",
@@ -79,6 +85,9 @@ DATAMODEL_ARGS = [
 ]
 
 
+_OF_THE_DEF = ("title", "description", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
 def _inline_custom_types(schema: dict[str, Any]) -> dict[str, Any]:
     """Replace each ``$ref`` to a def carrying ``customTypePath`` by a copy of that def.
 
@@ -96,8 +105,10 @@ def _inline_custom_types(schema: dict[str, Any]) -> dict[str, Any]:
             if ref in custom:
                 rest = {k: v for k, v in node.items() if k != "$ref"}
                 # The def's own title/description name the def, not this property: with them
-                # the generator would write one alias per use (Money1, Money2, ...).
-                inlined = {k: v for k, v in custom[ref].items() if k not in ("title", "description")}
+                # the generator would write one alias per use (Money1, Money2, ...). Its bounds
+                # are its type's (the codec's hook for the type checks them); bounds beside the
+                # $ref are this field's own, and the template writes those for the codec.
+                inlined = {k: v for k, v in custom[ref].items() if k not in _OF_THE_DEF}
                 return {**copy.deepcopy(inlined), **walk(rest)}
             return {k: walk(v) for k, v in node.items()}
         if isinstance(node, list):
@@ -110,6 +121,31 @@ def _inline_custom_types(schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _mark_checks(schema: dict[str, Any]) -> dict[str, Any]:
+    """Copy each property's bounds and pattern under ``x-trio-checks``, which the template reads.
+
+    The generator keeps them as field constraints only for some types: a property typed
+    ``["integer", "number"]`` (``int | float``) loses them. The template writes them into the
+    field's metadata, and the codec checks them on the JSON value.
+    """
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for prop in (node.get("properties") or {}).values():
+                if isinstance(prop, dict):
+                    checks = {k: prop[k] for k in _CHECKS if k in prop}
+                    if checks:
+                        prop[_CHECKS_KEY] = checks
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return schema
+
+
 def _postprocess(text: str, source: str, title: str) -> str:
     lines = text.splitlines()
     # Drop datamodel-codegen's own header comment; ours names the schema and the command.
@@ -118,6 +154,18 @@ def _postprocess(text: str, source: str, title: str) -> str:
     body = "\n".join(lines) + "\n"
     # Our template writes attrs classes; the dataclass import it would leave is replaced.
     body = body.replace("from dataclasses import dataclass\n", "import attrs\n")
+    if "(ExplicitNulls):" in body:
+        # The base of classes with nullable optional fields (see the template): joins the
+        # import of the custom types, or gets its own line after the standard imports.
+        ours = "from trio_feeds._types import "
+        start = body.find(ours) + len(ours)
+        end = body.find("\n", start)
+        if len(ours) <= start and "(" not in body[start:end]:
+            names = sorted([*body[start:end].split(", "), "ExplicitNulls"])
+            body = body[:start] + ", ".join(names) + body[end:]
+        else:
+            end = body.index("\n\n", body.index("import attrs\n"))
+            body = body[:end] + "\n\n" + ours + "ExplicitNulls" + body[end:]
     return HEADER.format(source=source, title=title) + body
 
 
@@ -126,7 +174,7 @@ def generate_module(protocol: str, workdir: Path, schema_file: Path | None = Non
     path = schema_file or SCHEMAS / f"{protocol}.json"
     schema = json.loads(path.read_text())
     prepared = workdir / f"{protocol}.json"
-    prepared.write_text(json.dumps(_inline_custom_types(schema), indent=2))
+    prepared.write_text(json.dumps(_mark_checks(_inline_custom_types(schema)), indent=2))
     target = workdir / f"{protocol}.py"
     cmd = [
         sys.executable,

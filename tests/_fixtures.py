@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -37,14 +39,56 @@ def schema(protocol: str) -> dict[str, Any]:
     return json.loads((SCHEMAS / f"{protocol}.json").read_text())
 
 
+INT64 = (-(2**63), 2**63 - 1)
+"""schemas/README.md: every JSON integer is a signed 64-bit integer (not repeated per field)."""
+
+
+def _is_int64(checker: Any, instance: object) -> bool:
+    return type(instance) is int and INT64[0] <= instance <= INT64[1]
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: object, schema: Any) -> Iterator[Any]:
+    """``pattern`` as JSON Schema means it (ECMA-262): a final ``$`` is the end of the text.
+
+    The library uses Python's ``re.search``, whose ``$`` also matches before a final newline
+    (``"1\n"`` would match ``^[0-9]+$``).
+    """
+    if not isinstance(instance, str):
+        return
+    anchored = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+    if re.search(anchored, instance) is None:
+        yield jsonschema.ValidationError(f"{instance[:40]!r} does not match {pattern!r}")
+
+
+ConventionValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    validators={"pattern": _ecma_pattern},
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_int64),
+)
+"""Draft 2020-12 with the conventions of schemas/README.md the library does not know."""
+
+
 @cache
 def validator(protocol: str, ref: str | None = None) -> jsonschema.Draft202012Validator:
-    """Validator for the whole schema, or for one `$defs` entry (``ref`` is its name)."""
+    """Validator for the whole schema, or for one `$defs` entry (``ref`` is its name).
+
+    The library as it is (``trio-feeds conform``'s reference). See :func:`convention_validator`
+    for the schemas' conventions on top.
+    """
     s = schema(protocol)
     target = s if ref is None else {"$defs": s["$defs"], "$ref": f"#/$defs/{ref}"}
     return jsonschema.Draft202012Validator(
         target, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
+
+
+@cache
+def convention_validator(protocol: str, ref: str | None = None) -> Any:
+    """As :func:`validator`, with the conventions of schemas/README.md the library does not know:
+    64-bit integers, and a pattern's final ``$`` as the end of the text (what the codecs check)."""
+    s = schema(protocol)
+    target = s if ref is None else {"$defs": s["$defs"], "$ref": f"#/$defs/{ref}"}
+    return ConventionValidator(target, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
 def module(protocol: str) -> ModuleType:

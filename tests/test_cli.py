@@ -421,3 +421,25 @@ def test_serve_takes_each_exchanges_own_server_options() -> None:
     args = build_parser().parse_args(["serve", "onyx"])
     assert exchanges.get("onyx").serve_options(args) == {"detail_messages": True}
     assert exchanges.get("gateway").serve_options(build_parser().parse_args(["serve", "gateway"])) == {}
+
+
+def test_watch_prints_readable_lines_and_normalized_items() -> None:
+    with started("serve", "gateway", "--rate", "200") as server:
+        url = first_line(server)
+        text = run("watch", "gateway", url, "--channel", "trades", "--symbol", "BTCUSDT", "--count", "5",
+                   "--no-events", **CREDENTIALS["gateway"])  # fmt: skip
+        normal = run("watch", "gateway", url, "--channel", "trades", "--symbol", "BTCUSDT", "--count", "5",
+                     "--normalized", "--json", "--no-events", **CREDENTIALS["gateway"])  # fmt: skip
+        interrupt(server)
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert len(lines) == 5
+    # "HH:MM:SS.mmm  TradesMessage          BTC-USDT buy 0.1 @ 42651.5": no raw JSON
+    assert all(" TradesMessage " in line and " BTC-USDT " in line and " @ " in line for line in lines), lines
+    assert not any("{" in line for line in lines)
+    assert normal.returncode == 0, normal.stderr
+    items = json_lines(normal.stdout)
+    assert {i["kind"] for i in items} == {"normalized"}
+    assert {i["type"] for i in items} == {"Trade"}
+    assert all(i["data"]["symbol"] == "BTC-USDT" and i["data"]["native_symbol"] == "BTCUSDT" for i in items)
+    assert all(i["data"]["side"] in ("buy", "sell") for i in items)

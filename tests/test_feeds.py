@@ -571,7 +571,17 @@ async def run_fault_cell(
 
 # -- bad frames: delivered around, never a reconnect ------------------------------------------
 
-BAD_FRAMES = ["malformed", "unknown_type", "oversized", "binary_garbage"]
+BAD_FRAMES = ["malformed", "unknown_type", "oversized", "binary_garbage", "deep_nesting"]
+_DEEP = "[" * 1000 + "]" * 1000
+# Every protocol's tag keys at once, each a list nested 1000 deep (about 2 KB, within what the
+# JSON parsers take): this used to raise RecursionError out of the feed.
+_DEEP_FRAME = (
+    "{"
+    + ", ".join(
+        f'"{k}": {_DEEP}' for k in ("_cls", "@type", "channel", "event", "action", "method", "type", "op")
+    )
+    + "}"
+)
 
 
 @pytest.mark.parametrize("kind", BAD_FRAMES)
@@ -580,12 +590,14 @@ async def test_bad_frame_is_reported_between_good_frames(
     protocol: str, kind: str, feed_transport: Transport | None
 ) -> None:
     adapter = ADAPTERS[protocol]
-    cfg = make_config(max_frame_size=4096)
+    # The deep frame is 16 KB (eight tag keys): under the limit, so that it reaches decode.
+    cfg = make_config(max_frame_size=65536 if kind == "deep_nesting" else 4096)
     frames: dict[str, str | bytes] = {
         "malformed": '{"channel": "trades", "data": {',
         "unknown_type": adapter.unknown_frame,
         "oversized": '{"pad": "' + "x" * 8000 + '"}',  # over max_frame_size, under 4x
         "binary_garbage": b"\xff\xfe\x00garbage",
+        "deep_nesting": _DEEP_FRAME,
     }
     frame = frames[kind]
     async with adapter.server() as server:

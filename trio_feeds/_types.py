@@ -21,9 +21,11 @@ __all__ = [
     "EpochMillis",
     "EpochSeconds",
     "EpochSecondsOrDigits",
+    "ExplicitNulls",
     "IsoOrEpochSeconds",
     "MicrosTime",
     "MillisTime",
+    "explicit_nulls",
     "from_epoch_millis",
     "from_epoch_seconds",
     "sent_as_epoch_seconds",
@@ -165,3 +167,23 @@ def remember(dt: datetime, wire: str | int) -> datetime:
     )
     t.wire = wire
     return t
+
+
+class ExplicitNulls:
+    """Base of the generated models that have optional fields the schema lets be ``null``.
+
+    Such a field may be absent from a frame or sent as ``null``; both read as ``None``. The
+    codec records which of them a frame sent as ``null`` (here, outside the attrs fields: it
+    changes neither ``==`` nor ``repr``), so that ``encode`` writes them back as ``null`` while
+    they are still ``None``. A message built in code has no record: its ``None`` fields are left
+    out. Nothing is stored when a frame has no such null. ``copy``, ``pickle`` and
+    ``attrs.evolve`` make messages without the record.
+    """
+
+    __slots__ = ("_explicit_nulls",)
+
+
+def explicit_nulls(message: object) -> frozenset[str]:
+    """Names of the fields of ``message`` that its frame sent as ``null`` (see ExplicitNulls)."""
+    found: frozenset[str] = getattr(message, "_explicit_nulls", frozenset())
+    return found

@@ -8,6 +8,8 @@ import attrs
 from decimal import Decimal
 from typing import Literal, TypeAlias
 
+from trio_feeds._types import ExplicitNulls
+
 Price: TypeAlias = Decimal
 
 
@@ -41,18 +43,18 @@ class Unsubscribed:
 
 
 @attrs.define(kw_only=True)
-class Error:
+class Error(ExplicitNulls):
     type: Literal["error"] = attrs.field(default="error", metadata={"tag": True})
     code: int
     message: str
-    id: str | None = None
+    id: str | None = attrs.field(default=None, metadata={"nullable": True})
 
 
 @attrs.define(kw_only=True)
 class Tick:
     type: Literal["tick"] = attrs.field(default="tick", metadata={"tag": True})
-    symbol: str
-    seq: int
+    symbol: str = attrs.field(metadata={"pattern": "^[A-Z]{2,10}$"})
+    seq: int = attrs.field(metadata={"minimum": 1})
     price: Price
 
 

@@ -24,7 +24,7 @@ import msgspec
 
 from ..errors import DecodeError
 from ._converter import Check, JSONObject, Numbers, _first_error, _make_converter
-from ._scalars import json_type_name
+from ._scalars import MAX_DEPTH, json_type_name, nested_deeper_than
 
 __all__ = ["Codec", "JSONObject", "UnknownMessage", "model_classes", "tag_table"]
 
@@ -39,8 +39,11 @@ class UnknownMessage:
     Attributes:
         protocol: which protocol's codec saw it.
         tag: the tag value (``"_cls"``/``"@type"``/``"channel"``/... value, or the Ranger stream
-            name), or ``None`` when the object carries no tag at all.
-        raw: the decoded JSON object.
+            name), or ``None`` when the object carries no tag, or a tag that is not a string
+            (``raw`` has it).
+        raw: the decoded JSON object. It nests at most ``MAX_DEPTH`` (64) levels: a deeper
+            frame is a :class:`~trio_feeds.DecodeError`, so ``raw`` can always be printed,
+            compared and encoded again.
     """
 
     protocol: str
@@ -70,10 +73,23 @@ _loads_numbers: Callable[[str | bytes], Any] = msgspec.json.Decoder(float_hook=D
 def _decimal_text(value: Decimal) -> msgspec.Raw:
     if not value.is_finite():
         raise ValueError(f"{value} is not a JSON number")
-    return msgspec.Raw(format(value, "f").encode())
+    # Plain digits ("0.00000001", not "1E-8"), unless that would be megabytes of zeros
+    # ("1e999999999", which the gateway's parser takes): then Decimal's own text, which is an
+    # exact JSON number too.
+    if -_PLAIN_EXPONENT <= value.adjusted() <= _PLAIN_EXPONENT:
+        return msgspec.Raw(format(value, "f").encode())
+    return msgspec.Raw(str(value).encode())
 
 
 _dumps = msgspec.json.Encoder(decimal_format=_decimal_text).encode
+
+
+_PLAIN_EXPONENT = 64
+
+
+# What the JSON parsers raise for a frame that is not JSON. ArithmeticError: Decimal refuses a
+# number whose exponent is beyond its range (1e99999999999999999999), from the parser's hook.
+_PARSE_ERRORS = (ValueError, RecursionError, ArithmeticError)
 
 
 Classifier: TypeAlias = Callable[[JSONObject], "tuple[str | None, type | None]"]
@@ -119,24 +135,50 @@ class Codec:
         """Parse JSON text; raise :class:`DecodeError` for anything that is not JSON."""
         try:
             return self._loads(frame)
-        except (ValueError, RecursionError) as exc:
-            raise self._not_json(exc) from None
+        except _PARSE_ERRORS as exc:
+            raise self._not_json(exc, frame) from None
 
-    def _not_json(self, exc: ValueError | RecursionError) -> DecodeError:
-        """The :class:`DecodeError` for what the JSON parser raised."""
-        if isinstance(exc, UnicodeDecodeError):
-            return DecodeError(self.protocol, "frame is not valid UTF-8")
+    def _not_json(self, exc: Exception, frame: str | bytes) -> DecodeError:
+        """The :class:`DecodeError` for what the JSON parser raised on ``frame``.
+
+        The frame itself is never quoted (it may carry credentials): only its size and kind.
+        """
         if isinstance(exc, RecursionError):
-            return DecodeError(self.protocol, "JSON nested too deeply")
-        # msgspec.DecodeError (malformed JSON, invalid UTF-8, a number out of range) is a ValueError.
-        return DecodeError(self.protocol, f"malformed JSON: {exc}")
+            detail = "JSON nested too deeply"
+        elif isinstance(exc, ArithmeticError):  # Decimal refused a number's exponent
+            detail = "a number is out of range"
+        else:
+            # msgspec.DecodeError (malformed JSON, invalid UTF-8, a number out of range) is a
+            # ValueError, and so is the UnicodeEncodeError of a str with a lone surrogate.
+            detail = f"malformed JSON: {exc}"
+            if isinstance(frame, str):
+                try:
+                    frame.encode()
+                except UnicodeEncodeError as bad:
+                    detail = f"text holds a lone surrogate at character {bad.start}"
+        if isinstance(frame, bytes | bytearray | memoryview):
+            # A binary WebSocket message where the protocol sends text frames.
+            size = len(frame)
+            try:
+                bytes(frame).decode()
+            except UnicodeDecodeError:
+                detail = "not UTF-8 text"
+            return DecodeError(
+                self.protocol, f"binary frame ({size} bytes) where this protocol sends text: {detail}"
+            )
+        return DecodeError(self.protocol, detail)
 
     def decode(self, frame: str | bytes) -> Any:
-        """Decode one frame to a model instance or :class:`UnknownMessage`."""
+        """Decode one frame to a model instance or :class:`UnknownMessage`.
+
+        Raises:
+            DecodeError: for every frame that is not a message or an unknown message; no
+                other exception, whatever the frame.
+        """
         try:
             obj = self._loads(frame)
-        except (ValueError, RecursionError) as exc:
-            raise self._not_json(exc) from None
+        except _PARSE_ERRORS as exc:
+            raise self._not_json(exc, frame) from None
         if type(obj) is not dict:
             return self.decode_value(obj)
         if self._own_decode_object:
@@ -144,7 +186,7 @@ class Codec:
         # decode_object() and structure() inlined: this is the per-frame hot path.
         tag, cls = self.classify(obj)
         if cls is None:
-            return UnknownMessage(protocol=self.protocol, tag=tag, raw=obj)
+            return self.unknown(tag, obj)
         try:
             return self._structure[cls](obj, cls)
         except Exception:  # noqa: BLE001 - re-raised below as DecodeError with its path
@@ -162,8 +204,14 @@ class Codec:
         """Structure an already-parsed JSON object (see :meth:`decode`)."""
         tag, cls = self.classify(obj)
         if cls is None:
-            return UnknownMessage(protocol=self.protocol, tag=tag, raw=obj)
+            return self.unknown(tag, obj)
         return self.structure(obj, cls, tag)
+
+    def unknown(self, tag: str | None, raw: Any) -> UnknownMessage:
+        """An :class:`UnknownMessage` keeping ``raw``, unless it nests too deeply to keep."""
+        if nested_deeper_than(raw, MAX_DEPTH):
+            raise DecodeError(self.protocol, f"JSON nested more than {MAX_DEPTH} levels deep", tag=tag)
+        return UnknownMessage(protocol=self.protocol, tag=tag, raw=raw)
 
     def structure(self, obj: Any, cls: type, tag: str | None = None) -> Any:
         """Structure ``obj`` as ``cls`` strictly, raising :class:`DecodeError` with a JSON path."""
@@ -179,7 +227,10 @@ class Codec:
         except RecursionError:
             return "$", "JSON nested too deeply"
         except Exception as exc:  # noqa: BLE001 - we only want its description
-            return _first_error(exc, cls, "$")
+            try:
+                return _first_error(exc, cls, "$")
+            except RecursionError:  # an error tree as deep as the frame
+                return "$", "JSON nested too deeply"
         # The fast converter failed where the detailed one did not: a bug in our hooks.
         return "$", "could not be structured"
 

@@ -10,14 +10,15 @@ import json
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from itertools import chain
 from typing import Any, Literal, TypeAlias
 
 import attrs
 import cattrs
-from cattrs.errors import ClassValidationError, IterableValidationError
+from cattrs.errors import ClassValidationError, IterableValidationError, IterableValidationNote
 from cattrs.gen import (
     make_dict_structure_fn,
     make_dict_structure_fn_from_attrs,
@@ -30,11 +31,16 @@ from .._types import (
     EpochMillis,
     EpochSeconds,
     EpochSecondsOrDigits,
+    ExplicitNulls,
     IsoOrEpochSeconds,
     MicrosTime,
     MillisTime,
+    explicit_nulls,
 )
 from ._scalars import (
+    INT_MAX,
+    INT_MIN,
+    _any,
     _bool,
     _decimal_from_number,
     _decimal_from_string,
@@ -56,6 +62,7 @@ from ._scalars import (
     _time_pair,
     _time_pair_out,
     _WrongType,
+    decimals_from_strings,
     json_type_name,
 )
 
@@ -135,6 +142,75 @@ def _is_required(a: attrs.Attribute[Any]) -> bool:
 def _tag_wires(cls: type) -> tuple[str, ...]:
     """Wire names of the tag fields of ``cls`` (required on the wire despite their default)."""
     return tuple(a.metadata.get("wire", a.name) for a in attrs.fields(cls) if a.metadata.get("tag"))
+
+
+def _is_nullable_optional(a: attrs.Attribute[Any]) -> bool:
+    """An optional field the schema lets be ``null`` (its presence as null is remembered)."""
+    return bool(a.metadata.get("nullable")) and not _is_required(a)
+
+
+def _ecma_search(pattern: str) -> Callable[[str], object]:
+    r"""``re.search`` with JSON Schema's (ECMA-262) meaning of a final ``$``: the end of the text.
+
+    Python's ``$`` also matches before a final newline, so ``"x\n"`` would pass ``^x$``.
+    """
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern).search
+
+
+def _constrained(hook: Callable[[Any, Any], Any], a: attrs.Attribute[Any]) -> Callable[[Any, Any], Any]:
+    """``hook`` after the field's schema bounds and pattern (from the template's metadata).
+
+    As in JSON Schema, they apply to the JSON value: a number's bounds to the number on the wire
+    (Onyx's ticker time: milliseconds >= 0, whatever datetime they become), a pattern to the
+    string. Returns ``hook`` itself when the field has none. The value is never quoted in a
+    pattern error: the field may hold a credential (Peatio's ``jwt``).
+    """
+    meta = a.metadata
+    low, high = meta.get("minimum"), meta.get("maximum")
+    above, below = meta.get("exclusiveMinimum"), meta.get("exclusiveMaximum")
+    pattern = meta.get("pattern")
+    if low is None and high is None and above is None and below is None and pattern is None:
+        return hook
+    search = _ecma_search(pattern) if pattern is not None else None
+
+    def structure(v: Any, t: Any) -> Any:
+        tv = type(v)
+        if tv is int or tv is float or tv is Decimal:
+            if low is not None and v < low:
+                raise ValueError(f"must be at least {low}, got {v}")
+            if high is not None and v > high:
+                raise ValueError(f"must be at most {high}, got {v}")
+            if above is not None and v <= above:
+                raise ValueError(f"must be more than {above}, got {v}")
+            if below is not None and v >= below:
+                raise ValueError(f"must be less than {below}, got {v}")
+        elif tv is str and search is not None and search(v) is None:
+            raise ValueError(f"does not match the pattern {pattern}")
+        return hook(v, t)
+
+    if pattern is None and all(type(b) is int for b in (low, high, above, below) if b is not None):
+        # Integer bounds (a count >= 1, a time >= 0): one range test on the good path.
+        lows = [INT_MIN, *([] if low is None else [low]), *([] if above is None else [above + 1])]
+        highs = [INT_MAX, *([] if high is None else [high]), *([] if below is None else [below - 1])]
+        lo, hi = max(lows), min(highs)
+        if hook is _int:
+
+            def int_in_range(v: Any, t: Any) -> Any:
+                if type(v) is int and lo <= v <= hi:
+                    return v
+                return structure(v, t)  # raises, with the reason
+
+            return int_in_range
+
+        def wire_int_in_range(v: Any, t: Any) -> Any:
+            if type(v) is int and lo <= v <= hi:
+                return hook(v, t)
+            return structure(v, t)
+
+        return wire_int_in_range
+    return structure
 
 
 class _MissingField(KeyError):
@@ -219,6 +295,8 @@ class _Hooks:
                     return [elem_hook(x, elem) for x in v]
                 raise _WrongType("array", v)
 
+            if self.numbers == "string" and elem == tuple[Decimal, Decimal]:
+                return _decimal_pairs(structure_fast)
             return structure_fast
         inner = cattrs.cols.list_structure_factory(t, self.conv)
 
@@ -238,11 +316,18 @@ class _Hooks:
             value_type = args[1]
             value_hook = self.hook_for(value_type)
 
+            batch = self.numbers == "string" and value_type is Decimal
+
             def structure_fast(v: object, _: object) -> dict[str, Any]:
                 if type(v) is not dict:
                     raise _WrongType("object", v)
                 if v and not set(map(type, v)) <= _ONLY_STR:
                     raise TypeError("object keys must be strings")
+                if batch:
+                    # Price levels: all values checked and parsed at once (see decimals_from_strings).
+                    values = decimals_from_strings(list(v.values()))
+                    if values is not None:
+                        return dict(zip(v, values, strict=True))
                 return {k: value_hook(x, value_type) for k, x in v.items()}
 
             return structure_fast
@@ -266,6 +351,8 @@ class _Hooks:
                 raise _WrongType(f"array of {n}", v)
             if len(v) != n:
                 raise ValueError(f"expected an array of {n} items, got {len(v)}")
+            if self.detailed:
+                return _tuple_with_paths(hooks, v, args)
             return tuple(h(x, a) for h, x, a in zip(hooks, v, args, strict=True))
 
         if n == 2 and not self.detailed:
@@ -321,9 +408,20 @@ class _Hooks:
 
         return structure
 
+    def field_overrides(self, fields: Iterable[attrs.Attribute[Any]]) -> dict[str, Any]:
+        """The cattrs overrides of ``fields``: wire names, and hooks that check bounds and patterns."""
+        out = {}
+        for a in fields:
+            wire = a.metadata.get("wire")
+            hook = self.hook_for(a.type)
+            checked = _constrained(hook, a)
+            if wire is not None or checked is not hook:
+                out[a.name] = override(rename=wire, struct_hook=checked if checked is not hook else None)
+        return out
+
     def model_structure_factory(self, cls: type) -> Callable[[object, object], Any]:
-        renames = {name: override(rename=wire) for name, wire in _field_wire_names(cls).items()}
-        fn: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, self.conv, **renames)  # type: ignore[arg-type]
+        overrides = self.field_overrides(attrs.fields(attrs.resolve_types(cls)))
+        fn: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, self.conv, **overrides)
         check = self.checks.get(cls)
         tags = _tag_wires(cls)
 
@@ -368,14 +466,23 @@ class _Hooks:
         if ctor is None or not all(a.init and a.kw_only for a in fields):
             return self.model_structure_factory(cls)
         wires = _field_wire_names(cls)
-        renames = {a.name: override(rename=wires[a.name]) for a in required if a.name in wires}
         fn: Callable[[Any, Any], Any] = make_dict_structure_fn_from_attrs(
             required,
             ctor,  # type: ignore[arg-type]
             self.conv,
-            **renames,  # type: ignore[arg-type]
+            **self.field_overrides(required),
         )
-        present = tuple((wires.get(a.name, a.name), a.name, self.hook_for(a.type), a.type) for a in optional)
+        present = tuple(
+            (wires.get(a.name, a.name), a.name, _constrained(self.hook_for(a.type), a), a.type)
+            for a in optional
+        )
+        nullable = frozenset(a.name for a in optional if _is_nullable_optional(a))
+        if nullable:
+            if not issubclass(cls, ExplicitNulls):
+                # The template gives such classes the base; a subclass of a concept that has
+                # none cannot also take it (two slotted bases).
+                raise TypeError(f"{cls.__name__} has nullable optional fields but no ExplicitNulls base")
+            return _structure_with_nulls(fn, present, nullable, bool(required), check)
         if not present and required and check is None:
             return fn
         if len(present) == 1 and required and check is None:
@@ -404,12 +511,14 @@ class _Hooks:
         return structure
 
     def model_unstructure_factory(self, cls: type) -> Callable[[Any], JSONObject]:
-        # Optional fields (default None) are left out when None, as the wire leaves them out;
-        # required nullable fields are written as null, and tags always.
+        # Optional fields (default None) are left out when None, as the wire leaves them out,
+        # except those the frame sent as null (ExplicitNulls); required nullable fields are
+        # written as null, and tags always.
         wires = _field_wire_names(cls)
+        fields = attrs.fields(cls)
         overrides = {
             a.name: override(rename=wires.get(a.name), omit_if_default=not a.metadata.get("tag"))
-            for a in attrs.fields(cls)
+            for a in fields
         }
         fn: Callable[[Any], JSONObject] = make_dict_unstructure_fn_from_attrs(
             _wire_order(cls),
@@ -418,7 +527,11 @@ class _Hooks:
             _cattrs_omit_if_default=True,
             **overrides,  # type: ignore[arg-type]
         )
-        return fn
+        if not any(_is_nullable_optional(a) for a in fields):
+            return fn
+        return _unstructure_with_nulls(
+            fn, tuple((a.name, wires.get(a.name, a.name)) for a in _wire_order(cls))
+        )
 
     def optional_unstructure_factory(self, t: Any) -> Callable[[Any], Any]:
         """``X | None`` where ``X`` is a time ``NewType``: unstructured with ``X``'s hook.
@@ -433,6 +546,81 @@ class _Hooks:
             return None if v is None else inner(v)
 
         return unstructure
+
+
+def _structure_with_nulls(
+    fn: Callable[[Any, Any], Any],
+    present: tuple[tuple[str, str, Callable[[Any, Any], Any], Any], ...],
+    nullable: frozenset[str],
+    has_required: bool,
+    check: Check | None,
+) -> Callable[[object, object], Any]:
+    """The fast hook of a class with nullable optional fields.
+
+    As the general one, and the names of those sent as ``null`` are kept on the instance
+    (see ``ExplicitNulls``).
+    """
+
+    def structure(v: Any, tt: object) -> Any:
+        if not has_required and type(v) is not dict:
+            raise _WrongType("object", v)
+        obj = fn(v, tt)
+        nulls: list[str] | None = None
+        for key, name, hook, field_type in present:
+            if key in v:
+                value = v[key]
+                if value is None and name in nullable:
+                    if nulls is None:
+                        nulls = [name]
+                    else:
+                        nulls.append(name)
+                else:
+                    setattr(obj, name, hook(value, field_type))
+        if nulls is not None:
+            obj._explicit_nulls = frozenset(nulls)
+        if check is not None:
+            check(obj)
+        return obj
+
+    return structure
+
+
+def _unstructure_with_nulls(
+    fn: Callable[[Any], JSONObject], order: tuple[tuple[str, str], ...]
+) -> Callable[[Any], JSONObject]:
+    """``fn`` (which leaves ``None`` optionals out), then the fields the frame sent as ``null``.
+
+    ``order`` is ``(name, wire name)`` of every field in wire order.
+    """
+
+    def unstructure(obj: Any) -> JSONObject:
+        out = fn(obj)
+        nulls = explicit_nulls(obj)
+        if not nulls:
+            return out
+        # Back in wire order, with the nulls where they belong.
+        return {
+            wire: out.get(wire)
+            for name, wire in order
+            if wire in out or (name in nulls and getattr(obj, name) is None)
+        }
+
+    return unstructure
+
+
+def _tuple_with_paths(
+    hooks: list[Callable[[Any, Any], Any]], v: list[Any], args: tuple[Any, ...]
+) -> tuple[Any, ...]:
+    """The detailed converter's tuple: a bad item is reported at its index (``[1][1]``)."""
+    out = []
+    for i, (h, x, a) in enumerate(zip(hooks, v, args, strict=True)):
+        try:
+            out.append(h(x, a))
+        except Exception as exc:  # noqa: BLE001 - re-raised with the item's index
+            note = IterableValidationNote(f"Structuring tuple @ index {i}", i, a)
+            exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+            raise IterableValidationError(f"While structuring item {i}", [exc], tuple) from None
+    return tuple(out)
 
 
 def _is_optional_newtype(t: Any) -> bool:
@@ -463,6 +651,27 @@ def _wire_order(cls: type) -> list[attrs.Attribute[Any]]:
     return added_tags + [a for a in ordered if not (a.metadata.get("tag") and a.name not in inherited)]
 
 
+def _decimal_pairs(
+    one_by_one: Callable[[object, object], list[Any]],
+) -> Callable[[object, object], list[Any]]:
+    """The fast hook of ``list[tuple[Decimal, Decimal]]`` (book levels) for decimal strings.
+
+    Every pair is checked and parsed at once (see ``decimals_from_strings``); anything else
+    goes through ``one_by_one``, which structures (or explains) it item by item.
+    """
+    only_lists = frozenset({list})
+
+    def structure(v: object, t: object) -> list[Any]:
+        if type(v) is list and v and set(map(type, v)) <= only_lists and set(map(len, v)) == {2}:
+            values = decimals_from_strings(list(chain.from_iterable(v)))
+            if values is not None:
+                pairs = iter(values)
+                return list(zip(pairs, pairs))  # noqa: B905 - an even count, by construction
+        return one_by_one(v, t)
+
+    return structure
+
+
 def _make_converter(numbers: Numbers, *, detailed: bool, checks: Mapping[type, Check]) -> cattrs.Converter:
     """A strict converter: the strict scalar hooks, and the factories of :class:`_Hooks`."""
     conv = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
@@ -470,6 +679,7 @@ def _make_converter(numbers: Numbers, *, detailed: bool, checks: Mapping[type, C
     conv.register_structure_hook(int, _int)
     conv.register_structure_hook(float, _float)
     conv.register_structure_hook(bool, _bool)
+    conv.register_structure_hook_func(lambda t: t is Any, _any)
     conv.register_structure_hook(datetime, _iso_datetime)
     conv.register_unstructure_hook(datetime, _iso_text)
     conv.register_structure_hook(MicrosTime, _time_pair(1_000_000, "microseconds"))

@@ -18,6 +18,50 @@ from .._types import WireTime, remember
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+# -- what is accepted (README "Decoding frames", schemas/README.md) ---------------------------
+
+INT_MIN = -(2**63)
+INT_MAX = 2**63 - 1
+"""Every JSON integer field holds a signed 64-bit integer.
+
+That is what the exchanges' databases and every mainstream JSON library round-trip; a larger
+value is corrupt input. The schemas do not repeat the bound on each field (schemas/README.md);
+fields whose schema gives a narrower ``minimum``/``maximum`` are checked against that too.
+"""
+
+DECIMAL_PATTERN = r"-?[0-9]+(\.[0-9]+)?"
+"""A decimal string: ASCII digits, an optional leading minus, an optional fraction.
+
+The ``DecimalString`` pattern of every schema is this, anchored (``^...$``): no sign ``+``, no
+exponent, no blank, no ``_``, no other digits than ASCII, no leading or trailing point.
+"""
+
+MAX_DEPTH = 64
+"""How deep JSON kept as it is (an unknown message, an opaque object) may nest.
+
+Real messages nest a few levels. A value nested thousands of levels deep would make ``repr``,
+``==``, ``copy`` or ``encode`` of the message exceed Python's recursion limit later, far from
+the frame that carried it; it is refused at decode time instead.
+"""
+
+
+def nested_deeper_than(value: object, limit: int) -> bool:
+    """Whether arrays/objects in ``value`` nest more than ``limit`` levels (``[]`` is one level)."""
+    t = type(value)
+    if t is dict:
+        items: Any = value.values()  # type: ignore[attr-defined]
+    elif t is list:
+        items = value
+    else:
+        return False
+    if limit < 1:
+        return True
+    for item in items:
+        ti = type(item)
+        if (ti is dict or ti is list) and nested_deeper_than(item, limit - 1):
+            return True
+    return False
+
 
 def json_type_name(value: object) -> str:
     """The JSON type name of a decoded value, for error texts."""
@@ -53,18 +97,19 @@ def _str(v: object, _: object) -> str:
     raise _WrongType("string", v)
 
 
-_INT_MIN = -(2**63)
-_INT_MAX = 2**64 - 1
-
-
 def _int(v: object, _: object) -> int:
     if type(v) is int:
-        # Exchange integers are 64-bit; a larger one is corrupt input, and could not be
-        # encoded again.
-        if _INT_MIN <= v <= _INT_MAX:
+        if INT_MIN <= v <= INT_MAX:
             return v
-        raise ValueError("integer out of 64-bit range")
+        raise ValueError("integer out of the signed 64-bit range")
     raise _WrongType("integer", v)
+
+
+def _any(v: object, _: object) -> object:
+    """JSON kept as it is (``Any`` in a model): only its depth is checked (see MAX_DEPTH)."""
+    if nested_deeper_than(v, MAX_DEPTH):
+        raise ValueError(f"JSON nested more than {MAX_DEPTH} levels deep")
+    return v
 
 
 def _float(v: object, _: object) -> float:
@@ -82,26 +127,102 @@ def _bool(v: object, _: object) -> bool:
     raise _WrongType("boolean", v)
 
 
+_DIGITS = "0123456789"
+_SIGN_OR_DIGIT = "-0123456789"
+
+
 def _decimal_from_string(v: object, _: object) -> Decimal:
+    """A decimal string (``DECIMAL_PATTERN``) as a Decimal.
+
+    ``Decimal()`` alone takes more: blanks at either end, ``_`` between digits, other scripts'
+    digits, ``+``, an exponent, a point with no digit on one side, ``NaN`` and ``Infinity``. A
+    string ``Decimal()`` parses matches the pattern exactly when it is ASCII, has no ``_``,
+    ``e`` or ``E``, starts with a digit or ``-`` and a digit, and ends with a digit: those
+    tests rule out each extra in turn, and what is left of Decimal's grammar (``[sign] digits
+    ['.' [digits]]`` or ``[sign] '.' digits``) is then the pattern. They cost half of a regex
+    match; tests/test_codecs.py checks the two agree on strings made to be near misses.
+    """
     if type(v) is str:
-        try:
-            d = Decimal(v)
-        except InvalidOperation:
-            raise ValueError(f"not a decimal number: {v[:40]!r}") from None
-        if d.is_finite():
-            return d
-        raise ValueError("expected a finite decimal")
+        if v and v[-1] in _DIGITS and v.isascii() and "_" not in v and "e" not in v and "E" not in v:
+            first = v[0]
+            if first in _DIGITS or (first == "-" and v[1:2] in _DIGITS):
+                try:
+                    return Decimal(v)
+                except InvalidOperation:
+                    pass  # "1-2", "1..2": not a number at all
+        raise ValueError(f"not a decimal string: {_quote(v)}")
     raise _WrongType("decimal string", v)
+
+
+def _describe(value: object) -> str:
+    """A short text for a JSON value in an error: scalars as JSON, containers by their type.
+
+    Never serializes a container: it may be huge, or nested too deeply to serialize.
+    """
+    if type(value) is str:
+        return _quote(value)
+    if value is None or type(value) in (bool, int, float, Decimal):
+        text = json.dumps(value) if type(value) is not Decimal else str(value)
+        return text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
+    return json_type_name(value)
+
+
+_ONLY_STR = frozenset({str})
+# Characters Decimal() takes that no decimal string holds: underscores, exponents, signs other
+# than a leading minus, blanks (those Decimal strips: str.isspace in ASCII, the newline is the
+# separator below), and n/N, which every spelling of NaN and Infinity contains.
+_NOT_IN_DECIMALS = tuple("_eE+ \t\r\x0b\x0c\x1c\x1d\x1e\x1fnN")
+
+
+def decimals_from_strings(values: list[Any]) -> list[Decimal] | None:
+    """``values`` as Decimals if every one is a decimal string, else None (then check one by one).
+
+    A book side has dozens of decimals. The tests of :func:`_decimal_from_string` are made once
+    on the values joined by newlines (a value holding a newline changes the count): ASCII, no
+    character of ``_NOT_IN_DECIMALS``, and no point at either end of a value (after a newline or
+    a minus, before a newline, or at either end of the text); what ``Decimal()`` then parses is
+    a decimal string.
+    Each test is one pass in C, and so is ``map(Decimal, ...)``: this costs a third of a check
+    per value. tests/test_codecs.py checks it agrees with the one-by-one hook.
+    """
+    if not values:
+        return []
+    if not set(map(type, values)) <= _ONLY_STR:
+        return None
+    joined = "\n".join(values)
+    if (
+        joined.count("\n") != len(values) - 1
+        or not joined.isascii()
+        or joined[:1] == "."
+        or joined[-1:] == "."
+        or "\n." in joined
+        or ".\n" in joined
+        or "-." in joined
+    ):
+        return None
+    for c in _NOT_IN_DECIMALS:
+        if c in joined:
+            return None
+    try:
+        return list(map(Decimal, values))
+    except InvalidOperation:  # "", "-", "1-2", "1..2", "--1"
+        return None
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    """``text`` as a JSON string literal for an error message, cut to ``limit`` characters."""
+    if len(text) <= limit:
+        return json.dumps(text)
+    return json.dumps(text[:limit]) + f"... ({len(text)} characters)"
 
 
 def _decimal_from_number(v: object, _: object) -> Decimal:
     # The JSON parser for numeric protocols yields Decimal for every non-integer literal
-    # (parse_float=Decimal), so no value ever passed through a binary float.
+    # (parse_float=Decimal), so no value ever passed through a binary float. JSON has no NaN
+    # or Infinity, so every such Decimal is finite.
     t = type(v)
     if t is Decimal:
-        if v.is_finite():  # type: ignore[attr-defined]
-            return v  # type: ignore[return-value]
-        raise ValueError("expected a finite decimal")
+        return v  # type: ignore[return-value]
     if t is int:
         return Decimal(v)  # type: ignore[arg-type]
     raise _WrongType("number", v)
@@ -151,7 +272,7 @@ def _iso_datetime(v: object, _: object) -> datetime:
     try:
         dt = _utc(datetime.fromisoformat(v))
     except ValueError:
-        raise ValueError(f"not an ISO-8601 date-time: {v[:40]!r}") from None
+        raise ValueError(f"not an ISO-8601 date-time: {_quote(v)}") from None
     if _is_canonical(v, dt.microsecond):
         return dt  # encode writes this very text: nothing to remember (the usual case)
     return remember(dt, v)
@@ -224,7 +345,12 @@ def _time_pair(unit: int, name: str) -> Callable[[object, object], datetime]:
     """
     scale = 1_000_000 // unit
     seconds_cache = _Seconds()
-    base_of = seconds_cache.base
+
+    def base_of(seconds: int) -> datetime:
+        # The schemas' range for pairs starts at the epoch (the cached second never is < 0).
+        if seconds < 0:
+            raise ValueError(f"timestamp out of range: {seconds}")
+        return seconds_cache.base(seconds)
 
     def structure(v: object, _: object) -> datetime:
         if type(v) is list and len(v) == 2:
@@ -352,7 +478,7 @@ def _iso_or_epoch_seconds_out(dt: datetime) -> str | int:
     return _iso_canonical(dt)
 
 
-_DIGITS = re.compile(r"[0-9]{1,11}")  # ASCII digits only (str.isdigit takes others), years < 5138
+_SECONDS_TEXT = re.compile(r"[0-9]{1,11}")  # ASCII digits only (str.isdigit takes others), years < 5138
 
 
 def _epoch_seconds_or_digits() -> Callable[[object, object], datetime]:
@@ -366,7 +492,7 @@ def _epoch_seconds_or_digits() -> Callable[[object, object], datetime]:
         if type(v) is int:
             return remember(seconds(v, _), v)
         if type(v) is str:
-            if _DIGITS.fullmatch(v) is None:
+            if _SECONDS_TEXT.fullmatch(v) is None:
                 raise ValueError(f"not a number of seconds: {v[:40]!r}")
             return remember(seconds(int(v), _), v)
         raise _WrongType("integer or digit string (seconds since the Unix epoch)", v)
@@ -393,7 +519,7 @@ def _literal_factory(t: Any) -> Callable[[object, object], Any]:
     expected = " or ".join(json.dumps(v) for v in args)
 
     def fail(v: object) -> Any:
-        raise ValueError(f"expected {expected}, got {json.dumps(v, default=str)[:40]}")
+        raise ValueError(f"expected {expected}, got {_describe(v)}")
 
     if len(args) == 1:
         # Tags are one-value Literals: one identity test and one comparison, no tuple.
@@ -445,7 +571,7 @@ def _nullable(inner: Callable[[object, object], Any]) -> Callable[[object, objec
     if inner is _int:
 
         def int_or_none(v: object, _: object) -> int | None:
-            if (type(v) is int and _INT_MIN <= v <= _INT_MAX) or v is None:
+            if (type(v) is int and INT_MIN <= v <= INT_MAX) or v is None:
                 return v
             return _int(v, _)
 
@@ -461,13 +587,15 @@ def _nullable(inner: Callable[[object, object], Any]) -> Callable[[object, objec
     if inner is _decimal_from_string:
 
         def decimal_or_none(v: object, _: object) -> Decimal | None:
+            # _decimal_from_string's tests, inlined; anything else goes there for its error.
             if type(v) is str:
-                try:
-                    d = Decimal(v)
-                except InvalidOperation:
-                    return _decimal_from_string(v, _)
-                if d.is_finite():
-                    return d
+                if v and v[-1] in _DIGITS and v.isascii() and "_" not in v and "e" not in v and "E" not in v:
+                    first = v[0]
+                    if first in _DIGITS or (first == "-" and v[1:2] in _DIGITS):
+                        try:
+                            return Decimal(v)
+                        except InvalidOperation:
+                            pass
             elif v is None:
                 return None
             return _decimal_from_string(v, _)

@@ -38,9 +38,11 @@ def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
         if tag is None:
             return None, None
         table = _LATER
-    if isinstance(tag, str):
+    if type(tag) is str:
         return tag, table.get(tag)
-    return repr(tag), None
+    # Not a string: an unknown message (its raw object shows the value; a repr of it could
+    # be megabytes, or nested too deeply to make).
+    return None, None
 
 
 codec = Codec("cryptology", _FORMS, _classify, numbers="string")

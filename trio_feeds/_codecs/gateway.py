@@ -29,8 +29,8 @@ def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
     for key, table in _BY_KEY:
         tag = obj.get(key)
         if tag is not None:
-            if not isinstance(tag, str):
-                return repr(tag), None
+            if type(tag) is not str:
+                return None, None  # unknown; never repr'd (it may be of any size or depth)
             return tag, table.get(tag)
     return None, None
 

@@ -8,6 +8,8 @@ and then one dashboard per event (``DashboardsIncrementEvent``: 1 update, 2 crea
 
 from __future__ import annotations
 
+import typing
+
 from ..models import onyx as _models
 from ..models.onyx import (
     AuthRequest,
@@ -36,23 +38,27 @@ _REQUESTS: dict[str, type] = {
     "unsubscribe": UnsubscribeRequest,
 }
 
+# The methods whose replies the schema models: `Response.method`'s values.
+_RESPONSE_METHODS = frozenset(typing.get_args(typing.get_type_hints(Response)["method"]))
+
 
 def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
     channel = obj.get("channel")
     method = obj.get("method")
     if "message_type" in obj or ("message" in obj and "method" not in obj):
         # An event. `dashboards` has two shapes, told apart by message_type.
-        if not isinstance(channel, str):
-            return (None if channel is None else repr(channel)), None
+        if type(channel) is not str:
+            return None, None  # no channel, or not a string: unknown (never repr'd: any size)
         if channel == "dashboards":
             message_type = obj.get("message_type")
             snapshot = type(message_type) is int and message_type == 0
             return channel, DashboardsSnapshotEvent if snapshot else DashboardsIncrementEvent
         return channel, _CHANNELS.get(channel)
-    if isinstance(method, str):
-        # A response has `error`/`message`; a request has neither.
+    if type(method) is str:
+        # A response has `error`/`message`; a request has neither. A reply to a method the
+        # schema does not model (the server has more, e.g. `order`) is unknown, not an error.
         if "error" in obj or "message" in obj:
-            return method, Response
+            return method, Response if method in _RESPONSE_METHODS else None
         return method, _REQUESTS.get(method)
     return None, None
 

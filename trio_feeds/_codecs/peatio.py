@@ -16,6 +16,7 @@ itself (decoded as :class:`TextError`).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
@@ -169,7 +170,8 @@ def payload_type(stream: str) -> Any:
         return _PAYLOAD_TYPES[stream]
     except KeyError:
         cls = _match_payload_type(stream)
-        if len(_PAYLOAD_TYPES) < 1024:
+        # Only short names: a server could send a thousand megabyte-long keys.
+        if len(_PAYLOAD_TYPES) < 1024 and len(stream) <= 128:
             _PAYLOAD_TYPES[stream] = cls
         return cls
 
@@ -177,7 +179,8 @@ def payload_type(stream: str) -> Any:
 def _classify_client(obj: JSONObject) -> tuple[str | None, type | None]:
     event = obj.get("event")
     if event is not None:
-        return (event, _EVENTS.get(event)) if isinstance(event, str) else (repr(event), None)
+        # A non-string event is unknown, its tag None (never repr'd: it may be of any size).
+        return (event, _EVENTS.get(event)) if type(event) is str else (None, None)
     if "jwt" in obj:
         return "jwt", AuthRequest
     return None, None
@@ -205,7 +208,7 @@ class _RangerCodec(Codec):
             if cls is not None:
                 return self._stream_message(stream, payload, cls, "object")
             if "jwt" not in obj:
-                return UnknownMessage(protocol=self.protocol, tag=stream, raw=obj)
+                return self.unknown(stream, obj)
         return super().decode_object(obj)
 
     def decode_value(self, value: Any) -> Any:
@@ -214,7 +217,8 @@ class _RangerCodec(Codec):
             stream, payload = value
             cls = payload_type(stream)
             if cls is None:
-                return UnknownArrayFrame(protocol=self.protocol, tag=stream, raw={stream: payload})
+                kept = self.unknown(stream, {stream: payload})  # refuses what nests too deeply
+                return UnknownArrayFrame(protocol=self.protocol, tag=stream, raw=kept.raw)
             return self._stream_message(stream, payload, cls, "array")
         return super().decode_value(value)
 
@@ -237,7 +241,7 @@ class _RangerCodec(Codec):
         if form == "array":
             key = "[1]"
         else:
-            key = f".{stream}" if re.fullmatch(r"[A-Za-z_]\w*", stream) else f'["{stream}"]'
+            key = f".{stream}" if re.fullmatch(r"[A-Za-z_]\w*", stream) else f"[{json.dumps(stream)}]"
         return DecodeError(self.protocol, reason, tag=stream, path="$" + key + path[1:])
 
     # -- encoding ---------------------------------------------------------------------------------

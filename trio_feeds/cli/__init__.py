@@ -166,6 +166,11 @@ def _add_watch(commands: _Commands[argparse.ArgumentParser]) -> None:
         sub.add_argument("--count", type=_positive_int, metavar="N", help="exit after N messages")
         sub.add_argument("--no-events", action="store_true", help="print messages only, not session events")
         sub.add_argument(
+            "--normalized",
+            action="store_true",
+            help="print each message as its exchange-neutral items (trades, tickers, books, orders, ...)",
+        )
+        sub.add_argument(
             "--max-attempts",
             type=_non_negative_int,
             metavar="N",
@@ -324,6 +329,7 @@ def _main(argv: Sequence[str] | None) -> int:
                 count=args.count,
                 events=not args.no_events,
                 max_attempts=args.max_attempts,
+                normalized=args.normalized,
             )
             return run_trio(lambda stopper: run_watch(watch_options, creds, stopper))
         if args.command == "serve":

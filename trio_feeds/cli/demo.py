@@ -29,6 +29,7 @@ from .._engine import Feed
 from ..config import FeedConfig
 from ..errors import FeedError
 from ..exchanges import Exchange
+from ..normalized import Trade
 from ..testing import FeedServer
 from ..testing.faults import Fault
 from ._common import (
@@ -42,6 +43,7 @@ from ._common import (
     message_json,
     write_line,
 )
+from ._lines import normalized_text
 from ._servers import SendTimes
 
 __all__ = ["DemoOptions", "run_demo"]
@@ -162,6 +164,9 @@ class Demo:
         self.view = view
         self.entries = {e.name: e for e in exchanges.all_exchanges()}
         self.states = {name: FeedState(name) for name in self.entries}
+        self.feeds: dict[str, Feed[Any]] = {}
+        self.trades: deque[tuple[float, str, str]] = deque(maxlen=20)  # normalized, every exchange
+        self.final_books: dict[str, dict[str, dict[str, object]]] = {}
         self.t0 = 0.0
 
     def now(self) -> float:
@@ -193,9 +198,24 @@ class Demo:
                 nursery.start_soon(self.view.refresh_loop, self)
                 with trio.move_on_at(end):
                     await stopper.wait()
+                self.final_books = self.book_summary()  # before closing: closed feeds' books are unsynced
                 nursery.cancel_scope.cancel()
         self.view.finish(self)
         return EXIT_OK
+
+    def book_summary(self) -> dict[str, dict[str, dict[str, object]]]:
+        """Each feed's books: synced, best bid and ask (JSON-ready)."""
+        return {
+            p: {
+                _key_text(key): {
+                    "synced": book.synced,
+                    "best_bid": None if book.best_bid is None else str(book.best_bid[0]),
+                    "best_ask": None if book.best_ask is None else str(book.best_ask[0]),
+                }
+                for key, book in feed.books.items()
+            }
+            for p, feed in self.feeds.items()
+        }
 
     def _fault_reporter(self, protocol: str) -> Callable[[Fault], None]:
         def report(fault: Fault) -> None:
@@ -218,6 +238,7 @@ class Demo:
         )
         try:
             async with feed_cm as feed, trio.open_nursery() as nursery:
+                self.feeds[protocol] = feed
                 nursery.start_soon(_subscribe_all, entry, feed, ready)
                 async for item in feed:
                     now = trio.current_time()
@@ -236,7 +257,11 @@ class Demo:
                         if sent is not None:
                             latency = now - sent
                             state.latencies.append(latency)
-                    state.latest = kind
+                    normals = feed.normalize(item)
+                    state.latest = "; ".join(map(normalized_text, normals)) or kind
+                    for normal in normals:
+                        if isinstance(normal, Trade):
+                            self.trades.append((self.now(), protocol, normalized_text(normal)))
                     arrival = Arrival(kind=kind, seq=seq, latency=latency, encode=encode)
                     self.view.message(self, protocol, item, arrival=arrival)
         except FeedError as exc:
@@ -337,6 +362,7 @@ class JsonView(_View):
             "kind": "summary",
             "healed": all(s.healed for s in states.values()),
             "protocols": {p: s.summary() for p, s in states.items()},
+            "books": demo.final_books,
         }
         write_line(json_line(line))
 
@@ -421,18 +447,27 @@ class RichView(_View):
                 _count(state.decode_errors, "bright_red"),
                 state.latest,
             )
-        # Fit a terminal of 24 rows: the table takes 9, the two panels' borders 4.
-        room = max(4, self.console.size.height - 14)
-        fault_rows = max(2, min(len(self.faults), room // 2))
+        books = _books_table(demo, rows=4)
+        # Fit a terminal of 30 rows: the table takes 9, the books 6, the three panels' borders 6.
+        room = max(6, self.console.size.height - 22)
+        fault_rows = max(2, min(len(self.faults), room // 3))
+        trade_rows = max(2, room // 3)
         faults = _log_grid()
         for t, p, text in list(self.faults)[-fault_rows:]:
             faults.add_row(f"{t:5.1f}s", p, Text(text, style="yellow"))
+        trades = _log_grid()
+        for t, p, text in list(demo.trades)[-trade_rows:]:
+            trades.add_row(f"{t:5.1f}s", p, Text(text))
         log = _log_grid()
-        for t, p, text, style in list(self.log)[-max(2, room - fault_rows) :]:
+        for t, p, text, style in list(self.log)[-max(2, room - fault_rows - trade_rows) :]:
             log.add_row(f"{t:5.1f}s", p, Text(text, style=style))
         return Group(
             header,
             table,
+            books,
+            Panel(
+                trades, title="trades, normalized, every exchange", border_style="green", title_align="left"
+            ),
             Panel(faults, title="faults injected", border_style="yellow", title_align="left"),
             Panel(log, title="session events", border_style="cyan", title_align="left"),
         )
@@ -478,6 +513,13 @@ class RichView(_View):
             style="dim",
         )
         self.console.print(types)
+        books = [
+            f"{p} {key} {'✔' if b['synced'] else '✘'} {b['best_bid']}/{b['best_ask']}"
+            for p, by_key in demo.final_books.items()
+            for key, b in by_key.items()
+        ]
+        if books:
+            self.console.print("order books at the end (synced, bid/ask): " + " · ".join(books), markup=False)
         states = list(demo.states.values())
         faults = sum(s.faults for s in states)
         reconnects = sum(s.reconnects for s in states)
@@ -491,6 +533,40 @@ class RichView(_View):
         else:
             broken = "; ".join(f"{s.name}: {s.ended or 'not connected'}" for s in states if not s.healed)
             self.console.print(f"[bold red]✘ not healed: {broken}[/]", markup=True)
+
+
+def _books_table(demo: Demo, *, rows: int) -> Any:
+    """Top of book of each market, and whether the book can be trusted (``synced``)."""
+    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, title="order books", title_justify="left")
+    for column in ("protocol", "market", "synced", "best bid", "best ask", "spread"):
+        table.add_column(
+            column, no_wrap=True, justify="right" if column.startswith(("best", "spread")) else "left"
+        )
+    shown = 0
+    for protocol, feed in demo.feeds.items():
+        for key, book in feed.books.items():
+            if shown == rows:
+                return table
+            shown += 1
+            synced = (
+                Text("✔ yes", style="green")
+                if book.synced
+                else Text(f"✘ {book.unsynced_reason}", style="red")
+            )
+            bid, ask, spread = book.best_bid, book.best_ask, book.spread
+            table.add_row(
+                protocol,
+                _key_text(key),
+                synced,
+                "-" if bid is None else f"{bid[0]} x {bid[1]}",
+                "-" if ask is None else f"{ask[0]} x {ask[1]}",
+                "-" if spread is None else str(spread),
+            )
+    return table
+
+
+def _key_text(key: object) -> str:
+    return "/".join(map(str, key)) if isinstance(key, tuple) else str(key)
 
 
 def _plural(n: int, noun: str) -> str:

@@ -39,8 +39,11 @@ from ._common import (
     message_json,
     write_line,
 )
+from ._lines import normalized_fields, normalized_text
 
 __all__ = ["WatchOptions", "load_credentials", "run_watch"]
+
+_TYPE = 22  # width of the type column: the longest names (DashboardsIncrementEvent) overflow it
 
 _ENV: dict[str, str] = {name: var for name, var in ENV_NAMES.items()}
 
@@ -115,6 +118,7 @@ class WatchOptions:
     count: int | None = None
     events: bool = True
     max_attempts: int | None = None
+    normalized: bool = False
 
 
 def _open(options: WatchOptions, creds: ExchangeCredentials) -> AbstractAsyncContextManager[Feed[Any]]:
@@ -167,17 +171,29 @@ async def run_watch(options: WatchOptions, creds: ExchangeCredentials, stopper: 
                         write_line(json_line({**fields, **event_fields(item, clock_zero=t0)}))
                     else:
                         console.print(
-                            f"{_clock()}  {name:<14} {event_text(item)}", style="yellow", markup=False, **fit
+                            f"{_clock()}  {name:<{_TYPE}} {event_text(item)}",
+                            style="yellow",
+                            markup=False,
+                            **fit,
                         )
                     continue
                 kind = display_type(item)
-                wire = message_json(encode, item)
-                if options.json:
+                if options.normalized:
+                    for normal in feed.normalize(item):
+                        name = type(normal).__name__
+                        if options.json:
+                            fields = {"t": t, "protocol": protocol, "kind": "normalized", "type": name}
+                            write_line(json_line({**fields, "data": normalized_fields(normal)}))
+                        else:
+                            console.print(f"{_clock()}  {name:<{_TYPE}} {normalized_text(normal)}", **fit)
+                elif options.json:
                     fields = {"t": t, "protocol": protocol, "kind": "message", "type": kind}
-                    write_line(json_line(fields, {"data": wire}))
+                    write_line(json_line(fields, {"data": message_json(encode, item)}))
                 else:
-                    # A terminal gets one line per message; a pipe or file gets whole messages.
-                    console.print(f"{_clock()}  {kind:<14} {wire}", markup=False, **fit)
+                    # One readable line per message: its normalized form, else its wire JSON.
+                    normals = feed.normalize(item)
+                    text = "; ".join(map(normalized_text, normals)) or message_json(encode, item)
+                    console.print(f"{_clock()}  {kind:<{_TYPE}} {text}", markup=False, **fit)
                 seen += 1
                 if options.count is not None and seen >= options.count:
                     break

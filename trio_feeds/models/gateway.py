@@ -30,7 +30,7 @@ class SubscriptionParams:
     """
     Symbols to stream, e.g. ["BTCUSDT", "ETHUSDT"].
     """
-    depth: int | None = None
+    depth: int | None = attrs.field(default=None, metadata={"minimum": 1})
     """
     Number of price levels per side (orderbook channel).
     """

@@ -79,7 +79,7 @@ class ServerInfo:
     """
     UTC time when the server sent the event.
     """
-    age_millis: int | float
+    age_millis: int | float = attrs.field(metadata={"minimum": 0})
     """
     Milliseconds since the websocket connection was established: any JSON number (the document says `<number>`). An integer stays an `int` and a fraction is a `float`, as Python's `json` reads them, so `encode` writes back the number that came in.
     """
@@ -198,7 +198,9 @@ class Ticker:
     """
     Tradable symbol, e.g. `brtz24`.
     """
-    timestamp: EpochMillis = attrs.field(metadata={"wire": "timestamp_millis"})
+    timestamp: EpochMillis = attrs.field(
+        metadata={"wire": "timestamp_millis", "minimum": 0}
+    )
     """
     Time of the quote, milliseconds since the Unix epoch (UTC) on the wire. The Python attribute is `timestamp` (an aware UTC datetime); the wire name stays `timestamp_millis`.
     """

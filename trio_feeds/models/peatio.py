@@ -8,6 +8,8 @@ import attrs
 from decimal import Decimal
 from typing import Any, Literal, TypeAlias
 
+from trio_feeds._types import ExplicitNulls
+
 from trio_feeds._types import (
     DecimalNumber,
     EpochSeconds,
@@ -33,7 +35,7 @@ class AuthRequest:
     Authenticate the connection with a JWT, sent after connecting (document form; later servers take an `Authorization: Bearer <jwt>` header at the handshake instead). Only the Bearer type is supported. The server answers with `success` or `error`; once authenticated, the private streams given as `?stream=` parameters are delivered.
     """
 
-    jwt: str
+    jwt: str = attrs.field(metadata={"pattern": "^Bearer \\S+$"})
     """
     `Bearer <token>`.
     """
@@ -180,16 +182,15 @@ class Ticker:
     """
     Best bid price (older form).
     """
-    price_change_percent: str | None = None
+    price_change_percent: str | None = attrs.field(
+        default=None, metadata={"pattern": "^[-+][0-9]+\\.[0-9]{2}%$"}
+    )
     """
     Change from `open` to `last`, e.g. `+1.25%`.
     """
 
 
-KLineItem: TypeAlias = EpochSeconds
-
-
-KLine: TypeAlias = tuple[KLineItem, DecimalNumber, DecimalNumber, DecimalNumber, DecimalNumber, DecimalNumber]
+KLine: TypeAlias = tuple[EpochSeconds, DecimalNumber, DecimalNumber, DecimalNumber, DecimalNumber, DecimalNumber]
 """
 Payload of the public `<market>.kline-<period>` stream, sent every few seconds: the latest candle, `[time, open, high, low, close, volume]`, time in Unix seconds and the rest JSON numbers (decoded exactly, as `Decimal`).
 """
@@ -485,7 +486,7 @@ class OrderBookIncrement:
 
 
 @attrs.define(kw_only=True)
-class Order:
+class Order(ExplicitNulls):
     """
     Payload of the private `order` stream: one of the member's orders was created or changed (e.g. filled or cancelled). Field sets differ between peatio versions, so only `id`, `state` and `origin_volume` are always present.
     """
@@ -514,11 +515,13 @@ class Order:
     """
     Order type.
     """
-    price: DecimalString | None = None
+    price: DecimalString | None = attrs.field(default=None, metadata={"nullable": True})
     """
     Price for each unit; null for market orders.
     """
-    avg_price: DecimalString | None = None
+    avg_price: DecimalString | None = attrs.field(
+        default=None, metadata={"nullable": True}
+    )
     """
     Average execution price.
     """

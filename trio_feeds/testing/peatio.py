@@ -369,7 +369,12 @@ class PeatioServer(AuthFaults, FeedServer):
             return  # the answer to our heartbeat; recorded in `received`
         try:
             msg = peatio.decode(frame)
-        except DecodeError:
+        except DecodeError as exc:
+            if exc.path == "$.jwt":
+                # Not `Bearer <token>`: the schema's pattern refuses it when decoding.
+                conn.record.auth_attempts.append(False)
+                await self._reply(conn, _error("Token type is not provided or invalid."))
+                return
             await self._error_reply(conn, "Could not parse message: invalid JSON")
             return
         record = conn.record
