@@ -111,7 +111,7 @@ class Adapter:
     subscribe: Callable[[Feed[Any]], Awaitable[None]]
     subscriptions: tuple[str, ...]
     is_auth_frame: Callable[[Any], bool] | None
-    unknown_frame: str
+    unknown_frame: str | bytes
     app_heartbeat: bool
     heartbeat_server_options: dict[str, Any] = attrs.field(factory=dict)
 

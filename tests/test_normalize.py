@@ -217,6 +217,57 @@ EXPECTED: dict[tuple[str, str], tuple[Normalized, ...]] = {
             received_at=AT,
         ),
     ),
+    # The later documents' examples (CryptologyExchange/cryptology-client-python at ba206b1).
+    ("cryptology", "28-buy-order-placed.json"): (
+        # initial_amount 3, amount 1 put on the book: 2 executed at once
+        c_order_y2k(
+            order_id="1",
+            client_order_id="123",
+            side=BUY,
+            status=OPEN,
+            price=D(1),
+            amount=D(3),
+            filled=D(2),
+            remaining=D(1),
+        ),
+    ),
+    ("cryptology", "29-buy-order-amount-changed.json"): (
+        # the fee is not mapped (per execution or so far? in which currency? not said)
+        c_order_y2k(order_id="1", client_order_id="123", side=BUY, status=PARTIAL, remaining=D(1)),
+    ),
+    ("cryptology", "30-buy-order-cancelled.json"): (
+        c_order_y2k(order_id="1", client_order_id="123", side=BUY, status=CANCELLED),
+    ),
+    ("cryptology", "31-buy-order-closed.json"): (
+        c_order_y2k(order_id="1", client_order_id="123", side=BUY, status=FILLED, remaining=D(0)),
+    ),
+    ("cryptology", "32-set-balance.json"): (
+        c_balance(balance=D(1), change=D(1), reason="trade", exchange_time=Y2K),
+    ),
+    ("cryptology", "35-own-trade.json"): (
+        Fill(
+            **c_common,
+            **c_pair,
+            side=SELL,  # we were the maker and the maker sold
+            price=D(1),
+            amount=D(1),
+            order_id="1",
+            maker=True,
+            exchange_time=Y2K,
+            received_at=AT,
+        ),
+    ),
+    ("cryptology", "36-anonymous-trade.json"): (
+        c_trade(
+            side=BUY,
+            price=D(555),
+            amount=D("42.42"),
+            exchange_time=datetime(2018, 6, 27, 10, 3, 45, tzinfo=UTC),
+        ),
+    ),
+    ("cryptology", "46-order-book-agg-without-buy-levels.json"): (
+        c_book(symbol="ETH-USD", native_symbol="ETH_USD", bids=(), asks=((D("555.5"), D("0.25")),)),
+    ),
     # -- gateway --------------------------------------------------------------------------------
     ("gateway", "09-market-data-ticker.json"): (
         Ticker(
@@ -686,7 +737,7 @@ def test_gateway_status_texts() -> None:
 
 
 def test_unknown_messages_and_foreign_types_give_nothing() -> None:
-    unknown = cryptology.decode('{"@type": "TradesDisabledOnPairs", "trade_pairs": ["BTC_USD"]}')
+    unknown = cryptology.decode('{"@type": "FundingRate", "trade_pairs": ["BTC_USD"]}')  # no such message
     assert isinstance(unknown, UnknownMessage)
     for normalize in NORMALIZERS.values():
         assert normalize(unknown, AT, None) == ()

@@ -207,6 +207,13 @@ def test_header_auth_ack_without_the_private_streams_is_an_auth_failure() -> Non
     assert not p.ready
 
 
+def test_not_ready_reason_names_what_was_missing() -> None:
+    assert (
+        peatio(token=JWT, auth="header").not_ready_reason(1.5) == "no handshake acknowledgement within 1.5 s"
+    )
+    assert peatio(token=JWT).not_ready_reason(2) == "not authenticated within 2 s"
+
+
 def test_without_token_ready_at_once_and_the_ack_is_consumed() -> None:
     p = peatio(streams=["btcusd.trades"], auth="header")
     p.connect_target()

@@ -475,9 +475,17 @@ def test_cryptology_connects_without_auth() -> None:
     assert p.connect_target() == ConnectTarget("wss://marketdata.example/ws")
     assert not p.ready
     assert p.connection_made(0) == ()
+    assert not p.ready  # the first frame tells the wire form (XDR: the version frame)
+    delivered(p, fixture("cryptology", "26-anonymous-trade.json"))
     assert p.ready
+    assert p.form == "json"
     p.connection_lost()
     assert not p.ready
+    assert p.form is None
+    # The documents' JSON form has no opening frame: ready at once.
+    p = CryptologyProtocol("wss://marketdata.example/ws", wire_form="json")
+    assert p.connection_made(0) == ()
+    assert p.ready
 
 
 def test_cryptology_delivers_every_message_without_filter() -> None:
@@ -530,9 +538,14 @@ def test_cryptology_classify_close(code: int | None, verdict: CloseVerdict) -> N
 
 
 def test_cryptology_heartbeat_configurable() -> None:
-    assert crypto().heartbeat == HeartbeatPolicy(server_heartbeat=15.0)
+    # The official client's liveness: WebSocket pings every 3 s; no silence bound (a quiet
+    # market sends nothing); the version frame within 3 s.
+    assert crypto().heartbeat == HeartbeatPolicy(
+        server_heartbeat=None, auth_deadline=3.0, ping_interval=3.0, ping_timeout=3.0
+    )
     assert crypto(server_heartbeat=3.0).heartbeat.server_heartbeat == 3.0
-    assert crypto(server_heartbeat=None).heartbeat.server_heartbeat is None
+    assert crypto(version_timeout=1.5).heartbeat.auth_deadline == 1.5
+    assert crypto(wire_form="json").heartbeat == HeartbeatPolicy()
 
 
 def test_cryptology_bad_and_unknown_frames() -> None:

@@ -387,6 +387,53 @@ async def test_reconnect_is_recorded_per_connection() -> None:
 # -- cryptology ---------------------------------------------------------------------------------
 
 
+async def recv_xdr_json(ws: WebSocketConnection) -> dict[str, Any]:
+    """One broadcast frame of the XDR form, its JSON checked as ``recv_json`` does."""
+    frame = await recv(ws)
+    assert isinstance(frame, bytes), frame
+    message = cryptology.xdr.unpack(frame)
+    assert isinstance(message, cryptology.xdr.Broadcast)
+    return check_server_frame("cryptology", message.payload)
+
+
+async def test_cryptology_xdr_form_by_default_version_frame_first() -> None:
+    async with open_cryptology_server(rate=300, trade_pairs=["BTC_USD", "ETH_USD"]) as server:
+        async with client(server.url) as ws:
+            first = await recv(ws)
+            assert first == b"\x00\x00\x00\x01"  # an XDR unsigned int: version 1
+            objs = [await recv_xdr_json(ws) for _ in range(12)]
+        assert {o["@type"] for o in objs} == {"OrderBookAgg", "AnonymousTrade"}
+        assert {o["trade_pair"] for o in objs} == {"BTC_USD", "ETH_USD"}
+        assert [server.sequence_of(o) for o in objs] == list(range(1, 13))
+        record = server.connections[0]
+        assert record.sent[0] == first
+        assert [server.sequence_of(f) for f in record.sent[1:13]] == list(range(1, 13))
+
+
+async def test_cryptology_xdr_push_wraps_messages_and_send_raw_does_not() -> None:
+    async with open_cryptology_server(rate=None, version=7) as server, client(server.url) as ws:
+        assert await recv(ws) == b"\x00\x00\x00\x07"
+        await server.push({"@type": "TradesDisabledOnPairs", "trade_pairs": ["BTC_USD"]})
+        assert await recv_xdr_json(ws) == {"@type": "TradesDisabledOnPairs", "trade_pairs": ["BTC_USD"]}
+        await server.push(count=1)
+        assert server.sequence_of(await recv(ws)) == 1
+        await server.send_raw('{"@type": "x"}')
+        assert await recv(ws) == '{"@type": "x"}'
+        assert server.wrap("{}") == b"\x00\x00\x00\x04\x00\x00\x00\x02{}\x00\x00"
+
+
+async def test_cryptology_xdr_legacy_heartbeat_frames_stop_and_resume() -> None:
+    async with open_cryptology_server(rate=None, heartbeat_interval=0.02) as server, client(server.url) as ws:
+        assert await recv(ws) == b"\x00\x00\x00\x01"
+        assert await recv(ws) == b"\x00"
+        server.stop_heartbeats()
+        await trio.sleep(0.05)  # one may be in flight
+        while not await nothing_within(ws, 0.1):
+            pass
+        server.resume()
+        assert await recv(ws) == b"\x00"
+
+
 @pytest.mark.parametrize(
     ("legacy", "tag", "names"),
     [
@@ -394,8 +441,12 @@ async def test_reconnect_is_recorded_per_connection() -> None:
         (True, "_cls", {"OrderBookAggMessage", "AnonymousTradeMessage"}),
     ],
 )
-async def test_cryptology_streams_both_forms_with_sequence(legacy: bool, tag: str, names: set[str]) -> None:
-    async with open_cryptology_server(rate=300, legacy=legacy, trade_pairs=["BTC_USD", "ETH_USD"]) as server:
+async def test_cryptology_json_form_streams_both_tags_with_sequence(
+    legacy: bool, tag: str, names: set[str]
+) -> None:
+    async with open_cryptology_server(
+        rate=300, form="json", legacy=legacy, trade_pairs=["BTC_USD", "ETH_USD"]
+    ) as server:
         async with client(server.url) as ws:
             objs = [await recv_json(ws, "cryptology") for _ in range(12)]
         assert {o[tag] for o in objs} == names
@@ -403,8 +454,25 @@ async def test_cryptology_streams_both_forms_with_sequence(legacy: bool, tag: st
         assert [server.sequence_of(o) for o in objs] == list(range(1, 13))
 
 
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"legacy": True}, "needs form='json'"),
+        ({"form": "json", "heartbeat_interval": 1.0}, "needs form='xdr'"),
+        ({"form": "text"}, "form must be"),
+    ],
+)
+async def test_cryptology_server_refuses_options_of_the_other_form(
+    options: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        async with open_cryptology_server(**options):
+            pass  # pragma: no cover
+
+
 async def test_cryptology_rate_limit_closes_4009_and_ws_heartbeat() -> None:
     async with open_cryptology_server(rate=None, ws_ping_interval=0.05) as server, client(server.url) as ws:
+        assert await recv(ws) == b"\x00\x00\x00\x01"
         record = await server.wait_for_connection()
         await server.wait_for(lambda: record.pongs_received >= 2)  # the client answered our pings
         server.stop_heartbeats()

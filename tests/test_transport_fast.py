@@ -174,7 +174,7 @@ def test_untested_websockets_release_is_refused_with_a_clear_message() -> None:
 
 
 async def test_handshake_sends_custom_headers_and_receives_text() -> None:
-    async with open_cryptology_server(rate=None) as server:
+    async with open_cryptology_server(rate=None, form="json") as server:
         headers = (("Authorization", "Bearer t0ken"), ("X-Client", "trio-feeds"))
         async with connected(server.url + "?stream=a", headers=headers) as conn:
             await server.wait_for(lambda: len(server.connections) == 1)
@@ -194,7 +194,7 @@ async def test_handshake_sends_custom_headers_and_receives_text() -> None:
 
 @pytest.mark.parametrize("status", [401, 403, 429, 503])
 async def test_handshake_rejection_carries_the_status(status: int) -> None:
-    async with open_cryptology_server(rate=None) as server:
+    async with open_cryptology_server(rate=None, form="json") as server:
         server.refuse_next(status=status)
         with pytest.raises(HandshakeRejected) as excinfo:
             async with connected(server):
@@ -216,7 +216,7 @@ async def test_rejection_with_an_open_ended_body_fails_at_once() -> None:
 
 
 async def test_connect_failures() -> None:
-    async with open_cryptology_server(rate=None) as server:
+    async with open_cryptology_server(rate=None, form="json") as server:
         server.refuse_next(status=None)  # dropped before any answer
         with pytest.raises(ConnectFailed, match="handshake"):
             async with connected(server):
@@ -365,7 +365,7 @@ async def test_server_pings_are_answered_while_the_consumer_does_not_read() -> N
 
 
 async def test_client_ping_is_answered_while_another_task_receives() -> None:
-    async with open_cryptology_server(rate=500) as server, connected(server) as conn:
+    async with open_cryptology_server(rate=500, form="json") as server, connected(server) as conn:
         received = 0
 
         async def reader() -> None:
@@ -394,7 +394,7 @@ async def test_client_ping_is_answered_while_another_task_receives() -> None:
 
 
 async def test_client_ping_times_out_on_a_blackholed_server() -> None:
-    async with open_cryptology_server(rate=None) as server, connected(server) as conn:
+    async with open_cryptology_server(rate=None, form="json") as server, connected(server) as conn:
         server.blackhole()
         async with trio.open_nursery() as nursery:
 
@@ -417,7 +417,7 @@ async def test_client_ping_times_out_on_a_blackholed_server() -> None:
 
 @pytest.mark.parametrize(("code", "reason"), [(4009, "rate limit"), (1011, "boom"), (1000, ""), (4999, "x")])
 async def test_server_close_codes_are_mapped_raw(code: int, reason: str) -> None:
-    async with open_cryptology_server(rate=None) as server, connected(server) as conn:
+    async with open_cryptology_server(rate=None, form="json") as server, connected(server) as conn:
         await server.send_raw("before")
         await server.close(code, reason)
         got, closed = await receive_until_closed(conn)
@@ -431,7 +431,7 @@ async def test_server_close_codes_are_mapped_raw(code: int, reason: str) -> None
 
 
 async def test_abort_without_close_frame_is_code_none() -> None:
-    async with open_cryptology_server(rate=None) as server, connected(server) as conn:
+    async with open_cryptology_server(rate=None, form="json") as server, connected(server) as conn:
         await server.send_raw("last")
         await server.abort()
         got, closed = await receive_until_closed(conn)
@@ -440,14 +440,14 @@ async def test_abort_without_close_frame_is_code_none() -> None:
 
 
 async def test_reset_is_code_none() -> None:
-    async with open_cryptology_server(rate=None) as server, connected(server) as conn:
+    async with open_cryptology_server(rate=None, form="json") as server, connected(server) as conn:
         await server.abort(reset=True)
         _, closed = await receive_until_closed(conn)
     assert closed.code is None
 
 
 async def test_graceful_client_close() -> None:
-    async with open_cryptology_server(rate=100) as server, connected(server) as conn:
+    async with open_cryptology_server(rate=100, form="json") as server, connected(server) as conn:
         await conn.receive()
         start = trio.current_time()
         await conn.aclose(4001, "bye " + "é" * 200, grace=1.0)  # reason cut to fit a Close frame
@@ -477,7 +477,10 @@ async def test_close_without_tcp_fin_does_not_hang() -> None:
 
 
 async def test_oversize_message_closes_with_1009() -> None:
-    async with open_cryptology_server(rate=None) as server, connected(server, max_size=1000) as conn:
+    async with (
+        open_cryptology_server(rate=None, form="json") as server,
+        connected(server, max_size=1000) as conn,
+    ):
         await server.send_raw("x" * 1000)  # at the limit: fine
         await server.send_raw("y" * 1001)
         got, closed = await receive_until_closed(conn)

@@ -11,7 +11,13 @@ from typing import Literal, TypeAlias
 
 import attrs
 
-__all__ = ["BadFramePolicy", "FeedConfig", "OverflowPolicy"]
+__all__ = ["DEFAULT_PING_INTERVAL", "DEFAULT_PING_TIMEOUT", "BadFramePolicy", "FeedConfig", "OverflowPolicy"]
+
+DEFAULT_PING_INTERVAL = 10.0
+"""Seconds between WebSocket pings when neither the config nor the protocol says otherwise."""
+
+DEFAULT_PING_TIMEOUT = 10.0
+"""Seconds a pong may take when neither the config nor the protocol says otherwise."""
 
 OverflowPolicy: TypeAlias = Literal["drop_oldest", "fail"]
 BadFramePolicy: TypeAlias = Literal["event", "raise"]
@@ -20,6 +26,11 @@ BadFramePolicy: TypeAlias = Literal["event", "raise"]
 def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not value > 0:  # also rejects NaN
         raise ValueError(f"{attribute.name} must be > 0, got {value!r}")
+
+
+def _optional_positive(_: object, attribute: attrs.Attribute[float | None], value: float | None) -> None:
+    if value is not None and not value > 0:
+        raise ValueError(f"{attribute.name} must be None or > 0, got {value!r}")
 
 
 def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -45,10 +56,15 @@ class FeedConfig:
 
     Attributes:
         ping_interval: a WebSocket ping is sent this often. A ping answered in time proves the
-            connection alive, so quiet channels never cause a reconnect.
+            connection alive, so quiet channels never cause a reconnect. ``None`` (the
+            default): the protocol's own recommendation (``HeartbeatPolicy.ping_interval``,
+            e.g. 3 s for Cryptology, as its official client), else
+            :data:`DEFAULT_PING_INTERVAL`. A value set here always wins.
         ping_timeout: no pong within this long means the connection is dead (a half-open TCP
             connection, a server that stopped reading): it is dropped and the feed reconnects.
             A dead connection is therefore noticed within ``ping_interval + ping_timeout``.
+            ``None`` (the default): the protocol's recommendation, else
+            :data:`DEFAULT_PING_TIMEOUT`; a value set here always wins.
         stale_grace: slack over a protocol's promised heartbeat
             (``HeartbeatPolicy.server_heartbeat``): no frame for ``server_heartbeat +
             stale_grace`` means dead even if pings are answered (the server's feed is stuck).
@@ -87,8 +103,8 @@ class FeedConfig:
         rng: source of jitter; pass ``random.Random(seed)`` for reproducible delays.
     """
 
-    ping_interval: float = attrs.field(default=10.0, validator=_positive)
-    ping_timeout: float = attrs.field(default=10.0, validator=_positive)
+    ping_interval: float | None = attrs.field(default=None, validator=_optional_positive)
+    ping_timeout: float | None = attrs.field(default=None, validator=_optional_positive)
     stale_grace: float = attrs.field(default=5.0, validator=_non_negative)
     connect_timeout: float = attrs.field(default=10.0, validator=_positive)
     close_timeout: float = attrs.field(default=0.5, validator=_non_negative)
@@ -120,6 +136,21 @@ class FeedConfig:
             raise ValueError(
                 f"backoff_initial ({self.backoff_initial}) must not exceed backoff_max ({self.backoff_max})"
             )
+
+    def pings(
+        self, interval_hint: float | None = None, timeout_hint: float | None = None
+    ) -> tuple[float, float]:
+        """The ping interval and pong timeout in force: this config's, else the hints, else the defaults.
+
+        The engine passes its protocol's hints (``HeartbeatPolicy.ping_interval`` and
+        ``ping_timeout``).
+        """
+        interval = self.ping_interval if self.ping_interval is not None else interval_hint
+        timeout = self.ping_timeout if self.ping_timeout is not None else timeout_hint
+        return (
+            interval if interval is not None else DEFAULT_PING_INTERVAL,
+            timeout if timeout is not None else DEFAULT_PING_TIMEOUT,
+        )
 
     def backoff_ceiling(self, attempt: int) -> float:
         """Return the upper bound of the jittered delay before reconnect attempt ``attempt`` (1-based)."""

@@ -1,24 +1,28 @@
-"""The Cryptology exchange codec: frames to generated models and back.
+"""The Cryptology exchange codec: JSON messages to generated models and back.
 
-Server messages are JSON objects tagged by ``_cls`` (the documents' form, names ending in
-``Message``) or ``@type`` (later versions, no suffix). Each message is one concept class
-(``BuyOrderPlaced``, what applications match) with one subclass per wire form
+Messages are JSON objects tagged by ``_cls`` (the first documents' form, names ending in
+``Message``) or ``@type`` (the later documents, no suffix). A message sent in both forms is one
+concept class (``BuyOrderPlaced``, what applications match) with one subclass per wire form
 (``BuyOrderPlacedMessage`` for ``_cls``, ``BuyOrderPlacedV2`` for ``@type``). A frame decodes to
 the subclass of its form, so ``encode`` writes back exactly that form: tag key, tag value and
 the unit of ``time`` (microseconds, except milliseconds in the later ``AnonymousTrade``).
-Concept classes themselves have no tag and are not encoded.
+Concept classes themselves have no tag and are not encoded. Client messages (orders, RPC
+requests) decode too: the codec reads either direction.
+
+This codec reads the JSON text only. On the real market-data socket that text travels inside
+binary XDR frames; :mod:`trio_feeds._codecs.cryptology_xdr` packs and unpacks those.
 """
 
 from __future__ import annotations
 
 from ..models import cryptology as _models
-from ..models.cryptology import ServerMessage
+from ..models.cryptology import ClientMessage, ServerMessage
 from ._base import Codec, JSONObject, UnknownMessage, model_classes, tag_table
 
 __all__ = ["Message", "codec", "decode", "encode"]
 
-Message = ServerMessage
-"""Any Cryptology server message."""
+Message = ServerMessage | ClientMessage
+"""Any Cryptology message, either direction."""
 
 _TAG_KEYS = ("_cls", "@type")
 _BY_TAG = tag_table(model_classes(_models), _TAG_KEYS)
@@ -49,16 +53,16 @@ codec = Codec("cryptology", _FORMS, _classify, numbers="string")
 """The Cryptology :class:`~trio_feeds._codec.Codec`."""
 
 
-def decode(frame: str | bytes) -> ServerMessage | UnknownMessage:
-    """Decode one frame. Unknown tags give :class:`~trio_feeds.UnknownMessage`.
+def decode(frame: str | bytes) -> ServerMessage | ClientMessage | UnknownMessage:
+    """Decode one JSON message (either direction). Unknown tags give :class:`~trio_feeds.UnknownMessage`.
 
     Raises:
         trio_feeds.DecodeError: malformed JSON or a field of the wrong type or value.
     """
-    result: ServerMessage | UnknownMessage = codec.decode(frame)
+    result: ServerMessage | ClientMessage | UnknownMessage = codec.decode(frame)
     return result
 
 
-def encode(message: ServerMessage | UnknownMessage) -> str:
+def encode(message: ServerMessage | ClientMessage | UnknownMessage) -> str:
     """Encode a message back to its wire JSON."""
     return codec.encode(message)

@@ -152,6 +152,10 @@ class Session:
             actions = receive_frame(frame, now)
             if actions:
                 execute(actions, self)
+            if self.resub_started is None and engine.protocol.ready:
+                # This frame completed the protocol's opening handshake (no auth answer to
+                # start it): the session is ready now, not at the ticker's next poll.
+                engine.start_resubscription(self, ())
 
     async def writer(self) -> None:
         """Write queued frames in order; the only task that writes."""
@@ -168,15 +172,16 @@ class Session:
 
     async def pinger(self) -> None:
         """A WebSocket ping every ``ping_interval``; no pong within ``ping_timeout`` ends the session."""
-        cfg = self.engine.config
+        hb = self.engine.protocol.heartbeat
+        interval, timeout = self.engine.config.pings(hb.ping_interval, hb.ping_timeout)
         while True:
-            await trio.sleep(cfg.ping_interval)
+            await trio.sleep(interval)
             try:
-                answered = await self.conn.ping(cfg.ping_timeout)
+                answered = await self.conn.ping(timeout)
             except TransportClosed:
                 return  # the reader reports the close with its code
             if not answered:
-                self.end_dead(f"no pong within ping_timeout ({cfg.ping_timeout:g} s)")
+                self.end_dead(f"no pong within ping_timeout ({timeout:g} s)")
                 return
 
     async def ticker(self) -> None:
@@ -196,7 +201,7 @@ class Session:
                 if protocol.ready:
                     engine.start_resubscription(self, ())
                 elif now >= self.auth_deadline:
-                    reason = f"not authenticated within {self.auth_deadline - self.connected_at:g} s"
+                    reason = protocol.not_ready_reason(self.auth_deadline - self.connected_at)
                     self.end(Ending(None, reason, CloseVerdict.RETRY, connected_at=self.connected_at))
                     return
                 else:

@@ -5,10 +5,13 @@ message (either wire form)                     items
 =============================================  ==============================================
 ``AnonymousTrade``                             one :class:`Trade`; taker side from ``maker_buy``
 ``OrderBookAgg``                               one :class:`BookSnapshot` (the whole book)
-``OwnTrade``                                   one :class:`Fill`
+``OwnTrade``                                   one :class:`Fill` (``order_id`` when the later
+                                               documents' field is there)
 ``Buy/SellOrderPlaced``                        :class:`OrderUpdate` ``OPEN`` (``FILLED`` when
                                                ``closed_inline``); ``remaining`` = the
-                                               message's ``amount``, the part put on the book
+                                               message's ``amount``, the part put on the book;
+                                               with ``initial_amount`` (later documents)
+                                               ``amount`` = it and ``filled`` = the rest
 ``Buy/SellOrderAmountChanged``                 :class:`OrderUpdate` ``PARTIALLY_FILLED``,
                                                ``remaining`` = the message's ``amount``
 ``Buy/SellOrderCancelled``                     :class:`OrderUpdate` ``CANCELLED``
@@ -18,7 +21,16 @@ message (either wire form)                     items
 ``SetBalance``                                 one :class:`BalanceUpdate`
 ``OrderNotFound``, unknown messages            nothing (a reply to a cancel request; it changes
                                                no order we could hold)
+``Deposit/WithdrawalTransactionAccepted``      nothing: the ``SetBalance`` that goes with it
+                                               (reason ``transfer`` / ``withdraw``) carries the
+                                               balance; mapping both would count it twice
+``TradesDisabled/EnabledOnPairs``              nothing (a market's trading state, no item has it)
+RPC answers, client messages                   nothing (the account socket's requests and
+                                               answers; this library has no account feed)
 =============================================  ==============================================
+
+``Buy/SellOrderAmountChanged.fee`` is not mapped: the documents do not say whether it is this
+execution's fee or the order's so far, nor its currency; it stays on the source message.
 
 Symbols: ``BTC_USD`` -> ``BTC-USD`` (:meth:`Symbols.separated`). Times are the messages' own.
 Cryptology has no ticker.
@@ -37,16 +49,33 @@ from ..models.cryptology import (
     BuyOrderCancelled,
     BuyOrderClosed,
     BuyOrderPlaced,
+    CancelAllOrders,
+    CancelOrder,
+    DepositTransactionAccepted,
     InsufficientFunds,
     OrderBookAgg,
     OrderNotFound,
     OwnTrade,
+    PlaceBuyFoKOrder,
+    PlaceBuyIoCOrder,
+    PlaceBuyLimitOrder,
+    PlaceSellFoKOrder,
+    PlaceSellIoCOrder,
+    PlaceSellLimitOrder,
     SellOrderAmountChanged,
     SellOrderCancelled,
     SellOrderClosed,
     SellOrderPlaced,
     ServerMessage,
     SetBalance,
+    TradesDisabledOnPairs,
+    TradesEnabledOnPairs,
+    TriggerCryptoTransferRequest,
+    UserBalanceRequest,
+    UserBalanceResponse,
+    UserOrdersRequest,
+    UserOrdersResponse,
+    WithdrawalTransactionAccepted,
 )
 from ..normalized import (
     BalanceUpdate,
@@ -136,7 +165,7 @@ def _own_trade(m: OwnTrade, at: datetime, sym: Symbols) -> tuple[Normalized, ...
             m.price,  # price
             m.amount,  # amount
             None,  # trade_id
-            None,  # order_id
+            None if m.order_id is None else str(m.order_id),  # order_id (later documents)
             m.maker,  # maker
             m.time,  # exchange_time
             at,  # received_at
@@ -169,6 +198,7 @@ def _placed(side: Side) -> Handler:
     def handler(m: BuyOrderPlaced | SellOrderPlaced, at: datetime, sym: Symbols) -> tuple[Normalized, ...]:
         pair = m.trade_pair
         inline = m.closed_inline  # executed in full at once: the end of its lifecycle
+        size = m.initial_amount  # the full order size (later documents), else not said
         return (
             _order(
                 EXCHANGE,  # exchange
@@ -182,9 +212,9 @@ def _placed(side: Side) -> Handler:
                 None,  # order_type
                 m.price,  # price
                 # The message's amount is what went on the book, after any instant execution
-                # (the later documents): the order's full size is not said in this form.
-                None,  # amount
-                None,  # filled
+                # (the later documents); initial_amount, when there, is the full size.
+                size,  # amount
+                None if size is None else size if inline else size - m.amount,  # filled
                 _ZERO if inline else m.amount,  # remaining
                 None,  # average_price
                 None,  # fee
@@ -328,7 +358,27 @@ HANDLERS: dict[type, Callable[..., tuple[Normalized, ...]]] = {
 }
 """The concept classes that give items (each serves both its wire forms), and their mapping."""
 
-IGNORED: tuple[type, ...] = (OrderNotFound, UnknownMessage)
+IGNORED: tuple[type, ...] = (
+    OrderNotFound,
+    UnknownMessage,
+    DepositTransactionAccepted,
+    WithdrawalTransactionAccepted,
+    TradesDisabledOnPairs,
+    TradesEnabledOnPairs,
+    UserOrdersResponse,
+    UserBalanceResponse,
+    PlaceBuyLimitOrder,
+    PlaceBuyFoKOrder,
+    PlaceBuyIoCOrder,
+    PlaceSellLimitOrder,
+    PlaceSellFoKOrder,
+    PlaceSellIoCOrder,
+    CancelOrder,
+    CancelAllOrders,
+    UserOrdersRequest,
+    UserBalanceRequest,
+    TriggerCryptoTransferRequest,
+)
 """Messages that give no items, on purpose (see the module docstring)."""
 
 _dispatch = Dispatch(HANDLERS, IGNORED)

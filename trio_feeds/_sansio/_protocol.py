@@ -180,15 +180,22 @@ class HeartbeatPolicy:
         server_heartbeat: the server promises *some* frame at least this often (seconds), so
             silence longer than this (plus the engine's grace) means the connection is dead.
             ``None`` when quiet periods are legitimate (then only WebSocket pings decide).
-        auth_deadline: the session must be authenticated within this many seconds of
-            connecting, or the connection is dropped and retried (the engine uses the smaller
-            of this and ``FeedConfig.request_timeout``; ``None``: ``request_timeout`` alone).
-            Onyx closes unauthenticated connections after about 5 s, so waiting longer for
-            its answer is pointless.
+        auth_deadline: the session must be ready (:attr:`FeedProtocol.ready`: authenticated,
+            or the protocol's opening handshake done) within this many seconds of connecting,
+            or the connection is dropped and retried, for the reason
+            :meth:`FeedProtocol.not_ready_reason` gives (the engine uses the smaller of this
+            and ``FeedConfig.request_timeout``; ``None``: ``request_timeout`` alone). Onyx
+            closes unauthenticated connections after about 5 s, so waiting longer for its
+            answer is pointless.
+        ping_interval, ping_timeout: the WebSocket ping interval and pong timeout this
+            protocol recommends (its official client's), used where ``FeedConfig`` leaves
+            them ``None``; ``None`` here: the engine's defaults.
     """
 
     server_heartbeat: float | None = None
     auth_deadline: float | None = None
+    ping_interval: float | None = None
+    ping_timeout: float | None = None
 
 
 # -- the protocol interface ----------------------------------------------------------------------
@@ -233,6 +240,10 @@ class FeedProtocol(ABC):
         """
         return reason
 
+    def not_ready_reason(self, waited: float) -> str:
+        """Why a connection that was not :attr:`ready` within ``waited`` seconds is dropped."""
+        return f"not authenticated within {waited:g} s"
+
     @property
     def books(self) -> Books[Any] | None:
         """The order books this protocol keeps from its messages, or ``None`` if it has none."""
@@ -256,4 +267,9 @@ class FeedProtocol(ABC):
     @property
     @abstractmethod
     def ready(self) -> bool:
-        """True once the current connection is authenticated (or needs no auth)."""
+        """True once the current connection is authenticated (or needs no auth).
+
+        A protocol with an opening handshake of its own (Cryptology's version frame) becomes
+        ready when a received frame completes it; the engine then reports the session
+        (re)subscribed at once.
+        """

@@ -127,6 +127,7 @@ PRIVATE_STREAMS = frozenset({"order", "trade", "deposit_address"})
 """Streams that carry a user's own data: Ranger delivers them only to an authenticated client."""
 
 _ACCOUNT_PAYLOADS = frozenset({Order, Trade})
+_AWAITED = {"header": "no handshake acknowledgement", "message": "not authenticated"}
 
 
 def private_streams(streams: Sequence[str]) -> list[str]:
@@ -174,9 +175,8 @@ class PeatioProtocol(FeedProtocol):
         query = parse_qsl(parts.query, keep_blank_values=True)
         self._base = parts
         self._other_params = [(k, v) for k, v in query if k != "stream"]
-        self._streams: list[str] = []
-        self._add_streams(_check_streams([v for k, v in query if k == "stream"]))
-        self._add_streams(_check_streams(streams))
+        in_url = [v for k, v in query if k == "stream"]
+        self._streams: list[str] = list(dict.fromkeys(_check_streams([*in_url, *_check_streams(streams)])))
         if token is not None and token.startswith("Bearer "):
             token = token[len("Bearer ") :]
         self._token = token
@@ -319,7 +319,7 @@ class PeatioProtocol(FeedProtocol):
         with the new streams. Streams already present change nothing: ``(None, ())``.
         """
         new = [s for s in dict.fromkeys(_check_streams(streams)) if s not in self._streams]
-        self._add_streams(new)
+        self._streams += new
         return self._change("subscribe", new, now)
 
     def unsubscribe(self, now: float, /, *streams: str) -> tuple[str | None, Sequence[Action]]:
@@ -334,6 +334,10 @@ class PeatioProtocol(FeedProtocol):
         """Use the shared table: 1008 fatal, rate limits slow, the rest retry."""
         return classify_close(code, reason)
 
+    def not_ready_reason(self, waited: float) -> str:
+        """Header auth waits for the handshake acknowledgement, message auth for its answer."""
+        return f"{_AWAITED[self.auth]} within {waited:g} s"
+
     def connect_failed(self, reason: str) -> str:
         """Say what a handshake cut short may mean with header auth (it is retried all the same)."""
         if self._token is not None and self.auth == "header":
@@ -341,11 +345,6 @@ class PeatioProtocol(FeedProtocol):
         return reason
 
     # -- internals ----------------------------------------------------------------------------
-
-    def _add_streams(self, streams: Sequence[str]) -> None:
-        for s in streams:
-            if s not in self._streams:
-                self._streams.append(s)
 
     def _change(self, kind: Kind, streams: list[str], now: float) -> tuple[str | None, Sequence[Action]]:
         if not streams or not self._connected:

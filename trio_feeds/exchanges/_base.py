@@ -73,7 +73,8 @@ class FaultProfile:
             leads to (``ConnectionRecord.subscriptions``), in order.
         is_auth_frame: recognises the client's auth frame among a connection's received frames;
             ``None`` for an exchange without authentication.
-        unknown_frame: a well-formed frame of a message type the codec does not know.
+        unknown_frame: a well-formed frame of a message type the codec does not know (``bytes``
+            for a binary wire form).
         app_heartbeat: the server has application-level heartbeats; otherwise its data stream is
             the heartbeat.
         heartbeat_server_options: server options that make its heartbeat frequent.
@@ -83,7 +84,7 @@ class FaultProfile:
     feed_options: Mapping[str, Any] = attrs.field(factory=dict)
     subscriptions: tuple[str, ...] = ()
     is_auth_frame: Callable[[object], bool] | None = None
-    unknown_frame: str
+    unknown_frame: str | bytes
     app_heartbeat: bool = False
     heartbeat_server_options: Mapping[str, Any] = attrs.field(factory=dict)
 

@@ -22,11 +22,15 @@ class CryptologyExchange(Exchange):
 
     name = "cryptology"
     title = "Cryptology market data"
+    # The matrix runs on the local server's default form, the real server's binary XDR frames.
+    # Its heartbeat cell uses the 2018 server's one-byte frames (the later server sends nothing
+    # on a quiet market: there only the WebSocket pings, which the blackhole cell covers).
     fault_profile = FaultProfile(
         server_options={"rate": None, "trade_pairs": ("BTC_USD",)},
         subscriptions=("order_book:BTC_USD", "trades:BTC_USD"),
-        unknown_frame='{"@type": "FundingRate", "rate": "0.01"}',
-        heartbeat_server_options={"rate": 40},
+        unknown_frame=cryptology.xdr.pack_broadcast('{"@type": "FundingRate", "rate": "0.01"}'),
+        app_heartbeat=True,
+        heartbeat_server_options={"heartbeat_interval": 0.05},
     )
 
     @property
@@ -47,7 +51,7 @@ class CryptologyExchange(Exchange):
         return cryptology.open_feed(url, config=config, transport=transport, **options)
 
     def add_watch_arguments(self, parser: Any) -> None:
-        """``--trade-pair`` (alias ``--symbol``)."""
+        """``--trade-pair`` (alias ``--symbol``) and ``--wire-form``."""
         parser.add_argument(
             "--trade-pair",
             "--symbol",
@@ -56,12 +60,45 @@ class CryptologyExchange(Exchange):
             default=[],
             help="deliver only this trade pair, e.g. BTC_USD (repeatable; default all)",
         )
+        parser.add_argument(
+            "--wire-form",
+            dest="wire_form",
+            choices=("auto", "xdr", "json"),
+            default="auto",
+            help=(
+                "binary XDR frames (the real server) or plain JSON text frames; auto (default): "
+                "the first frame tells. A JSON server that may stay silent after a connect needs json"
+            ),
+        )
 
     def watch_feed(
         self, url: str, args: Any, credentials: ExchangeCredentials, config: FeedConfig
     ) -> AbstractAsyncContextManager[Feed[Any]]:
-        """A feed filtered to the ``--trade-pair`` pairs (all by default)."""
-        return self.open_feed(url, credentials, config=config, trade_pairs=args.trade_pair or None)
+        """A feed filtered to the ``--trade-pair`` pairs (all by default), of ``--wire-form``."""
+        return self.open_feed(
+            url,
+            credentials,
+            config=config,
+            trade_pairs=args.trade_pair or None,
+            wire_form=getattr(args, "wire_form", "auto"),
+        )
+
+    def add_serve_arguments(self, parser: Any) -> None:
+        """``--wire-form``: the real server's binary XDR frames (default) or JSON text frames."""
+        parser.add_argument(
+            "--wire-form",
+            dest="wire_form",
+            choices=("xdr", "json"),
+            default="xdr",
+            help=(
+                "binary XDR frames with a version frame first, as the real server and its official "
+                "client (default), or the documents' plain JSON text frames"
+            ),
+        )
+
+    def serve_options(self, args: Any) -> dict[str, Any]:
+        """``form`` from ``--wire-form``."""
+        return {"form": getattr(args, "wire_form", "xdr")}
 
     def open_server(
         self,
@@ -71,7 +108,11 @@ class CryptologyExchange(Exchange):
         credentials: ExchangeCredentials | None = None,
         **options: Any,
     ) -> AbstractAsyncContextManager[FeedServer]:
-        """:func:`trio_feeds.testing.open_cryptology_server`; ``serve`` and the demo stream two pairs."""
+        """:func:`trio_feeds.testing.open_cryptology_server`; ``serve`` and the demo stream two pairs.
+
+        The server speaks the real server's binary XDR form unless ``form="json"`` is given,
+        so the official client's ``examples/market_radio.py`` runs against ``trio-feeds serve``.
+        """
         options.setdefault("trade_pairs", ("BTC_USD", "ETH_USD"))
         return open_cryptology_server(rate=rate, port=port, **options)
 

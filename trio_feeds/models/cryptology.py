@@ -24,6 +24,9 @@ class BuyOrderPlaced:
     """
 
     amount: DecimalString
+    """
+    The part of the order placed in the order book: what was left after instant execution.
+    """
     closed_inline: bool
     order_id: int
     """
@@ -34,6 +37,10 @@ class BuyOrderPlaced:
     trade_pair: str
     """
     Trade pair, e.g. BTC_USD.
+    """
+    initial_amount: DecimalString | None = None
+    """
+    The full order size (later protocol versions; `amount` is the part left for the book).
     """
     client_order_id: int | None = None
     """
@@ -78,6 +85,10 @@ class BuyOrderAmountChanged:
     trade_pair: str
     """
     Trade pair, e.g. BTC_USD.
+    """
+    fee: DecimalString | None = None
+    """
+    The fee of this execution (later protocol versions; the documents give no currency).
     """
     client_order_id: int | None = None
     """
@@ -200,6 +211,9 @@ class SellOrderPlaced:
     """
 
     amount: DecimalString
+    """
+    The part of the order placed in the order book: what was left after instant execution.
+    """
     closed_inline: bool
     order_id: int
     """
@@ -210,6 +224,10 @@ class SellOrderPlaced:
     trade_pair: str
     """
     Trade pair, e.g. BTC_USD.
+    """
+    initial_amount: DecimalString | None = None
+    """
+    The full order size (later protocol versions; `amount` is the part left for the book).
     """
     client_order_id: int | None = None
     """
@@ -254,6 +272,10 @@ class SellOrderAmountChanged:
     trade_pair: str
     """
     Trade pair, e.g. BTC_USD.
+    """
+    fee: DecimalString | None = None
+    """
+    The fee of this execution (later protocol versions; the documents give no currency).
     """
     client_order_id: int | None = None
     """
@@ -379,6 +401,9 @@ class SetBalance:
     change: DecimalString
     currency: str
     reason: str
+    """
+    Why the balance changed. The later documents list `trade` and `on_hold` (changes caused by trades), `transfer` (a deposit) and `withdraw` (a withdrawal); the first document's example says `aaaaa`, so any string is accepted.
+    """
     time: MicrosTime
 
 
@@ -448,16 +473,25 @@ class AnonymousTradeV2(AnonymousTrade):
 @attrs.define(kw_only=True)
 class OrderBookAgg:
     """
-    Aggregated order book of a trade pair, recalculated after each change. Either side may be empty. `current_order_id` (later form) is the order that led to this state. Match this class: a decoded message is one of its two wire forms, `OrderBookAggMessage` (the documents' `_cls` form) or `OrderBookAggV2` (the later `@type` form), both subclasses of it.
+    Aggregated order book of a trade pair (price -> volume per side), recalculated after each change: each one is the whole book of its pair. A side may be empty, or absent (the official client reads an absent side as empty; here it is `None`). `current_order_id` (later form) is the order that led to this state. Match this class: a decoded message is one of its two wire forms, `OrderBookAggMessage` (the documents' `_cls` form) or `OrderBookAggV2` (the later `@type` form), both subclasses of it.
     """
 
-    buy_levels: PriceLevels
-    sell_levels: PriceLevels
     trade_pair: str
     """
     Trade pair, e.g. BTC_USD.
     """
+    buy_levels: PriceLevels | None = None
+    """
+    Bids: price -> volume; absent means none.
+    """
+    sell_levels: PriceLevels | None = None
+    """
+    Asks: price -> volume; absent means none.
+    """
     current_order_id: int | None = None
+    """
+    The order that led to this state of the book (later form).
+    """
 
 
 @attrs.define(kw_only=True)
@@ -499,7 +533,21 @@ class OwnTrade:
     amount: DecimalString
     price: DecimalString
     maker: bool
+    """
+    The account was the maker.
+    """
     maker_buy: bool
+    """
+    The maker side was buying.
+    """
+    order_id: int | None = None
+    """
+    Exchange id of the account's order in this trade.
+    """
+    client_order_id: int | None = None
+    """
+    Client-chosen id of the account's order in this trade.
+    """
 
 
 @attrs.define(kw_only=True)
@@ -533,10 +581,393 @@ class InsufficientFunds:
     currency: str
 
 
-ServerMessage: TypeAlias = BuyOrderPlacedMessage | BuyOrderPlacedV2 | BuyOrderAmountChangedMessage | BuyOrderAmountChangedV2 | BuyOrderCancelledMessage | BuyOrderCancelledV2 | BuyOrderClosedMessage | BuyOrderClosedV2 | SellOrderPlacedMessage | SellOrderPlacedV2 | SellOrderAmountChangedMessage | SellOrderAmountChangedV2 | SellOrderCancelledMessage | SellOrderCancelledV2 | SellOrderClosedMessage | SellOrderClosedV2 | SetBalanceMessage | SetBalanceV2 | AnonymousTradeMessage | AnonymousTradeV2 | OrderBookAggMessage | OrderBookAggV2 | OwnTrade | OrderNotFound | InsufficientFunds
+@attrs.define(kw_only=True)
+class TransactionInfo:
+    """
+    Where a deposit or withdrawal went on its blockchain.
+    """
+
+    to_address: str
+    """
+    The receiving address.
+    """
+    blockchain_tx_ids: list[str]
+    """
+    Ids of the blockchain transactions.
+    """
 
 
-Cryptology: TypeAlias = ServerMessage
+@attrs.define(kw_only=True)
+class DepositTransactionAccepted:
+    """
+    A deposit to the account was accepted, with its blockchain transaction. Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["DepositTransactionAccepted"] = attrs.field(
+        default="DepositTransactionAccepted", metadata={"tag": True, "wire": "@type"}
+    )
+    currency: str
+    """
+    Currency, e.g. BTC.
+    """
+    amount: DecimalString
+    transaction_info: TransactionInfo
+    time: MicrosTime
+
+
+@attrs.define(kw_only=True)
+class WithdrawalTransactionAccepted:
+    """
+    A withdrawal from the account was accepted, with its blockchain transaction. Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["WithdrawalTransactionAccepted"] = attrs.field(
+        default="WithdrawalTransactionAccepted", metadata={"tag": True, "wire": "@type"}
+    )
+    currency: str
+    """
+    Currency, e.g. BTC.
+    """
+    amount: DecimalString
+    transaction_info: TransactionInfo
+    time: MicrosTime
+
+
+@attrs.define(kw_only=True)
+class TradesDisabledOnPairs:
+    """
+    Trading stopped on these trade pairs (a market-data broadcast, also sent on the account socket; known from the official client's code, which has no example). Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["TradesDisabledOnPairs"] = attrs.field(
+        default="TradesDisabledOnPairs", metadata={"tag": True, "wire": "@type"}
+    )
+    trade_pairs: list[str]
+    """
+    The trade pairs, e.g. ["BTC_USD"].
+    """
+
+
+@attrs.define(kw_only=True)
+class TradesEnabledOnPairs:
+    """
+    Trading resumed on these trade pairs (a market-data broadcast, also sent on the account socket; known from the official client's code, which has no example). Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["TradesEnabledOnPairs"] = attrs.field(
+        default="TradesEnabledOnPairs", metadata={"tag": True, "wire": "@type"}
+    )
+    trade_pairs: list[str]
+    """
+    The trade pairs, e.g. ["BTC_USD"].
+    """
+
+
+@attrs.define(kw_only=True)
+class UserOrder:
+    """
+    One active order of the account, in a `UserOrdersResponse`.
+    """
+
+    order_id: int
+    """
+    Exchange order id.
+    """
+    amount: DecimalString | int
+    """
+    A decimal string, or a JSON integer as in the RPC document's example (a fractional JSON number is refused: it could not be read exactly).
+    """
+    price: DecimalString | int
+    """
+    A decimal string, or a JSON integer as in the RPC document's example (a fractional JSON number is refused: it could not be read exactly).
+    """
+    client_order_id: int | None = None
+    """
+    Client-chosen order id.
+    """
+
+
+@attrs.define(kw_only=True)
+class UserOrderBook:
+    """
+    The account's active orders on one trade pair.
+    """
+
+    buy: list[UserOrder]
+    sell: list[UserOrder]
+
+
+@attrs.define(kw_only=True)
+class UserOrdersResponse:
+    """
+    RPC answer to `UserOrdersRequest`: every active order of the account, per trade pair. Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["UserOrdersResponse"] = attrs.field(
+        default="UserOrdersResponse", metadata={"tag": True, "wire": "@type"}
+    )
+    order_books: dict[str, UserOrderBook]
+    """
+    Trade pair -> its active orders.
+    """
+
+
+@attrs.define(kw_only=True)
+class Balance:
+    """
+    The account's balance in one currency, in a `UserBalanceResponse`.
+    """
+
+    available: DecimalString
+    """
+    Free to use.
+    """
+    on_hold: DecimalString
+    """
+    Reserved by open orders.
+    """
+
+
+@attrs.define(kw_only=True)
+class UserBalanceResponse:
+    """
+    RPC answer to `UserBalanceRequest`: the account's up-to-date balances. Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["UserBalanceResponse"] = attrs.field(
+        default="UserBalanceResponse", metadata={"tag": True, "wire": "@type"}
+    )
+    account_id: str
+    """
+    The account.
+    """
+    balances: dict[str, Balance]
+    """
+    Currency -> balance.
+    """
+
+
+@attrs.define(kw_only=True)
+class PlaceBuyLimitOrder:
+    """
+    Place a limit order (bid). The official client's example sends no `client_order_id` or `ttl` for a fill-or-kill order, so both are optional. Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["PlaceBuyLimitOrder"] = attrs.field(
+        default="PlaceBuyLimitOrder", metadata={"tag": True, "wire": "@type"}
+    )
+    trade_pair: str
+    """
+    Trade pair, e.g. BTC_USD.
+    """
+    amount: DecimalString
+    price: DecimalString
+    client_order_id: int | None = None
+    """
+    The client's id for the order, echoed in the server's order messages.
+    """
+    ttl: int | None = attrs.field(default=None, metadata={"minimum": 0})
+    """
+    Seconds the order is valid for (1-minute granularity); 0: forever.
+    """
+
+
+@attrs.define(kw_only=True)
+class PlaceBuyFoKOrder:
+    """
+    Place a fill-or-kill order (bid). The official client's example sends no `client_order_id` or `ttl` for a fill-or-kill order, so both are optional. Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["PlaceBuyFoKOrder"] = attrs.field(
+        default="PlaceBuyFoKOrder", metadata={"tag": True, "wire": "@type"}
+    )
+    trade_pair: str
+    """
+    Trade pair, e.g. BTC_USD.
+    """
+    amount: DecimalString
+    price: DecimalString
+    client_order_id: int | None = None
+    """
+    The client's id for the order, echoed in the server's order messages.
+    """
+    ttl: int | None = attrs.field(default=None, metadata={"minimum": 0})
+    """
+    Seconds the order is valid for (1-minute granularity); 0: forever.
+    """
+
+
+@attrs.define(kw_only=True)
+class PlaceBuyIoCOrder:
+    """
+    Place an immediate-or-cancel order (bid). The official client's example sends no `client_order_id` or `ttl` for a fill-or-kill order, so both are optional. Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["PlaceBuyIoCOrder"] = attrs.field(
+        default="PlaceBuyIoCOrder", metadata={"tag": True, "wire": "@type"}
+    )
+    trade_pair: str
+    """
+    Trade pair, e.g. BTC_USD.
+    """
+    amount: DecimalString
+    price: DecimalString
+    client_order_id: int | None = None
+    """
+    The client's id for the order, echoed in the server's order messages.
+    """
+    ttl: int | None = attrs.field(default=None, metadata={"minimum": 0})
+    """
+    Seconds the order is valid for (1-minute granularity); 0: forever.
+    """
+
+
+@attrs.define(kw_only=True)
+class PlaceSellLimitOrder:
+    """
+    Place a limit order (ask). The official client's example sends no `client_order_id` or `ttl` for a fill-or-kill order, so both are optional. Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["PlaceSellLimitOrder"] = attrs.field(
+        default="PlaceSellLimitOrder", metadata={"tag": True, "wire": "@type"}
+    )
+    trade_pair: str
+    """
+    Trade pair, e.g. BTC_USD.
+    """
+    amount: DecimalString
+    price: DecimalString
+    client_order_id: int | None = None
+    """
+    The client's id for the order, echoed in the server's order messages.
+    """
+    ttl: int | None = attrs.field(default=None, metadata={"minimum": 0})
+    """
+    Seconds the order is valid for (1-minute granularity); 0: forever.
+    """
+
+
+@attrs.define(kw_only=True)
+class PlaceSellFoKOrder:
+    """
+    Place a fill-or-kill order (ask). The official client's example sends no `client_order_id` or `ttl` for a fill-or-kill order, so both are optional. Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["PlaceSellFoKOrder"] = attrs.field(
+        default="PlaceSellFoKOrder", metadata={"tag": True, "wire": "@type"}
+    )
+    trade_pair: str
+    """
+    Trade pair, e.g. BTC_USD.
+    """
+    amount: DecimalString
+    price: DecimalString
+    client_order_id: int | None = None
+    """
+    The client's id for the order, echoed in the server's order messages.
+    """
+    ttl: int | None = attrs.field(default=None, metadata={"minimum": 0})
+    """
+    Seconds the order is valid for (1-minute granularity); 0: forever.
+    """
+
+
+@attrs.define(kw_only=True)
+class PlaceSellIoCOrder:
+    """
+    Place an immediate-or-cancel order (ask). The official client's example sends no `client_order_id` or `ttl` for a fill-or-kill order, so both are optional. Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["PlaceSellIoCOrder"] = attrs.field(
+        default="PlaceSellIoCOrder", metadata={"tag": True, "wire": "@type"}
+    )
+    trade_pair: str
+    """
+    Trade pair, e.g. BTC_USD.
+    """
+    amount: DecimalString
+    price: DecimalString
+    client_order_id: int | None = None
+    """
+    The client's id for the order, echoed in the server's order messages.
+    """
+    ttl: int | None = attrs.field(default=None, metadata={"minimum": 0})
+    """
+    Seconds the order is valid for (1-minute granularity); 0: forever.
+    """
+
+
+@attrs.define(kw_only=True)
+class CancelOrder:
+    """
+    Cancel one order. Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["CancelOrder"] = attrs.field(
+        default="CancelOrder", metadata={"tag": True, "wire": "@type"}
+    )
+    order_id: int
+    """
+    Exchange order id.
+    """
+
+
+@attrs.define(kw_only=True)
+class CancelAllOrders:
+    """
+    Cancel every active order of the account. Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["CancelAllOrders"] = attrs.field(
+        default="CancelAllOrders", metadata={"tag": True, "wire": "@type"}
+    )
+
+
+@attrs.define(kw_only=True)
+class UserOrdersRequest:
+    """
+    RPC request for every active order of the account. Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["UserOrdersRequest"] = attrs.field(
+        default="UserOrdersRequest", metadata={"tag": True, "wire": "@type"}
+    )
+
+
+@attrs.define(kw_only=True)
+class UserBalanceRequest:
+    """
+    RPC request for the account's balances. Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["UserBalanceRequest"] = attrs.field(
+        default="UserBalanceRequest", metadata={"tag": True, "wire": "@type"}
+    )
+
+
+@attrs.define(kw_only=True)
+class TriggerCryptoTransferRequest:
+    """
+    RPC request to transfer crypto currency (in the official client's README and example only; no document describes it or its answer). Sent only in the later wire form (tag key `@type`).
+    """
+
+    type: Literal["TriggerCryptoTransferRequest"] = attrs.field(
+        default="TriggerCryptoTransferRequest", metadata={"tag": True, "wire": "@type"}
+    )
+    currency: str
+    """
+    Currency, e.g. BTC.
+    """
+    amount: DecimalString
+
+
+ServerMessage: TypeAlias = BuyOrderPlacedMessage | BuyOrderPlacedV2 | BuyOrderAmountChangedMessage | BuyOrderAmountChangedV2 | BuyOrderCancelledMessage | BuyOrderCancelledV2 | BuyOrderClosedMessage | BuyOrderClosedV2 | SellOrderPlacedMessage | SellOrderPlacedV2 | SellOrderAmountChangedMessage | SellOrderAmountChangedV2 | SellOrderCancelledMessage | SellOrderCancelledV2 | SellOrderClosedMessage | SellOrderClosedV2 | SetBalanceMessage | SetBalanceV2 | AnonymousTradeMessage | AnonymousTradeV2 | OrderBookAggMessage | OrderBookAggV2 | OwnTrade | OrderNotFound | InsufficientFunds | DepositTransactionAccepted | WithdrawalTransactionAccepted | TradesDisabledOnPairs | TradesEnabledOnPairs | UserOrdersResponse | UserBalanceResponse
+
+
+ClientMessage: TypeAlias = PlaceBuyLimitOrder | PlaceBuyFoKOrder | PlaceBuyIoCOrder | PlaceSellLimitOrder | PlaceSellFoKOrder | PlaceSellIoCOrder | CancelOrder | CancelAllOrders | UserOrdersRequest | UserBalanceRequest | TriggerCryptoTransferRequest
+
+
+Cryptology: TypeAlias = ServerMessage | ClientMessage
 """
-Cryptology exchange server messages, tagged by `_cls` (the documents' form, names ending in `Message`) or `@type` (later form). Each message is one concept (`BuyOrderPlaced`) with its fields, and one def per wire form (`BuyOrderPlacedMessage`, `BuyOrderPlacedV2`) that adds the tag by `allOf`. Market data is a plain JSON websocket; the client sends nothing on it, so there are no client messages.
+Cryptology exchange messages, tagged by `_cls` (the first documents' form, names ending in `Message`) or `@type` (the later documents' form, no suffix). Each message sent in both forms is one concept (`BuyOrderPlaced`) with its fields, and one def per wire form (`BuyOrderPlacedMessage`, `BuyOrderPlacedV2`) that adds the tag by `allOf`; a message sent only in the later form is one def with its `@type`. Server messages: order lifecycle, wallet and trades of the account (docs/server_messages.rst), market data (docs/market_data_protocol.rst, plus `TradesDisabledOnPairs`/`TradesEnabledOnPairs` of the client code) and RPC responses (docs/RPC.rst). Client messages: orders and cancellations (docs/client_messages.rst) and RPC requests (docs/RPC.rst, README.rst). On the real market-data WebSocket each server message is the JSON text inside a binary XDR frame (a 4-byte version frame first, then message type 4, broadcast, and an XDR string); the account socket encrypts its frames. This schema describes the JSON only.
 """

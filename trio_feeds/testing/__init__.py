@@ -14,8 +14,9 @@ everything and closes every socket; errors propagate)::
             assert server.connections[1].subscriptions == server.connections[0].subscriptions
 
 Servers: :func:`open_gateway_server` (authenticate with an HMAC-SHA256 signature, subscribe,
-ping/pong, close events), :func:`open_cryptology_server` (market data, ``@type`` form or
-``legacy=True`` for ``_cls``), :func:`open_onyx_server` (token auth within 5 s, ``id``/``method``
+ping/pong, close events), :func:`open_cryptology_server` (market data in the real server's binary
+XDR frames, a version frame first; ``form="json"`` for text frames, ``legacy=True`` there for
+``_cls``), :func:`open_onyx_server` (token auth within 5 s, ``id``/``method``
 responses, ``server_info``/``tickers``/``dashboards``), :func:`open_peatio_server` (``?stream=``
 streams acknowledged on connect, JWT by message or ``Authorization`` header, subscribe events,
 one matching-engine book per market with sequenced increments, ``frames="array"`` for the

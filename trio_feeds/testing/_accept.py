@@ -114,6 +114,13 @@ class Acceptor:
         self.server.connections.append(record)
         self.server._conns[record.id] = conn
         self.server._setup(conn)
+        hello = self.server._hello(conn)
+        if hello:
+            # Before any task of the connection starts: nothing may overtake these frames.
+            try:
+                await conn.send(hello)
+            except Gone:
+                return
         self.server._notify()
         send, receive = trio.open_memory_channel[tuple[float, Frame]](1000)
         async with trio.open_nursery() as nursery:

@@ -203,6 +203,14 @@ class FeedServer(FaultControls):
         """Return the sequence number a server stamped on ``message`` (per protocol)."""
         raise NotImplementedError
 
+    def wrap(self, text: str) -> Frame:
+        """The frame that carries this message text in the server's wire form.
+
+        The text itself for the JSON protocols; a server whose wire form wraps each message
+        (Cryptology's binary XDR form) wraps it. The ``raw`` fault sends this.
+        """
+        return text
+
     # -- protocol hooks ---------------------------------------------------------------------
 
     def _check_handshake(self, record: ConnectionRecord, request: Request) -> int | None:
@@ -211,6 +219,10 @@ class FeedServer(FaultControls):
 
     def _setup(self, conn: Connection) -> None:
         """Prepare per-connection state right after the handshake, before any task runs."""
+
+    def _hello(self, conn: Connection) -> Sequence[Frame]:
+        """Frames written right after the handshake, before any other (e.g. a version frame)."""
+        return ()
 
     async def _on_open(self, conn: Connection) -> None:
         """Run in the connection's nursery right after the handshake (e.g. auth deadlines)."""

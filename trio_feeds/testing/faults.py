@@ -10,7 +10,9 @@ server's start, or its first connection: see :meth:`Fault.run`).
 ``blackhole[:SECONDS]``     stall: send nothing, read nothing (pings unanswered, new handshakes
                             hang) for SECONDS (default 5), then resume
 ``stop-heartbeats[:SECONDS]`` stop the server's heartbeats for SECONDS (default 5)
-``raw:TEXT``                send TEXT as one frame, exactly (e.g. ``raw:{"@type":1}@3s``)
+``raw:TEXT``                send TEXT as one message, exactly (e.g. ``raw:{"@type":1}@3s``): one
+                            text frame, or on Cryptology's binary XDR form one broadcast frame
+                            carrying TEXT
 ``rate-limit``              the protocol's rate-limit behaviour (Cryptology closes with 4009;
                             the others send an error and close with 1008)
 ``refuse[:STATUS]``         refuse the next connection attempt with HTTP STATUS (default 503)
@@ -139,7 +141,7 @@ class Fault:
             server.stop_heartbeats()
             nursery.start_soon(_resume_after, server, self._seconds(5.0))
         elif self.kind == "raw":
-            await server.send_raw(self.arg or "")
+            await server.send_raw(server.wrap(self.arg or ""))
         elif self.kind == "rate-limit":
             await server.rate_limit()
         elif self.kind == "refuse":
