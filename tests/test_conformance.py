@@ -135,18 +135,23 @@ def _source_blocks(repo_dir: Path, commit: str, path: str) -> set[str]:
 
 
 @pytest.mark.parametrize("case", _copied_cases(), ids=_id)
-def test_copied_fixture_names_its_source_and_is_in_it(case: tuple[str, dict[str, Any]]) -> None:
-    protocol, entry = case
+def test_copied_fixture_names_its_source(case: tuple[str, dict[str, Any]]) -> None:
+    _, entry = case
     repo, _, path = entry["source"].partition(" ")
     assert re.fullmatch(r"[\w.-]+/[\w.-]+", repo), entry
     assert path, entry
     assert re.fullmatch(r"[0-9a-f]{40}", entry["commit"]), entry
     if entry.get("template"):
         assert entry.get("invalid_json"), "a copied block that is not JSON says why"
-    sources = os.environ.get("TRIO_FEEDS_SOURCES")
-    if not sources:
-        pytest.skip("TRIO_FEEDS_SOURCES (a folder of git mirrors) is not set")
-    repo_dir = Path(sources) / repo.replace("/", "+")
+
+
+@pytest.mark.sources
+@pytest.mark.parametrize("case", _copied_cases(), ids=_id)
+def test_copied_fixture_is_in_its_source(case: tuple[str, dict[str, Any]]) -> None:
+    """Needs git mirrors of the public sources: ``TRIO_FEEDS_SOURCES=DIR pytest -m sources``."""
+    protocol, entry = case
+    repo, _, path = entry["source"].partition(" ")
+    repo_dir = Path(os.environ["TRIO_FEEDS_SOURCES"]) / repo.replace("/", "+")
     blocks = _source_blocks(repo_dir, entry["commit"], path)
     assert fixture_text(protocol, entry).strip("\n") in blocks
 
