@@ -138,5 +138,12 @@ def model_name(protocol: str, message: object) -> str:
     if protocol == "peatio":
         data = getattr(message, "data", None)
         if data is not None and type(message).__name__ == "StreamMessage":
-            return type(data).__name__
+            # Payloads that are not classes: the global.tickers map and the k-line array.
+            if isinstance(data, dict):
+                return "GlobalTickers"
+            if isinstance(data, tuple):
+                return "KLine"
+            # The generated class (a TextError is an Error that came as a plain string).
+            generated = (c for c in type(data).__mro__ if c.__module__ == "trio_feeds.models.peatio")
+            return next(generated).__name__
     return type(message).__name__

@@ -276,9 +276,121 @@ def test_peatio_error_path_includes_stream() -> None:
 
 
 def test_peatio_unknown_stream_is_unknown() -> None:
-    msg = peatio.decode('{"global.tickers": {"btcusd": {}}}')
+    # peatio-core's own spec publishes such an event (spec/peatio/ranger/web_socket_spec.rb).
+    msg = peatio.decode('{"btcusd.order":{"key":"btcusd_order_1"}}')
     assert isinstance(msg, UnknownMessage)
-    assert msg.tag == "global.tickers"
+    assert msg.tag == "btcusd.order"
+    assert peatio.encode(msg) == '{"btcusd.order":{"key":"btcusd_order_1"}}'
+
+
+def test_peatio_array_frames_decode_and_encode_back_as_arrays() -> None:
+    # peatio-core 0.4.0-0.4.4 (spec/peatio/events/ranger_spec.rb at v0.4.3) and the Node example.
+    frame = '["btcusd.trades",{"trades":[{"tid":7,"price":"1020.0","amount":"0.001","type":"buy","date":1537370580}]}]'
+    msg = peatio.decode(frame)
+    assert isinstance(msg, peatio.StreamMessage)
+    assert msg.form == "array"
+    assert msg.market == "btcusd"
+    assert msg.data.trades[0].type == "buy"
+    assert peatio.encode(msg) == frame
+    # unstructure gives the object form (what the servers' tools read), encode the wire form.
+    assert list(peatio.codec.unstructure(msg)) == ["btcusd.trades"]
+    assert peatio.encode(attrs.evolve(msg, form="object")).startswith('{"btcusd.trades":')
+    unknown = peatio.decode('["btcusd.order",{"key":"btcusd_order_1"}]')
+    assert isinstance(unknown, peatio.UnknownArrayFrame)
+    assert isinstance(unknown, UnknownMessage)
+    assert unknown.tag == "btcusd.order"
+    assert unknown.raw == {"btcusd.order": {"key": "btcusd_order_1"}}
+    assert peatio.encode(unknown) == '["btcusd.order",{"key":"btcusd_order_1"}]'
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        ("[]", "expected a JSON object, got array"),
+        ('["btcusd.trades"]', "expected a JSON object, got array"),
+        ('[1, {"trades": []}]', "expected a JSON object, got array"),
+        ('"btcusd.trades"', "expected a JSON object, got string"),
+    ],
+)
+def test_peatio_other_json_values_are_refused(frame: str, reason: str) -> None:
+    with pytest.raises(DecodeError, match=reason):
+        peatio.decode(frame)
+
+
+def test_peatio_array_frame_error_path() -> None:
+    with pytest.raises(DecodeError) as info:
+        peatio.decode('["btcusd.trades", {"trades": [{"tid": "7", "price": "1", "amount": "1"}]}]')
+    assert info.value.path == "$[1].trades[0].tid"
+
+
+def test_peatio_engine_increments_flat_pair_and_empty_amount() -> None:
+    # openware/peatio spec/trading/matching/engine_spec.rb; "" is the engine's removal.
+    msg = peatio.decode('{"btcusd.ob-inc":{"asks":["10.0","5.0"],"sequence":2}}')
+    assert msg.data.asks == (Decimal("10.0"), Decimal("5.0"))
+    assert msg.data.sequence == 2
+    gone = peatio.decode('{"btcusd.ob-inc":{"bids":["10.0",""],"sequence":3}}')
+    assert gone.data.bids == (Decimal("10.0"), "")
+    assert peatio.encode(gone) == '{"btcusd.ob-inc":{"bids":["10.0",""],"sequence":3}}'
+    nested = peatio.decode('{"eurusd.ob-inc":{"asks":[["15.0","22.1257"]]}}')
+    assert nested.data.asks == [(Decimal("15.0"), Decimal("22.1257"))]
+    with pytest.raises(DecodeError):  # only increments remove levels with ""
+        peatio.decode('{"btcusd.ob-snap":{"asks":[["10.0",""]],"bids":[]}}')
+    with pytest.raises(DecodeError):
+        peatio.decode('{"btcusd.ob-inc":{"asks":["10.0"," "]}}')
+
+
+def test_peatio_rango_string_error_is_a_text_error() -> None:
+    msg = peatio.decode('{"error":"Could not parse Type: Invalid event"}')
+    assert isinstance(msg.data, peatio.TextError)
+    assert isinstance(msg.data, peatio.Error)
+    assert msg.data.message == "Could not parse Type: Invalid event"
+    assert peatio.encode(msg) == '{"error":"Could not parse Type: Invalid event"}'
+    assert peatio.encode(peatio.decode('{"error":{"message":"x"}}')) == '{"error":{"message":"x"}}'
+
+
+def test_peatio_global_tickers_both_forms() -> None:
+    later = (
+        '{"global.tickers":{"btcusd":{"at":"1626300000","avg_price":"0.0","high":"0.0","last":"0.0",'
+        '"low":"0.0","open":"0.0","price_change_percent":"+0.00%","volume":"0.0","amount":"0.0"}}}'
+    )
+    msg = peatio.decode(later)
+    assert msg.market is None
+    ticker = msg.data["btcusd"]
+    assert isinstance(ticker, peatio.Ticker)
+    assert ticker.at == datetime(2021, 7, 14, 22, 0, tzinfo=UTC)
+    assert ticker.price_change_percent == "+0.00%"
+    assert json.loads(peatio.encode(msg)) == json.loads(later)  # "at" stays a string
+    older = '{"global.tickers":{"ethusd":{"name":"ETH/USD","at":1537370580,"buy":"199.5","sell":"200.5"}}}'
+    again = peatio.decode(older)
+    assert again.data["ethusd"].buy == Decimal("199.5")
+    assert json.loads(peatio.encode(again)) == json.loads(older)  # "at" stays an integer
+    with pytest.raises(DecodeError):
+        peatio.decode('{"global.tickers":{"btcusd":{"at":"16263e5"}}}')
+
+
+def test_peatio_kline_numbers_are_exact_decimals() -> None:
+    # openware/peatio docs/api/websocket_api.md (its example candle).
+    frame = '{"btcusd.kline-15m":[1537370580,0.0839,0.0921,0.0781,0.0845,0.5895]}'
+    msg = peatio.decode(frame)
+    time, open_, _, _, close, volume = msg.data
+    assert time == datetime(2018, 9, 19, 15, 23, tzinfo=UTC)
+    assert (open_, close, volume) == (Decimal("0.0839"), Decimal("0.0845"), Decimal("0.5895"))
+    assert peatio.encode(msg) == frame
+    with pytest.raises(DecodeError):  # decimal strings are not k-line numbers
+        peatio.decode('{"btcusd.kline-1m":[1537370580,"1","2","3","4","5"]}')
+    with pytest.raises(DecodeError):  # a float never passes where a decimal string belongs
+        peatio.decode('{"btcusd.trades":{"trades":[{"tid":1,"price":1.5,"amount":"1"}]}}')
+
+
+def test_peatio_deposit_address_forms_and_public_trade_type() -> None:
+    for payload in (
+        '{"type":"create","attributes":{"currency":"btc","address":"2N4"}}',
+        '{"type":"create","currency":"btc","address":"2N4"}',
+        '{"type":"create","currencies":["eth","usdt"],"address":"0xab"}',
+        '{"type":"create","currencies":["eth"],"blockchain_key":"eth-rinkeby","address":"0xab"}',
+    ):
+        frame = '{"deposit_address":' + payload + "}"
+        assert json.loads(peatio.encode(peatio.decode(frame))) == json.loads(frame)
 
 
 # -- the gateway's number parser is exact ---------------------------------------------------------
@@ -326,7 +438,8 @@ _DEEP_TAGS = [
     (onyx, '{"channel": "dashboards", "message": {"a": %s}, "message_type": 1}'),
     (peatio, '{"event": %s}'),
     (peatio, '{"event": %s, "streams": []}'),
-    (peatio, '{"global.tickers": %s}'),
+    (peatio, '{"btcusd.order": %s}'),  # a stream no model knows: kept as it is
+    (peatio, '["btcusd.order", %s]'),  # the same in an array frame (peatio-core 0.4.x)
     (gateway, '{"channel": %s}'),
     (gateway, '{"event": %s}'),
     (gateway, '{"action": %s}'),

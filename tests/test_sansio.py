@@ -32,12 +32,10 @@ from trio_feeds._sansio._shared import mask as mask_fn
 from trio_feeds._sansio.cryptology import CryptologyProtocol
 from trio_feeds._sansio.gateway import GatewayProtocol
 from trio_feeds._sansio.onyx import Dashboards, OnyxProtocol
-from trio_feeds._sansio.peatio import PeatioProtocol
 from trio_feeds.errors import AuthenticationError, DecodeError, SubscriptionError
 from trio_feeds.models import cryptology as cm
 from trio_feeds.models import gateway as gm
 from trio_feeds.models import onyx as om
-from trio_feeds.peatio import PublicTrades, StreamMessage
 
 API_KEY = "AK-0123456789abcdef"
 API_SECRET = "S3CRET-deadbeef-cafebabe"
@@ -829,221 +827,7 @@ def test_dashboards_custom_key_and_missing_key() -> None:
         )
 
 
-# == peatio ===================================================================================
-
-RANGER = "wss://ranger.example/api/v2/ranger/public"
-
-
-def peatio(**kwargs: Any) -> PeatioProtocol:
-    return PeatioProtocol(RANGER, **kwargs)
-
-
-def success(message: str, streams: list[str] | None = None) -> str:
-    body: dict[str, Any] = {"message": message}
-    if streams is not None:
-        body["streams"] = streams
-    return dumps({"success": body})
-
-
-def error(message: str) -> str:
-    return dumps({"error": {"message": message}})
-
-
-def test_peatio_connect_target_carries_every_stream_in_query() -> None:
-    p = peatio(streams=["btcusd.trades", "order"])
-    assert p.connect_target() == ConnectTarget(f"{RANGER}?stream=btcusd.trades&stream=order")
-    p.subscribe(0, "ethusd.ob-inc")  # not connected: only recorded
-    assert p.connect_target().url == f"{RANGER}?stream=btcusd.trades&stream=order&stream=ethusd.ob-inc"
-    p.unsubscribe(0, "order")
-    assert p.connect_target().url == f"{RANGER}?stream=btcusd.trades&stream=ethusd.ob-inc"
-
-
-def test_peatio_url_query_streams_and_other_params_are_kept() -> None:
-    p = PeatioProtocol("ws://r.example/?stream=a.trades&lang=en", streams=["b.trades", "a.trades"])
-    assert p.streams == ("a.trades", "b.trades")
-    assert p.connect_target().url == "ws://r.example/?lang=en&stream=a.trades&stream=b.trades"
-
-
-def test_peatio_message_auth_document_form() -> None:
-    p = peatio(token=JWT, streams=["order"])
-    assert p.connect_target().headers == ()
-    actions = p.connection_made(0)
-    assert frames(actions) == [{"jwt": f"Bearer {JWT}"}]
-    assert only(actions, Send).request_id is None
-    assert not p.ready
-    assert p.receive_frame(fixture("peatio", "02-success-authenticated.json"), 1) == [AuthAccepted()]
-    assert p.ready
-
-
-def test_peatio_bearer_prefix_not_doubled() -> None:
-    p = peatio(token=f"Bearer {JWT}")
-    assert frames(p.connection_made(0)) == [{"jwt": f"Bearer {JWT}"}]
-
-
-def test_peatio_header_auth_later_form() -> None:
-    p = peatio(token=JWT, auth="header")
-    assert p.connect_target().headers == (("Authorization", f"Bearer {JWT}"),)
-    assert p.connection_made(0) == []  # authenticated by the handshake itself
-    assert p.ready
-    assert p.subscribe_mode == "event"
-
-
-def test_peatio_public_only_is_ready_at_once() -> None:
-    p = peatio(streams=["btcusd.trades"])
-    assert p.connect_target().headers == ()
-    assert p.connection_made(0) == []
-    assert p.ready
-
-
-@pytest.mark.parametrize("name", ["03-error-authentication-failed.json", "04-error-token-type-invalid.json"])
-def test_peatio_auth_errors_are_auth_failures(name: str) -> None:
-    p = peatio(token=JWT)
-    p.connection_made(0)
-    (failed,) = p.receive_frame(fixture("peatio", name), 1)
-    assert isinstance(failed, AuthFailed)
-    assert failed.reason in ("Authentication failed.", "Token type is not provided or invalid.")
-    assert not p.ready
-
-
-def test_peatio_other_error_during_auth_retries() -> None:
-    p = peatio(token=JWT)
-    p.connection_made(0)
-    (close,) = p.receive_frame(fixture("peatio", "05-error-while-handling-message.json"), 1)
-    assert close == ProtocolClose(1011, "Error while handling message.", CloseVerdict.RETRY)
-
-
-def test_peatio_not_ready_until_the_jwt_is_accepted() -> None:
-    # How long to wait for the answer is the engine's business (FeedConfig.request_timeout).
-    p = peatio(token=JWT)
-    p.connection_made(10)
-    assert not p.ready
-    assert p.receive_frame(fixture("peatio", "02-success-authenticated.json"), 11) == [AuthAccepted()]
-    assert p.ready
-
-
-@pytest.mark.parametrize("frame", ["ping", b"ping"])
-def test_peatio_text_ping_answered_before_auth(frame: str | bytes) -> None:
-    p = peatio(token=JWT)
-    p.connection_made(0)
-    assert p.receive_frame(frame, 1) == [Send("pong")]
-    assert texts(p.receive_frame(frame, 1)) == ["pong"]
-    assert not p.ready
-
-
-def test_peatio_event_mode_subscribe_and_ack() -> None:
-    p = peatio(token=JWT, auth="header", streams=["global.tickers"])
-    p.connection_made(0)
-    # The server's reply to the handshake's query streams completes nothing.
-    assert p.receive_frame(success("subscribed", ["global.tickers"]), 0) == []
-    rid, actions = p.subscribe(1, "ethusd.trades", "ethusd.ob-inc", "global.tickers")
-    assert frames(actions) == [{"event": "subscribe", "streams": ["ethusd.trades", "ethusd.ob-inc"]}]
-    assert only(actions, Send).request_id == rid
-    assert p.receive_frame(fixture("peatio", "24-success-subscribed.json"), 2) == [RequestDone(str(rid))]
-    urid, actions = p.unsubscribe(3, "ethusd.trades", "ethusd.ob-inc", "nope")
-    assert frames(actions) == [{"event": "unsubscribe", "streams": ["ethusd.trades", "ethusd.ob-inc"]}]
-    assert p.receive_frame(fixture("peatio", "26-success-unsubscribed.json"), 4) == [RequestDone(str(urid))]
-    assert p.streams == ("global.tickers",)
-
-
-def test_peatio_event_mode_reply_listing_wrong_streams_does_not_complete() -> None:
-    p = peatio(auth="header")
-    p.connection_made(0)
-    rid, _ = p.subscribe(1, "btcusd.trades")
-    assert p.receive_frame(success("subscribed", ["ethusd.trades"]), 2) == []
-    assert p.receive_frame(success("subscribed"), 2) == [RequestDone(str(rid))]  # no list: FIFO
-
-
-def test_peatio_event_mode_error_completes_oldest_request() -> None:
-    p = peatio(auth="header")
-    p.connection_made(0)
-    rid, _ = p.subscribe(1, "btcusd.trades")
-    assert p.receive_frame(error("Error while handling message."), 2) == [
-        RequestDone(str(rid), "Error while handling message.")
-    ]
-    (unsolicited,) = p.receive_frame(error("Error while handling message."), 3)
-    assert isinstance(unsolicited, Deliver)
-
-
-def test_peatio_nothing_new_changes_nothing() -> None:
-    p = peatio(auth="header", streams=["a.trades"])
-    p.connection_made(0)
-    assert p.subscribe(1, "a.trades") == (None, ())
-    assert p.unsubscribe(1, "b.trades") == (None, ())
-
-
-def test_peatio_query_mode_reconnects_to_change_streams() -> None:
-    p = peatio(streams=["btcusd.trades"])
-    assert p.subscribe_mode == "query"
-    p.connection_made(0)
-    rid, actions = p.subscribe(1, "ethusd.trades")
-    assert rid is None
-    assert actions == [ProtocolClose(1000, "reconnecting to change streams", CloseVerdict.RETRY)]
-    p.connection_lost()
-    assert "stream=ethusd.trades" in p.connect_target().url
-    _, actions = p.unsubscribe(2, "btcusd.trades")
-    assert actions == ()  # not connected: the next connection simply lacks it
-
-
-def test_peatio_requests_in_flight_complete_on_next_connection() -> None:
-    p = peatio(auth="header")
-    p.connection_made(0)
-    rid, _ = p.subscribe(1, "btcusd.trades")
-    p.connection_lost()
-    # The query string of the new connection carries the stream: the request is done.
-    assert p.connection_made(2) == [RequestDone(str(rid))]
-    assert "stream=btcusd.trades" in p.connect_target().url
-
-
-def test_peatio_forgotten_request_reply_is_consumed_in_order() -> None:
-    p = peatio(auth="header")
-    p.connection_made(0)
-    rid, _ = p.subscribe(10, "btcusd.trades")
-    assert rid is not None
-    p.forget_request(rid)
-    # The late reply is consumed in order and completes nothing.
-    assert p.receive_frame(success("subscribed", ["btcusd.trades"]), 17) == []
-
-
-def test_peatio_delivers_stream_messages_and_unknown_streams() -> None:
-    p = peatio(streams=["btcusd.trades"])
-    p.connection_made(0)
-    (msg,) = delivered(p, fixture("peatio", "09-public-trades.json"))
-    assert isinstance(msg, StreamMessage)
-    assert msg.stream == "btcusd.trades"
-    assert isinstance(msg.data, PublicTrades)
-    (unknown,) = delivered(p, dumps({"btcusd.kline-1m": [1, 2]}))
-    assert isinstance(unknown, UnknownMessage)
-
-
-@pytest.mark.parametrize("frame", ["pong!", "{", b"\xff", '{"btcusd.trades": {"trades": 5}}', "[]"])
-def test_peatio_bad_frames(frame: str | bytes) -> None:
-    p = peatio()
-    p.connection_made(0)
-    (action,) = p.receive_frame(frame, 1)
-    assert isinstance(action, BadFrame)
-    assert action.error.protocol == "peatio"
-
-
-def test_peatio_stream_validation() -> None:
-    with pytest.raises(TypeError, match="not a string"):
-        peatio(streams="btcusd.trades")
-    with pytest.raises(ValueError, match="non-empty"):
-        peatio().subscribe(0, "")
-    with pytest.raises(ValueError, match="auth must be"):
-        peatio(auth="cookie")  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("code", "verdict"),
-    [
-        (1008, CloseVerdict.FATAL),
-        (1000, CloseVerdict.RETRY),
-        (None, CloseVerdict.RETRY),
-        (4029, CloseVerdict.RETRY_SLOW),
-    ],
-)
-def test_peatio_classify_close(code: int | None, verdict: CloseVerdict) -> None:
-    assert peatio().classify_close(code, "") is verdict
+# Peatio Ranger: tests/test_peatio_sansio.py
 
 
 # == secrets ==================================================================================
@@ -1080,21 +864,6 @@ def test_onyx_secrets_absent_from_reprs() -> None:
     assert ONYX_TOKEN in actions[0].text
     for text in (repr(p), repr(actions), str(p)):
         assert ONYX_TOKEN not in text
-
-
-def test_peatio_jwt_absent_from_reprs_and_errors() -> None:
-    for auth in ("message", "header"):
-        p = peatio(token=JWT, auth=auth, streams=["order"])
-        target = p.connect_target()
-        actions = list(p.connection_made(0))
-        actions += p.receive_frame(error(f"Authentication failed for {JWT}"), 1)
-        for text in (repr(p), str(p), repr(target), repr(actions), str(AuthenticationError(repr(actions)))):
-            assert JWT not in text, text
-    failed = peatio(token=JWT)
-    failed.connection_made(0)
-    (auth_failed,) = failed.receive_frame(error(f"Authentication failed for {JWT}"), 1)
-    assert isinstance(auth_failed, ProtocolClose)  # not one of the known auth texts
-    assert JWT not in auth_failed.reason
 
 
 def test_gateway_delivered_error_is_scrubbed() -> None:

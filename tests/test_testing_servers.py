@@ -32,7 +32,6 @@ from trio_feeds.testing import (
     open_cryptology_server,
     open_gateway_server,
     open_onyx_server,
-    open_peatio_server,
     sign,
 )
 
@@ -640,107 +639,7 @@ async def test_onyx_auth_timeout_and_reject_auth() -> None:
         assert server.connections[0].close_reason == "authentication timeout"
 
 
-# -- peatio -------------------------------------------------------------------------------------
-
-
-async def test_peatio_query_streams_jwt_message_auth_and_sequence() -> None:
-    async with open_peatio_server(rate=300) as server:
-        url = server.url_for("btcusd.trades", "order", "trade")
-        async with client(url) as ws:
-            before_auth = [await recv_json(ws, "peatio") for _ in range(4)]
-            assert all(list(o) == ["btcusd.trades"] for o in before_auth)
-            await ws.send_message(json.dumps({"jwt": "Bearer test-token"}))
-            frames: list[dict[str, Any]] = []
-            while len(frames) < 30:
-                obj = await recv_json(ws, "peatio")
-                frames.append(obj)
-            assert {"success": {"message": "Authenticated."}} in frames
-            keys = {next(iter(o)) for o in frames}
-            assert {"order", "trade", "btcusd.trades"} <= keys
-            seqs = [server.sequence_of(o) for o in before_auth + frames]
-            numbers = [s for s in seqs if s is not None]
-            assert numbers == list(range(1, len(numbers) + 1))
-        record = server.connections[0]
-        assert record.subscriptions == ["btcusd.trades", "order", "trade"]
-        assert record.auth_attempts == [True]
-
-
-async def test_peatio_auth_errors() -> None:
-    async with open_peatio_server(rate=None) as server, client(server.url) as ws:
-        await ws.send_message(json.dumps({"jwt": "Basic abc"}))
-        assert await recv_json(ws, "peatio") == {
-            "error": {"message": "Token type is not provided or invalid."}
-        }
-        await ws.send_message(json.dumps({"jwt": "Bearer nope"}))
-        assert await recv_json(ws, "peatio") == {"error": {"message": "Authentication failed."}}
-        await ws.send_message(json.dumps({"something": "else"}))
-        assert await recv_json(ws, "peatio") == {"error": {"message": "Error while handling message."}}
-
-
-async def test_peatio_header_auth_and_401() -> None:
-    async with open_peatio_server(rate=None) as server:
-        with pytest.raises(ConnectionRejected) as info:
-            async with client(server.url_for("order"), extra_headers=[(b"Authorization", b"Bearer bad")]):
-                pass
-        assert info.value.status_code == 401
-        assert server.refused[0].auth_attempts == [False]
-        async with client(
-            server.url_for("order"), extra_headers=[(b"Authorization", b"Bearer test-token")]
-        ) as ws:
-            record = await server.wait_for_connection()
-            await server.wait_for(lambda: record.subscriptions == ["order"])
-            await server.push()
-            obj = await recv_json(ws, "peatio")
-            assert server.sequence_of(obj) == obj["order"]["id"] == 1
-
-
-async def test_peatio_subscribe_events_orderbook_and_ping() -> None:
-    async with open_peatio_server(rate=None, ping_interval=0.1) as server, client(server.url) as ws:
-
-        async def next_json() -> dict[str, Any]:
-            # Answers the server's text pings on the way, as a later-form client must.
-            while (frame := await recv(ws)) == "ping":
-                await ws.send_message("pong")
-            return check_server_frame("peatio", frame)
-
-        def levels(payload: dict[str, Any]) -> dict[str, dict[str, str]]:
-            return {side: dict(payload[side]) for side in ("asks", "bids")}
-
-        with trio.fail_after(5):
-            await ws.send_message(json.dumps({"event": "subscribe", "streams": ["ethusd.ob-inc", "order"]}))
-            # "order" needs authentication: not active, not acknowledged.
-            assert await next_json() == {"success": {"message": "subscribed", "streams": ["ethusd.ob-inc"]}}
-            book = levels((await next_json())["ethusd.ob-snap"])  # the snapshot comes first
-            await ws.send_message(json.dumps({"event": "subscribe", "streams": ["ethusd.ob-snap"]}))
-            assert (await next_json())["success"]["streams"] == ["ethusd.ob-inc", "ethusd.ob-snap"]
-            await server.push(count=9)
-            snapshots = 0
-            while snapshots < 3:
-                obj = await next_json()
-                if "ethusd.ob-snap" in obj:
-                    # Increments applied to the first snapshot give every later snapshot.
-                    assert levels(obj["ethusd.ob-snap"]) == book
-                    snapshots += 1
-                    continue
-                inc = obj["ethusd.ob-inc"]
-                for side in ("asks", "bids"):
-                    for price, volume in inc.get(side, []):
-                        if Decimal(volume):
-                            book[side][price] = volume
-                        else:
-                            book[side].pop(price, None)
-            await ws.send_message("ping")
-            while await recv(ws) != "pong":
-                pass  # the rest of the pushed book frames, server pings
-            await ws.send_message(json.dumps({"event": "unsubscribe", "streams": ["ethusd.ob-inc"]}))
-            while "success" not in (obj := await next_json()):
-                pass
-            assert obj == {"success": {"message": "unsubscribed", "streams": ["ethusd.ob-snap"]}}
-            while await recv(ws) != "ping":  # the server's heartbeat (ping_interval)
-                pass
-            await ws.send_message("pong")
-            await server.wait_for(lambda: "pong" in server.connections[0].received)
-
+# -- peatio: tests/test_peatio_server.py ---------------------------------------------------------
 
 # -- structure and the pytest plugin ------------------------------------------------------------
 

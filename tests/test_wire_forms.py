@@ -169,6 +169,7 @@ _TIME_TYPES = (
     times.EpochMillis,
     times.EpochSeconds,
     times.IsoOrEpochSeconds,
+    times.EpochSecondsOrDigits,
 )
 _TIME_NAMES = {"time", "timestamp", "timestamp_millis", "date", "at"}
 
@@ -334,7 +335,7 @@ def test_remembered_times_survive_pickle_and_copy() -> None:
 )
 def test_peatio_time_keeps_the_form_it_came_in(created_at: str) -> None:
     frame = (
-        '{"btcusd.trades":{"trades":[{"tid":7,"taker_type":"buy","price":"9421.5","amount":"0.01",'
+        '{"btcusd.trades":{"trades":[{"tid":7,"price":"9421.5","amount":"0.01","taker_type":"buy",'
         f'"date":1559903600,"created_at":{created_at}}}]}}}}'
     )
     msg = peatio.decode(frame)

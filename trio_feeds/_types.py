@@ -13,11 +13,14 @@ Plain ``datetime`` fields are ISO-8601 strings on the wire (schema ``format: dat
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, NewType
 
 __all__ = [
+    "DecimalNumber",
     "EpochMillis",
     "EpochSeconds",
+    "EpochSecondsOrDigits",
     "ExplicitNulls",
     "IsoOrEpochSeconds",
     "MicrosTime",
@@ -26,6 +29,7 @@ __all__ = [
     "from_epoch_millis",
     "from_epoch_seconds",
     "sent_as_epoch_seconds",
+    "sent_as_seconds_text",
     "to_epoch_millis",
 ]
 
@@ -52,6 +56,21 @@ IsoOrEpochSeconds = NewType("IsoOrEpochSeconds", datetime)
 
 A decoded value remembers which form it came in, and ``encode`` writes that form back; a
 ``datetime`` built by hand is written as ISO-8601 text (see :func:`sent_as_epoch_seconds`).
+"""
+
+EpochSecondsOrDigits = NewType("EpochSecondsOrDigits", datetime)
+"""Aware UTC datetime sent as integer Unix seconds, or as the same digits in a string.
+
+Peatio's tickers: integer ``at`` before 2020-03, every value a string (``"1626300000"``) since.
+A decoded value remembers its form and ``encode`` writes it back; a ``datetime`` built by hand
+is written as an integer.
+"""
+
+DecimalNumber = NewType("DecimalNumber", Decimal)
+"""A decimal sent as a JSON number by a protocol whose other decimals are strings (Peatio k-lines).
+
+Parsed from the number's text, exactly (never through a binary float); ``encode`` writes it as
+a JSON number again.
 """
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -82,6 +101,15 @@ def sent_as_epoch_seconds(seconds: int) -> IsoOrEpochSeconds:
     ``encode`` writes it as that integer (as the peatio code does) rather than as ISO-8601 text.
     """
     return IsoOrEpochSeconds(remember(from_epoch_seconds(seconds), seconds))
+
+
+def sent_as_seconds_text(seconds: int) -> EpochSecondsOrDigits:
+    """The time ``seconds`` since the Unix epoch, for an :data:`EpochSecondsOrDigits` field.
+
+    ``encode`` writes it as the digit string (``"1626300000"``, peatio's later tickers) rather
+    than as an integer.
+    """
+    return EpochSecondsOrDigits(remember(from_epoch_seconds(seconds), str(seconds)))
 
 
 class WireTime(datetime):

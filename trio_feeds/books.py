@@ -296,6 +296,15 @@ class Books(Mapping[K, OrderBook[K]]):
             return self._unsync(book, _crossed(book), resync=True)
         return []
 
+    def unsync(self, key: K, reason: str, *, resync: bool = True) -> list[BookEvent]:
+        """Mark the book of ``key`` out of sync for a reason the protocol found itself.
+
+        E.g. a sequence that went back (the exchange's engine restarted): a repeat for
+        :meth:`increment`, but the protocol knows better. With ``resync``, ``key`` is among
+        :meth:`take_resyncs` afterwards.
+        """
+        return self._unsync(self.book(key), reason, resync=resync)
+
     def unsync_all(self, reason: str) -> list[BookEvent]:
         """Mark every book out of sync (the connection dropped, data may be missing)."""
         events: list[BookEvent] = []

@@ -180,7 +180,7 @@ class Codec:
         except _PARSE_ERRORS as exc:
             raise self._not_json(exc, frame) from None
         if type(obj) is not dict:
-            raise DecodeError(self.protocol, f"expected a JSON object, got {json_type_name(obj)}")
+            return self.decode_value(obj)
         if self._own_decode_object:
             return self.decode_object(obj)
         # decode_object() and structure() inlined: this is the per-frame hot path.
@@ -192,6 +192,13 @@ class Codec:
         except Exception:  # noqa: BLE001 - re-raised below as DecodeError with its path
             path, reason = self._explain(obj, cls)
             raise DecodeError(self.protocol, reason, tag=tag, path=path) from None
+
+    def decode_value(self, value: Any) -> Any:
+        """Decode a frame whose JSON value is not an object: an error, unless a protocol has such frames.
+
+        Ranger's older array frames (``["<stream>", payload]``) are the one case so far.
+        """
+        raise DecodeError(self.protocol, f"expected a JSON object, got {json_type_name(value)}")
 
     def decode_object(self, obj: JSONObject) -> Any:
         """Structure an already-parsed JSON object (see :meth:`decode`)."""

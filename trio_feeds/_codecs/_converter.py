@@ -27,8 +27,10 @@ from cattrs.gen import (
 )
 
 from .._types import (
+    DecimalNumber,
     EpochMillis,
     EpochSeconds,
+    EpochSecondsOrDigits,
     ExplicitNulls,
     IsoOrEpochSeconds,
     MicrosTime,
@@ -46,6 +48,8 @@ from ._scalars import (
     _epoch_millis,
     _epoch_out,
     _epoch_seconds,
+    _epoch_seconds_or_digits,
+    _epoch_seconds_or_digits_out,
     _float,
     _int,
     _iso_datetime,
@@ -63,6 +67,7 @@ from ._scalars import (
 )
 
 JSONObject: TypeAlias = dict[str, Any]
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 Numbers: TypeAlias = Literal["string", "json"]
 
 
@@ -116,8 +121,10 @@ def _json_kinds(t: Any, numbers: Numbers) -> frozenset[str]:
         return frozenset({"array"})
     if t in (EpochMillis, EpochSeconds):
         return frozenset({"integer"})
-    if t is IsoOrEpochSeconds:
+    if t in (IsoOrEpochSeconds, EpochSecondsOrDigits):
         return frozenset({"string", "integer"})
+    if t is DecimalNumber:
+        return frozenset({"integer", "number"})
     if origin is dict or _is_model(t):
         return frozenset({"object"})
     return _JSON_KINDS_ALL
@@ -685,6 +692,11 @@ def _make_converter(numbers: Numbers, *, detailed: bool, checks: Mapping[type, C
     conv.register_unstructure_hook(EpochSeconds, _epoch_out(1))
     conv.register_structure_hook(IsoOrEpochSeconds, _iso_or_epoch_seconds())
     conv.register_unstructure_hook(IsoOrEpochSeconds, _iso_or_epoch_seconds_out)
+    conv.register_structure_hook(EpochSecondsOrDigits, _epoch_seconds_or_digits())
+    conv.register_unstructure_hook(EpochSecondsOrDigits, _epoch_seconds_or_digits_out)
+    # A JSON-number decimal in any codec (Peatio k-lines); left as Decimal for the encoder.
+    conv.register_structure_hook(DecimalNumber, _decimal_from_number)
+    conv.register_unstructure_hook(DecimalNumber, lambda d: d)
     if numbers == "string":
         conv.register_structure_hook(Decimal, _decimal_from_string)
         conv.register_unstructure_hook(Decimal, _decimal_text)
@@ -726,7 +738,12 @@ def _first_error(exc: BaseException, cls: type | None, path: str) -> tuple[str, 
         if items:
             sub, item = items[0]
             index = item.index
-            step = f"[{index}]" if isinstance(index, int) else f"[{json.dumps(index)}]"
+            if isinstance(index, int):
+                step = f"[{index}]"
+            elif isinstance(index, str) and _IDENTIFIER.fullmatch(index):
+                step = f".{index}"  # a map key written like a field (a Peatio ticker's market)
+            else:
+                step = f"[{json.dumps(index)}]"
             return _first_error(sub, item.type if isinstance(item.type, type) else None, path + step)
         if rest:
             return _first_error(rest[0], cls, path)

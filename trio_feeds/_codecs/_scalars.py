@@ -7,6 +7,7 @@ as one. Each hook has cattrs' signature ``hook(value, type) -> structured``.
 from __future__ import annotations
 
 import json
+import re
 import typing
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -475,6 +476,37 @@ def _iso_or_epoch_seconds_out(dt: datetime) -> str | int:
     if type(dt) is WireTime:
         return dt.wire
     return _iso_canonical(dt)
+
+
+_SECONDS_TEXT = re.compile(r"[0-9]{1,11}")  # ASCII digits only (str.isdigit takes others), years < 5138
+
+
+def _epoch_seconds_or_digits() -> Callable[[object, object], datetime]:
+    """Hook for integer seconds sent as a JSON integer or as a string of digits (Peatio tickers).
+
+    The value remembers which, so ``encode`` writes back the integer or the exact text.
+    """
+    seconds = _epoch_seconds()
+
+    def structure(v: object, _: object) -> datetime:
+        if type(v) is int:
+            return remember(seconds(v, _), v)
+        if type(v) is str:
+            if _SECONDS_TEXT.fullmatch(v) is None:
+                raise ValueError(f"not a number of seconds: {v[:40]!r}")
+            return remember(seconds(int(v), _), v)
+        raise _WrongType("integer or digit string (seconds since the Unix epoch)", v)
+
+    return structure
+
+
+_whole_seconds = _epoch_out(1)
+
+
+def _epoch_seconds_or_digits_out(dt: datetime) -> str | int:
+    if type(dt) is WireTime:
+        return dt.wire
+    return _whole_seconds(dt)
 
 
 # -- strict containers ------------------------------------------------------------------------

@@ -1,18 +1,24 @@
 """The Peatio Ranger codec: frames to generated models and back.
 
 Every server frame is a one-key object, ``{"<stream>": payload}``: ``{"btcusd.trades": {...}}``,
-``{"order": {...}}``, and the replies ``{"success": {...}}`` / ``{"error": {...}}``. ``decode``
-returns a :class:`StreamMessage` holding the stream name and the typed payload, so ``encode``
-can write the frame back. Client requests (``{"jwt": ...}``, ``{"event": "subscribe", ...}``)
-decode to their own classes. The later form's text ``ping``/``pong`` frames are not JSON and
-never reach this codec.
+``{"order": {...}}``, and the replies ``{"success": {...}}`` / ``{"error": {...}}``. peatio-core
+0.4.0 to 0.4.4 (2018-08 to 2019-01, the server of the protocol document) sent the same as a
+two-item array, ``["btcusd.trades", {...}]``. ``decode`` returns a :class:`StreamMessage` holding
+the stream name, the typed payload and the form it came in, so ``encode`` writes the same frame
+back. Client requests (``{"jwt": ...}``, ``{"event": "subscribe", ...}``) decode to their own
+classes. The text frames ``ping``/``pong`` are not JSON and never reach this codec.
+
+Payloads that are not objects: ``global.tickers`` is a map keyed by market (:data:`GlobalTickers`),
+a k-line an array of JSON numbers (:data:`KLine`, decoded exactly as ``Decimal``: this codec
+parses every non-integer JSON number from its text), and rango's error replies carry the text
+itself (decoded as :class:`TextError`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
 import attrs
 
@@ -23,6 +29,8 @@ from ..models.peatio import (
     ClientMessage,
     DepositAddress,
     Error,
+    GlobalTickers,
+    KLine,
     MarketUpdate,
     Order,
     OrderBookIncrement,
@@ -33,18 +41,45 @@ from ..models.peatio import (
     Trade,
     UnsubscribeRequest,
 )
-from ._base import Codec, JSONObject, UnknownMessage, model_classes
+from ._base import Codec, JSONObject, UnknownMessage, _loads_numbers, model_classes
 from ._converter import constructor
 
-PUBLIC_CLASSES = [c for c in model_classes(_models) if not c.__name__.endswith("Frame")]
+# The generated `<Type>Frame` models (and the object halves `<Type>Frame1` of frames that also
+# have an array form) describe envelopes; decode never returns them.
+PUBLIC_CLASSES = [c for c in model_classes(_models) if not re.search(r"Frame\d*$", c.__name__)]
 
-__all__ = ["PUBLIC_CLASSES", "Payload", "StreamMessage", "codec", "decode", "encode", "market_of"]
+__all__ = [
+    "PUBLIC_CLASSES",
+    "FrameForm",
+    "Payload",
+    "StreamMessage",
+    "TextError",
+    "UnknownArrayFrame",
+    "codec",
+    "decode",
+    "encode",
+    "market_of",
+]
+
+FrameForm: TypeAlias = Literal["object", "array"]
+"""How a server frame was laid out: ``{"<stream>": payload}`` or ``["<stream>", payload]``."""
+
+
+@attrs.define(kw_only=True)
+class TextError(Error):
+    """An ``error`` reply whose payload is the text itself: rango's ``{"error": "No streams provided"}``.
+
+    An :class:`Error` like any other (``message`` is the text); ``encode`` writes the string back.
+    """
+
 
 Payload = (
     MarketUpdate
     | PublicTrades
     | OrderBookSnapshot
     | OrderBookIncrement
+    | GlobalTickers
+    | KLine
     | Order
     | Trade
     | DepositAddress
@@ -58,15 +93,18 @@ P = TypeVar("P", bound=Payload)
 
 @attrs.define(kw_only=True)
 class StreamMessage(Generic[P]):
-    """A server frame: the stream it came on and its typed payload.
+    """A server frame: the stream it came on, its typed payload, and its layout.
 
     Attributes:
         stream: the frame's key: ``"btcusd.trades"``, ``"order"``, ``"success"``, ...
         data: the payload (``PublicTrades``, ``Order``, ``Success``, ...).
+        form: ``"object"`` (``{"<stream>": payload}``, every Ranger since 2019) or ``"array"``
+            (``["<stream>", payload]``, peatio-core 0.4.0 to 0.4.4); ``encode`` writes this form.
     """
 
     stream: str
     data: P
+    form: FrameForm = "object"
 
     @property
     def market(self) -> str | None:
@@ -74,33 +112,44 @@ class StreamMessage(Generic[P]):
         return market_of(self.stream)
 
 
+@attrs.define(kw_only=True)
+class UnknownArrayFrame(UnknownMessage):
+    """An :class:`UnknownMessage` that came as an array frame, ``["<stream>", payload]``.
+
+    ``raw`` is ``{"<stream>": payload}``, as for an object frame; ``encode`` writes the array.
+    """
+
+
 _new_stream_message = constructor(StreamMessage, ["stream", "data"]) or StreamMessage
 """Builds a StreamMessage without ``type.__call__``'s keyword packing (see ``_constructor``)."""
 
 # The same patterns as the `*Frame` defs of schemas/peatio.json.
-_MARKET_STREAMS: list[tuple[re.Pattern[str], type]] = [
+_MARKET_STREAMS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"^[a-z0-9_]+\.update$"), MarketUpdate),
     (re.compile(r"^[a-z0-9_]+\.trades$"), PublicTrades),
+    (re.compile(r"^[a-z0-9_]+\.kline-[0-9]+[mhdw]$"), KLine),
     (re.compile(r"^[a-z0-9_]+\.ob-snap$"), OrderBookSnapshot),
     (re.compile(r"^[a-z0-9_]+\.ob-inc$"), OrderBookIncrement),
 ]
-_NAMED_STREAMS: dict[str, type] = {
+_NAMED_STREAMS: dict[str, Any] = {
+    "global.tickers": GlobalTickers,
     "order": Order,
     "trade": Trade,
     "deposit_address": DepositAddress,
     "success": Success,
     "error": Error,
 }
+_ALIASES = (GlobalTickers, KLine)  # payload types that are not classes: a map, an array
 _EVENTS: dict[str, type] = {"subscribe": SubscribeRequest, "unsubscribe": UnsubscribeRequest}
 
 
 def market_of(stream: str) -> str | None:
-    """The market part of a public stream name, or None for private streams and replies."""
+    """The market part of a public stream name, or None for private streams, replies and ``global.*``."""
     market, dot, _ = stream.partition(".")
-    return market if dot else None
+    return market if dot and market != "global" else None
 
 
-def _match_payload_class(stream: str) -> type | None:
+def _match_payload_type(stream: str) -> Any:
     cls = _NAMED_STREAMS.get(stream)
     if cls is not None:
         return cls
@@ -110,19 +159,20 @@ def _match_payload_class(stream: str) -> type | None:
     return None
 
 
-_PAYLOAD_CLASSES: dict[str, type | None] = {}
+_PAYLOAD_TYPES: dict[str, Any] = {}
 
 
-def _payload_class(stream: str) -> type | None:
+def payload_type(stream: str) -> Any:
+    """The payload type of a stream (a model class, :data:`GlobalTickers` or :data:`KLine`), or None."""
     # A feed uses a handful of streams: remember the answer instead of running the patterns
     # on every frame (bounded, in case a server invents stream names).
     try:
-        return _PAYLOAD_CLASSES[stream]
+        return _PAYLOAD_TYPES[stream]
     except KeyError:
-        cls = _match_payload_class(stream)
+        cls = _match_payload_type(stream)
         # Only short names: a server could send a thousand megabyte-long keys.
-        if len(_PAYLOAD_CLASSES) < 1024 and len(stream) <= 128:
-            _PAYLOAD_CLASSES[stream] = cls
+        if len(_PAYLOAD_TYPES) < 1024 and len(stream) <= 128:
+            _PAYLOAD_TYPES[stream] = cls
         return cls
 
 
@@ -137,35 +187,93 @@ def _classify_client(obj: JSONObject) -> tuple[str | None, type | None]:
 
 
 class _RangerCodec(Codec):
-    """Codec whose server frames are ``{stream: payload}`` envelopes."""
+    """Codec whose server frames are ``{stream: payload}`` (or ``[stream, payload]``) envelopes."""
+
+    def __init__(self) -> None:
+        super().__init__("peatio", PUBLIC_CLASSES, _classify_client, numbers="string")
+        # Every non-integer JSON number is parsed from its text as a Decimal (k-lines are JSON
+        # numbers). Decimal strings are unaffected, and a number where a string belongs is
+        # still refused by the strict hooks.
+        self._loads = _loads_numbers
+        for alias in _ALIASES:
+            self._structure[alias] = self.converter.get_structure_hook(alias)  # type: ignore[index]
+        self._alias_out = {alias: self.converter.get_unstructure_hook(alias) for alias in _ALIASES}
+
+    # -- decoding ---------------------------------------------------------------------------------
 
     def decode_object(self, obj: JSONObject) -> Any:
         if len(obj) == 1:
             ((stream, payload),) = obj.items()
-            cls = _payload_class(stream)
+            cls = payload_type(stream)
             if cls is not None:
-                try:
-                    data = self._structure[cls](payload, cls)
-                except Exception:  # noqa: BLE001 - re-raised below as DecodeError with its path
-                    raise self._error_at(payload, cls, stream) from None
-                return _new_stream_message(stream=stream, data=data)
+                return self._stream_message(stream, payload, cls, "object")
             if "jwt" not in obj:
                 return self.unknown(stream, obj)
         return super().decode_object(obj)
 
-    def _error_at(self, payload: Any, cls: type, stream: str) -> DecodeError:
+    def decode_value(self, value: Any) -> Any:
+        """``["<stream>", payload]``: the array frames of peatio-core 0.4.0 to 0.4.4."""
+        if type(value) is list and len(value) == 2 and type(value[0]) is str:
+            stream, payload = value
+            cls = payload_type(stream)
+            if cls is None:
+                kept = self.unknown(stream, {stream: payload})  # refuses what nests too deeply
+                return UnknownArrayFrame(protocol=self.protocol, tag=stream, raw=kept.raw)
+            return self._stream_message(stream, payload, cls, "array")
+        return super().decode_value(value)
+
+    def _stream_message(self, stream: str, payload: Any, cls: Any, form: FrameForm) -> Any:
+        if cls is Error and type(payload) is str:
+            data: Any = TextError(message=payload)
+        else:
+            try:
+                data = self._structure[cls](payload, cls)
+            except Exception:  # noqa: BLE001 - re-raised below as DecodeError with its path
+                raise self._error_at(payload, cls, stream, form) from None
+        msg = _new_stream_message(stream=stream, data=data)
+        if form != "object":
+            msg.form = form
+        return msg
+
+    def _error_at(self, payload: Any, cls: Any, stream: str, form: FrameForm) -> DecodeError:
         """Why ``payload`` is not a ``cls``, with its path relative to the frame (``$.<stream>...``)."""
         path, reason = self._explain(payload, cls)
-        key = f".{stream}" if re.fullmatch(r"[A-Za-z_]\w*", stream) else f"[{json.dumps(stream)}]"
+        if form == "array":
+            key = "[1]"
+        else:
+            key = f".{stream}" if re.fullmatch(r"[A-Za-z_]\w*", stream) else f"[{json.dumps(stream)}]"
         return DecodeError(self.protocol, reason, tag=stream, path="$" + key + path[1:])
 
+    # -- encoding ---------------------------------------------------------------------------------
+
     def unstructure(self, message: Any) -> JSONObject:
+        """The frame as a JSON object; an array-form frame gives its object form (see :meth:`encode`)."""
         if isinstance(message, StreamMessage):
-            return {message.stream: super().unstructure(message.data)}
+            return {message.stream: self._payload_value(message)}
         return super().unstructure(message)
 
+    def encode(self, message: Any) -> str:
+        """The frame's JSON text, in the form it came in (an array frame stays an array)."""
+        if isinstance(message, StreamMessage) and message.form == "array":
+            return self.dumps([message.stream, self._payload_value(message)])
+        if isinstance(message, UnknownArrayFrame):
+            ((stream, payload),) = message.raw.items()
+            return self.dumps([stream, payload])
+        return super().encode(message)
 
-codec = _RangerCodec("peatio", PUBLIC_CLASSES, _classify_client, numbers="string")
+    def _payload_value(self, message: StreamMessage[Any]) -> Any:
+        data = message.data
+        if type(data) is TextError:
+            return data.message
+        if attrs.has(type(data)):
+            return super().unstructure(data)
+        alias = payload_type(message.stream)
+        if alias in self._alias_out:
+            return self._alias_out[alias](data)
+        raise TypeError(f"{type(data).__name__} is not a payload of the stream {message.stream!r}")
+
+
+codec = _RangerCodec()
 """The Peatio Ranger :class:`~trio_feeds._codec.Codec`."""
 
 
@@ -180,5 +288,5 @@ def decode(frame: str | bytes) -> StreamMessage[Payload] | ClientMessage | Unkno
 
 
 def encode(message: StreamMessage[Any] | ClientMessage | UnknownMessage) -> str:
-    """Encode a message to its wire JSON."""
+    """Encode a message to its wire JSON, in the form it was decoded from."""
     return codec.encode(message)

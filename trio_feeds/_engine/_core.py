@@ -146,7 +146,7 @@ class Engine:
             action.verdict,
             close_code=action.code,
             connected_at=sess.connected_at,
-            deliberate=self.in_user_call,
+            deliberate=self.in_user_call or action.deliberate,
         )
         sess.end(ending)
 
@@ -284,9 +284,10 @@ class Engine:
                             f"{self.protocol.name}: handshake rejected with HTTP {exc.status_code}"
                         ) from None
                     slow = exc.status_code == 429
-                    return Ending(None, str(exc), CloseVerdict.RETRY_SLOW if slow else CloseVerdict.RETRY)
+                    reason = self.protocol.connect_failed(str(exc))
+                    return Ending(None, reason, CloseVerdict.RETRY_SLOW if slow else CloseVerdict.RETRY)
                 except ConnectFailed as exc:
-                    return Ending(None, str(exc), CloseVerdict.RETRY)
+                    return Ending(None, self.protocol.connect_failed(str(exc)), CloseVerdict.RETRY)
                 return await self.run_session(nursery, conn, target)
             finally:
                 nursery.cancel_scope.cancel()

@@ -6,15 +6,21 @@ the mapping:
 =======================================  ===================================================
 payload (stream)                         items
 =======================================  ===================================================
-``PublicTrades`` (``<market>.trades``)   one :class:`Trade` per trade (``taker_type`` side)
+``PublicTrades`` (``<market>.trades``)   one :class:`Trade` per trade (``taker_type`` side, or
+                                         ``type`` before 2019-03)
 ``MarketUpdate`` (``<market>.update``)   one :class:`BookSnapshot` (the whole book)
 ``OrderBookSnapshot`` (``ob-snap``)      one :class:`BookSnapshot`, with its ``sequence``
 ``OrderBookIncrement`` (``ob-inc``)      one :class:`BookUpdate` (a level or a list of them;
-                                         an amount of zero removes the level)
+                                         an amount of zero, or the engine's ``""``, removes
+                                         the level)
+``GlobalTickers`` (``global.tickers``)   one :class:`Ticker` per market (``buy``/``sell``
+                                         as bid/ask, where the older form sends them; the
+                                         base volume is the later form's ``amount``, whose
+                                         ``volume`` is in the quote currency, else ``volume``)
 ``Order`` (``order``)                    one :class:`OrderUpdate` (status below)
 ``Trade`` (``trade``)                    one :class:`Fill` (your side: ``side``, else ``kind``)
 ``DepositAddress``, ``Success``,         nothing; nor do client requests and unknown streams
-``Error``
+``Error``, ``KLine``                     (a k-line is a candle: no normalized type has it)
 =======================================  ===================================================
 
 Order ``state``: ``pending`` -> ``PENDING``, ``wait`` -> ``OPEN`` (``PARTIALLY_FILLED`` once
@@ -44,11 +50,12 @@ from ..models.peatio import (
     AuthRequest,
     DepositAddress,
     Error,
+    GlobalTickers,
+    IncrementLevel,
     MarketUpdate,
     Order,
     OrderBookIncrement,
     OrderBookSnapshot,
-    PriceLevel,
     PublicTrade,
     PublicTrades,
     SubscribeRequest,
@@ -67,6 +74,7 @@ from ..normalized import (
     Side,
     SymbolMap,
     Symbols,
+    Ticker,
 )
 from ..normalized import Trade as NormalizedTrade
 from ._build import NOTHING, builder
@@ -86,6 +94,7 @@ _STATUS = {
 }
 
 _trade = builder(NormalizedTrade)
+_ticker = builder(Ticker)
 _fill = builder(Fill)
 _snapshot = builder(BookSnapshot)
 _update = builder(BookUpdate)
@@ -157,7 +166,7 @@ def _public_trade(
         EXCHANGE,  # venue
         common,  # symbol
         market,  # native_symbol
-        _SIDE.get(t.taker_type),  # side
+        _SIDE.get(t.taker_type or t.type or ""),  # side
         t.price,  # price
         t.amount,  # amount
         str(t.tid),  # trade_id
@@ -187,14 +196,42 @@ def _whole_book(
     )
 
 
-def _changed(levels: list[PriceLevel] | PriceLevel | None) -> tuple[Level, ...]:
-    """An increment side as levels: absent, one ``[price, amount]``, or a list of them."""
+def _changed(levels: list[IncrementLevel] | IncrementLevel | None) -> tuple[Level, ...]:
+    """An increment side as levels: absent, one ``[price, amount]``, or a list of them.
+
+    The amount ``""`` (the engine's removal) is zero, as is a zero.
+    """
     if not levels:
         return ()
     if isinstance(levels, tuple):  # one level, flat: [price, amount]
         price, amount = levels
         return ((price, amount or _ZERO),)
     return tuple((price, amount or _ZERO) for price, amount in levels)
+
+
+def _tickers(
+    m: StreamMessage[Any], data: GlobalTickers, at: datetime, sym: Symbols
+) -> tuple[Normalized, ...]:
+    return tuple(
+        _ticker(
+            EXCHANGE,  # exchange
+            EXCHANGE,  # venue
+            sym[market],  # symbol
+            market,  # native_symbol
+            t.buy,  # bid (older form only)
+            None,  # bid_amount
+            t.sell,  # ask (older form only)
+            None,  # ask_amount
+            t.last,  # last
+            t.amount if t.amount is not None else t.volume,  # volume (base currency; see above)
+            t.high,  # high
+            t.low,  # low
+            t.at,  # exchange_time
+            at,  # received_at
+            m,  # source
+        )
+        for market, t in data.items()
+    )
 
 
 def _increment(
@@ -291,13 +328,14 @@ PAYLOAD_HANDLERS: dict[
     MarketUpdate: _whole_book,
     OrderBookSnapshot: _whole_book,
     OrderBookIncrement: _increment,
+    dict: _tickers,  # GlobalTickers, the one payload that is a map
     Order: _order_update,
     Trade: _own_trade,
 }
 """The payloads that give items, and their mapping."""
 
-IGNORED_PAYLOADS: tuple[type, ...] = (DepositAddress, Success, Error)
-"""Payloads that give no items, on purpose."""
+IGNORED_PAYLOADS: tuple[type, ...] = (DepositAddress, Success, Error, tuple)
+"""Payloads that give no items, on purpose (``tuple``: a ``KLine``, the one array payload)."""
 
 
 def _no_items(m: StreamMessage[Any], data: object, at: datetime, sym: Symbols) -> tuple[Normalized, ...]:

@@ -32,6 +32,7 @@ Rules (in the spirit of h11's ``_state.py``):
 6. Time is a float in seconds from the engine's clock (``trio.current_time()``), passed in.
 7. :meth:`FeedProtocol.connection_lost` is called once per connection that opened, after
    its last frame; its actions run after the consumer got ``Disconnected``.
+   :meth:`FeedProtocol.connect_failed` is called for each attempt that did not open.
 
 Actions are attrs classes defined here. A protocol returns a list of them; an empty list means
 "nothing to do".
@@ -144,11 +145,15 @@ class ProtocolClose:
     """The server said at application level that it is closing, or the protocol decided to.
 
     The engine closes the connection with ``code`` and then acts on ``verdict``.
+    ``deliberate``: the protocol closes on purpose (e.g. to get a fresh snapshot in the new
+    connection's query string), not because the connection failed: like a close a user call
+    asked for, it does not count as a failed attempt for the backoff.
     """
 
     code: int
     reason: str
     verdict: CloseVerdict
+    deliberate: bool = attrs.field(default=False, kw_only=True)
 
 
 Action: TypeAlias = (
@@ -225,6 +230,15 @@ class FeedProtocol(ABC):
         ``Notify`` that the books are out of sync); frames to send make no sense here.
         """
         return ()
+
+    def connect_failed(self, reason: str) -> str:
+        """A connection attempt failed before the WebSocket opened; return the reason to report.
+
+        The attempt is retried with backoff whatever this returns (an HTTP 401/403 answer is
+        the engine's business: it ends the feed). A protocol may add what such a failure
+        means for its servers, e.g. that one closes the TCP connection to refuse a token.
+        """
+        return reason
 
     def not_ready_reason(self, waited: float) -> str:
         """Why a connection that was not :attr:`ready` within ``waited`` seconds is dropped."""

@@ -451,7 +451,10 @@ def _main(argv: Sequence[str] | None) -> int:
 
             exchange = exchanges.get(args.protocol)
             try:
-                faults = tuple(parse_fault(spec, has_auth=exchange.has_auth) for spec in args.fault)
+                faults = tuple(
+                    parse_fault(spec, has_auth=exchange.has_auth, has_sequences=exchange.has_sequences)
+                    for spec in args.fault
+                )
             except ValueError as exc:
                 _usage_error(["serve"], f"argument --fault: {exc}")
             serve_options = ServeOptions(

@@ -106,6 +106,9 @@ class Exchange(ABC):
         needs: the credentials ``watch`` requires (an exchange may use more when given).
         uses: every credential the exchange can use.
         has_auth: whether the server authenticates clients (faults like ``reject-auth`` apply).
+        has_sequences: whether the server has sequenced order-book streams (the fault
+            ``skip-sequence`` applies; the server implements
+            :class:`~trio_feeds.testing.faults.SequenceFaults`).
         test_credentials: what the local server accepts when run by ``serve`` and ``demo``.
         watch_example: ``watch`` options that suit the local server, for ``serve``'s banner.
         text_frames: frames that are plain text rather than JSON (heartbeats such as Ranger's
@@ -118,6 +121,7 @@ class Exchange(ABC):
     needs: ClassVar[frozenset[CredentialName]] = frozenset()
     uses: ClassVar[frozenset[CredentialName]] = frozenset()
     has_auth: ClassVar[bool] = False
+    has_sequences: ClassVar[bool] = False
     test_credentials: ClassVar[ExchangeCredentials] = ExchangeCredentials()
     watch_example: ClassVar[str] = ""
     text_frames: ClassVar[frozenset[str]] = frozenset()

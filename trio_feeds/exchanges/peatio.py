@@ -30,6 +30,7 @@ class PeatioExchange(Exchange):
     title = "Peatio Ranger"
     uses: ClassVar[frozenset[CredentialName]] = frozenset({"token"})
     has_auth = True
+    has_sequences = True
     test_credentials = ExchangeCredentials(token="demo-token")
     watch_example = "--stream btcusd.trades --stream btcusd.ob-inc"
     text_frames = frozenset({"ping", "pong"})
@@ -38,7 +39,8 @@ class PeatioExchange(Exchange):
         feed_options={"streams": ["btcusd.trades"], "auth": "message", "subscribe_mode": "event"},
         subscriptions=("btcusd.trades", "order"),
         is_auth_frame=_is_auth_frame,
-        unknown_frame='{"btcusd.kline-1m": [1700000000, "100", "101", "99", "100.5", "3"]}',
+        # An event of peatio-core's own spec (web_socket_spec.rb): a stream no model knows.
+        unknown_frame='{"btcusd.order": {"key": "btcusd_order_1"}}',
         app_heartbeat=True,
         heartbeat_server_options={"ping_interval": 0.05},
     )
@@ -94,6 +96,30 @@ class PeatioExchange(Exchange):
         """:func:`trio_feeds.testing.open_peatio_server` accepting the token."""
         creds = credentials or self.test_credentials
         return open_peatio_server(token=creds.token or "", rate=rate, port=port, **options)
+
+    def add_serve_arguments(self, parser: Any) -> None:
+        """``--frames``, ``--auth-rejection`` and ``--text-errors``: which server generation to be."""
+        parser.add_argument(
+            "--frames",
+            choices=("object", "array"),
+            default="object",
+            help="data frames as {stream: payload} (default) or [stream, payload] (peatio-core 0.4.x, "
+            "as rubykube/ranger-example-nodejs expects)",
+        )
+        parser.add_argument(
+            "--auth-rejection",
+            choices=("401", "drop", "anonymous"),
+            default="401",
+            help="a bad Authorization header gets HTTP 401 (rango /private, default), a dropped "
+            "handshake (the Ruby Ranger) or an anonymous connection (rango /public)",
+        )
+        parser.add_argument(
+            "--text-errors", action="store_true", help='errors as plain strings, {"error": "..."} (rango)'
+        )
+
+    def serve_options(self, args: Any) -> dict[str, Any]:
+        """The server options of :meth:`add_serve_arguments`."""
+        return {"frames": args.frames, "auth_rejection": args.auth_rejection, "text_errors": args.text_errors}
 
     def demo_feed_options(self) -> dict[str, Any]:
         """Public and private streams of one market."""

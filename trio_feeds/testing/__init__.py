@@ -18,8 +18,9 @@ ping/pong, close events), :func:`open_cryptology_server` (market data in the rea
 XDR frames, a version frame first; ``form="json"`` for text frames, ``legacy=True`` there for
 ``_cls``), :func:`open_onyx_server` (token auth within 5 s, ``id``/``method``
 responses, ``server_info``/``tickers``/``dashboards``), :func:`open_peatio_server` (``?stream=``
-streams, JWT by message or ``Authorization`` header, subscribe events, text ping/pong,
-order-book snapshot then increments). Their module docstrings give the details.
+streams acknowledged on connect, JWT by message or ``Authorization`` header, subscribe events,
+one matching-engine book per market with sequenced increments, ``frames="array"`` for the
+document's server generation). Their module docstrings give the details.
 
 Data: each connection gets generated, schema-valid messages (built from the generated models
 and encoded with the protocol's codec) for what it subscribed, ``rate`` messages per second
@@ -37,7 +38,8 @@ gateway     ``data.timestamp = SEQUENCE_EPOCH_MS + seq`` on every channel messag
 cryptology  ``current_order_id = seq`` (an extra key in the ``legacy`` ``_cls`` form)
 onyx        tickers ``timestamp_millis = SEQUENCE_EPOCH_MS + seq``; dashboard increments
             ``message["seq"]`` (``server_info`` and the dashboards snapshot: none)
-peatio      public trades ``tid``; private ``order``/``trade`` ``id`` (books: none)
+peatio      public trades ``tid``; private ``order``/``trade`` ``id`` (book increments carry
+            their market's own ``sequence``; ``server.book(market)`` is the true book)
 =========== ===============================================================================
 
 Records: ``server.connections`` lists a :class:`ConnectionRecord` per accepted connection
@@ -69,6 +71,9 @@ picks one connection by record or id, default all open ones):
 - ``resume()``: undo ``blackhole``, ``stop_heartbeats`` and ``delay_replies``.
 - Gateway only: ``await ping()`` sends a ``ping`` event now and closes 1008 without a ``pong``
   in ``pong_timeout``.
+- Peatio only: ``skip_sequence(n=1, market=None)``: the next ``n`` book increments reach no
+  live subscriber (a sequence jump; ``--fault skip-sequence:N@WHEN``); ``restart_engine()``:
+  the matching engine restarts and its sequences begin again at 1.
 
 TLS (``wss://``): every ``open_<protocol>_server`` takes ``ssl_context=``, a server-side
 :class:`ssl.SSLContext` with a certificate loaded; ``server.url`` then says ``wss://``.

@@ -89,7 +89,7 @@ class Acceptor:
             record.status = status or 0
             self.server.refused.append(record)
             self.server._notify()
-            if status is not None:
+            if status:  # None or 0: close TCP without an answer
                 body = f"{status} refused by the {self.server.protocol} test server\n".encode()
                 data = conn.ws.send(
                     RejectConnection(

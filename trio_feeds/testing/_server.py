@@ -214,7 +214,7 @@ class FeedServer(FaultControls):
     # -- protocol hooks ---------------------------------------------------------------------
 
     def _check_handshake(self, record: ConnectionRecord, request: Request) -> int | None:
-        """HTTP status to refuse this handshake with, or ``None`` to accept it."""
+        """HTTP status to refuse this handshake with, ``None`` to accept it, ``0`` to drop TCP unanswered."""
         return None
 
     def _setup(self, conn: Connection) -> None:

@@ -17,6 +17,8 @@ server's start, or its first connection: see :meth:`Fault.run`).
                             the others send an error and close with 1008)
 ``refuse[:STATUS]``         refuse the next connection attempt with HTTP STATUS (default 503)
 ``reject-auth``             reject the next authentication attempt (gateway, onyx, peatio)
+``skip-sequence[:N]``       the next N increments (default 1) of every sequenced order-book
+                            stream reach no live subscriber: a sequence jump (peatio)
 =========================== =====================================================================
 
 ``/EVERY`` repeats the fault: ``abort@10s/30s`` aborts at 10 s, 40 s, 70 s, ...
@@ -26,20 +28,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 import attrs
 import trio
 
 from ._server import AuthFaults, FeedServer
 
-__all__ = ["FAULT_HELP", "Fault", "parse_duration", "parse_fault"]
+__all__ = ["FAULT_HELP", "Fault", "SequenceFaults", "parse_duration", "parse_fault"]
 
 FAULT_HELP = (
     "KIND[:ARG]@WHEN[/EVERY], e.g. close:1011@5s, abort@10s/30s, blackhole:3@20s, "
-    "raw:{...}@3s, rate-limit@8s, refuse:503@12s, reject-auth@15s, stop-heartbeats:10@5s"
+    "raw:{...}@3s, rate-limit@8s, refuse:503@12s, reject-auth@15s, stop-heartbeats:10@5s, "
+    "skip-sequence:3@6s"
 )
 
-_KINDS = ("close", "abort", "blackhole", "stop-heartbeats", "raw", "rate-limit", "refuse", "reject-auth")
+_KINDS = (
+    "close",
+    "abort",
+    "blackhole",
+    "stop-heartbeats",
+    "raw",
+    "rate-limit",
+    "refuse",
+    "reject-auth",
+    "skip-sequence",
+)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
 
 
@@ -55,6 +69,14 @@ def parse_duration(text: str) -> float:
     value = float(match.group(1))
     unit = match.group(2) or "s"
     return value / 1000 if unit == "ms" else value * 60 if unit == "m" else value
+
+
+@runtime_checkable
+class SequenceFaults(Protocol):
+    """A server with sequenced order-book streams, which can skip sequence numbers (Peatio's)."""
+
+    def skip_sequence(self, n: int = 1) -> None:
+        """Let the next ``n`` increments of every book stream reach no live subscriber."""
 
 
 @attrs.frozen
@@ -98,6 +120,8 @@ class Fault:
             return "rate limit (the protocol's close)"
         if self.kind == "refuse":
             return f"refuse next handshake: HTTP {self._status()}"
+        if self.kind == "skip-sequence":
+            return f"sequence jump: {self._count()} book increment(s) not sent"
         return "reject next authentication"
 
     async def apply(self, server: FeedServer, nursery: trio.Nursery) -> None:
@@ -122,6 +146,9 @@ class Fault:
             await server.rate_limit()
         elif self.kind == "refuse":
             server.refuse_next(1, status=self._status())
+        elif self.kind == "skip-sequence":
+            if isinstance(server, SequenceFaults):
+                server.skip_sequence(self._count())
         elif isinstance(server, AuthFaults):
             server.reject_auth(1)
 
@@ -148,13 +175,19 @@ class Fault:
     def _status(self) -> int:
         return 503 if self.arg is None else int(self.arg)
 
+    def _count(self) -> int:
+        return 1 if self.arg is None else int(self.arg)
 
-def parse_fault(spec: str, *, has_auth: bool = True) -> Fault:
-    """Parse ``KIND[:ARG]@WHEN[/EVERY]``; ``has_auth``: whether the server authenticates.
+
+def parse_fault(spec: str, *, has_auth: bool = True, has_sequences: bool = True) -> Fault:
+    """Parse ``KIND[:ARG]@WHEN[/EVERY]``.
+
+    ``has_auth``: whether the server authenticates; ``has_sequences``: whether it has
+    sequenced order-book streams (``Exchange.has_auth`` / ``Exchange.has_sequences``).
 
     Raises:
         ValueError: the spec is malformed, or the kind does not apply (``reject-auth``
-            without authentication).
+            without authentication, ``skip-sequence`` without sequenced books).
     """
     head, at_sign, when = spec.rpartition("@")
     if not at_sign or not head:
@@ -182,12 +215,20 @@ def parse_fault(spec: str, *, has_auth: bool = True) -> Fault:
         and not (fault.arg.isdigit() and 100 <= int(fault.arg) <= 599)
     ):
         raise ValueError(f"{spec!r}: the HTTP status must be a number in 100-599")
+    elif (
+        kind == "skip-sequence"
+        and fault.arg is not None
+        and not (fault.arg.isdigit() and int(fault.arg) >= 1)
+    ):
+        raise ValueError(f"{spec!r}: skip-sequence takes a count of at least 1")
     elif kind == "raw" and not fault.arg:
         raise ValueError(f"{spec!r}: raw needs the frame text, e.g. raw:{{}}@3s")
     elif kind in ("abort", "rate-limit", "reject-auth") and fault.arg is not None:
         raise ValueError(f"{spec!r}: {kind} takes no argument")
     if kind == "reject-auth" and not has_auth:
         raise ValueError(f"{spec!r}: this protocol has no authentication")
+    if kind == "skip-sequence" and not has_sequences:
+        raise ValueError(f"{spec!r}: this protocol has no sequenced order-book streams")
     return fault
 
 
