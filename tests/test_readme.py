@@ -2,7 +2,7 @@
 
 Examples that need a server start the local ones of ``trio_feeds.testing`` themselves. An
 example that defines pytest tests (``def test_...``) is run by pytest, with the installed
-plugin's fixtures. The Quickstart commands are checked against what CI runs.
+plugin's fixtures and no pytest settings (the plugin runs its fixtures' tests under trio). The Quickstart commands are checked against what CI runs.
 """
 
 from __future__ import annotations
@@ -43,8 +43,6 @@ def test_example_runs(block: str, tmp_path: Path) -> None:
             "-q",
             "-p",
             "no:cacheprovider",
-            "-o",
-            "trio_mode=true",
             str(script),
         ]
     else:

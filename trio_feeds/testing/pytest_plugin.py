@@ -18,12 +18,16 @@ or from indirect parametrization (a dict per case; it wins over the marker)::
     async def test_both(gateway_server):
         ...
 
-The fixtures are async (trio) fixtures: the test must run under pytest-trio
-(``trio_mode = true`` or ``@pytest.mark.trio``).
+The fixtures are async (trio) fixtures, run by pytest-trio (``pip install pytest-trio``). An
+``async def`` test that asks for one of them is marked ``@pytest.mark.trio`` by this plugin, so
+it runs as written in a project that did not set ``trio_mode = true``; other async tests are
+left alone (a project may run them under anyio or asyncio). Without pytest-trio, a test that
+uses the fixtures is a usage error that says so.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -37,6 +41,9 @@ from .peatio import PeatioServer, open_peatio_server
 __all__ = ["cryptology_server", "gateway_server", "onyx_server", "peatio_server"]
 
 MARKER = "trio_feeds_server"
+FIXTURES = frozenset({"gateway_server", "cryptology_server", "onyx_server", "peatio_server"})
+# Markers of the async test runners; a test carrying one already has its event loop chosen.
+_RUNNER_MARKERS = ("trio", "anyio", "asyncio")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,6 +51,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{MARKER}(**kwargs): keyword arguments for the trio-feeds test server fixtures"
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``async def`` tests that use these fixtures as trio tests (no ``trio_mode`` needed)."""
+    users = [
+        item
+        for item in items
+        if isinstance(item, pytest.Function)
+        and FIXTURES.intersection(item.fixturenames)
+        and inspect.iscoroutinefunction(item.function)
+        and not any(item.get_closest_marker(name) for name in _RUNNER_MARKERS)
+    ]
+    if not users:
+        return
+    if not config.pluginmanager.hasplugin("trio"):
+        raise pytest.UsageError(
+            f"{users[0].nodeid} uses a trio-feeds server fixture, which runs under pytest-trio: "
+            "pip install pytest-trio"
+        )
+    for item in users:
+        item.add_marker(pytest.mark.trio)
 
 
 def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
