@@ -4,7 +4,9 @@ The recording holds every frame as received, the connections and their ends, the
 events and your own subscribe calls; never the frames the feed sent (they carry credentials).
 A replay runs them through the same engine and protocol.
 
-    python examples/record_replay.py [FILE]     # starts its own local server; FILE: session.jsonl.gz in a temp dir
+    python examples/record_replay.py [FILE]   # starts its own local server
+
+FILE defaults to session.jsonl.gz in a temporary directory.
 """
 
 from __future__ import annotations
@@ -25,17 +27,20 @@ from trio_feeds.testing import open_gateway_server
 async def record(path: Path) -> list[object]:
     """Record a gateway session with one dropped connection; return what the feed gave."""
     live: list[object] = []
-    async with open_gateway_server(api_key="key", api_secret="secret", rate=200) as server:
-        async with open_recorder(path, overwrite=True) as recorder:
-            credentials = gateway.Credentials("key", "secret")
-            async with gateway.open_feed(server.url, credentials=credentials, recorder=recorder) as feed:
-                await feed.subscribe(["trades"], symbols=["BTCUSDT"])
-                async for item in feed:
-                    live.append(item)
-                    if len(live) == 10:
-                        await server.close(1011, "restart")  # recorded too
-                    if isinstance(item, events.Gap):
-                        break
+    credentials = gateway.Credentials("key", "secret")
+    # Entered in order, left in reverse: the feed ends, then the recorder writes what is left.
+    async with (
+        open_gateway_server(api_key="key", api_secret="secret", rate=200) as server,
+        open_recorder(path, overwrite=True) as recorder,
+        gateway.open_feed(server.url, credentials=credentials, recorder=recorder) as feed,
+    ):
+        await feed.subscribe(["trades"], symbols=["BTCUSDT"])
+        async for item in feed:
+            live.append(item)
+            if len(live) == 10:
+                await server.close(1011, "restart")  # recorded too
+            if isinstance(item, events.Gap):
+                break
     return live
 
 
@@ -47,12 +52,13 @@ async def replay(path: Path) -> list[object]:
 
 async def main(path: Path) -> None:
     live = await record(path)
-    print(f"recorded {len(live)} items to {path} ({path.stat().st_size} bytes)")
+    size = (await trio.Path(path).stat()).st_size
+    print(f"recorded {len(live)} items to {path} ({size} bytes)")
     replayed = await replay(path)
-    same = sum(1 for was, now in zip(live, replayed) if was == now)
+    same = sum(1 for was, now in zip(live, replayed, strict=False) if was == now)
     print(f"replayed {len(replayed)} items; {same} of the first {len(live)} equal")
     # A Gap's times are on the replay's clock: the only field that may differ.
-    for was, now in zip(live, replayed):
+    for was, now in zip(live, replayed, strict=False):
         assert was == now or isinstance(now, events.Gap), (was, now)
     print("events:", [type(item).__name__ for item in replayed if isinstance(item, events.SessionEvent)])
 

@@ -96,7 +96,7 @@ def to_epoch_millis(dt: datetime) -> int:
 
 
 def sent_as_epoch_seconds(seconds: int) -> IsoOrEpochSeconds:
-    """The time ``seconds`` since the Unix epoch, for an :data:`IsoOrEpochSeconds` field.
+    """The time ``seconds`` since the Unix epoch, for an ``IsoOrEpochSeconds`` field.
 
     ``encode`` writes it as that integer (as the peatio code does) rather than as ISO-8601 text.
     """
@@ -104,7 +104,7 @@ def sent_as_epoch_seconds(seconds: int) -> IsoOrEpochSeconds:
 
 
 def sent_as_seconds_text(seconds: int) -> EpochSecondsOrDigits:
-    """The time ``seconds`` since the Unix epoch, for an :data:`EpochSecondsOrDigits` field.
+    """The time ``seconds`` since the Unix epoch, for an ``EpochSecondsOrDigits`` field.
 
     ``encode`` writes it as the digit string (``"1626300000"``, peatio's later tickers) rather
     than as an integer.

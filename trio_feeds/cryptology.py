@@ -133,7 +133,7 @@ def open_feed(
     Args:
         url: the market-data WebSocket URL.
         trade_pairs: deliver only these pairs (default: all).
-        config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.FeedConfig`).
+        config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.config.FeedConfig`).
             Unless it sets ``ping_interval``/``ping_timeout``, the feed pings every 3 s and
             wants the pong within 3 s, as the official client.
         server_heartbeat: the server sends something at least this often (seconds); longer

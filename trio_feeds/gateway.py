@@ -5,7 +5,7 @@ Client requests carry ``action``; server control messages carry ``event``; chann
 ``channel`` is looked at first). Prices and amounts are JSON numbers on the wire; they are
 parsed straight to :class:`decimal.Decimal`, never through a binary float. Every ``timestamp``
 is integer milliseconds on the wire and an aware UTC ``datetime`` in the models
-(:data:`EpochMillis`; ``encode`` writes the same integer back).
+(:data:`~trio_feeds._types.EpochMillis`; ``encode`` writes the same integer back).
 
 ``open_feed`` gives a :class:`GatewayFeed`; ``decode``/``encode`` work on single frames.
 """
@@ -150,7 +150,7 @@ def open_feed(
     Args:
         url: the gateway's WebSocket URL.
         credentials: API key and secret; the secret never appears in reprs, logs or errors.
-        config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.FeedConfig`).
+        config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.config.FeedConfig`).
         signer: ``signer(api_key, api_secret, timestamp_ms) -> signature``; default HMAC-SHA256
             hex of ``f"{timestamp}{api_key}"`` keyed by the secret.
         wall_clock_ms: the wall clock for auth timestamps (default: the system clock).

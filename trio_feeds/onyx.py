@@ -5,7 +5,7 @@ Requests carry an ``id`` and a ``method``; the server answers each valid request
 ``dashboards`` channel sends the full list first (``DashboardsSnapshotEvent``, message_type 0)
 and then one dashboard per event (``DashboardsIncrementEvent``: 1 update, 2 create, 3 delete).
 Times are aware UTC ``datetime``s: ``ServerInfo.timestamp`` (ISO-8601 on the wire; text
-without an offset is UTC) and ``Ticker.timestamp`` (:data:`EpochMillis`; on the wire the
+without an offset is UTC) and ``Ticker.timestamp`` (:data:`~trio_feeds._types.EpochMillis`; on the wire the
 integer ``timestamp_millis``). ``ServerInfo.age_millis`` is any JSON number: an ``int`` when
 the wire sends an integer, else a ``float``. A response's ``message`` is a ``str`` (the
 protocol document's form) or a :class:`ResponseDetail` (``{"Message": ...}``, the live
@@ -168,7 +168,7 @@ def open_feed(
     Args:
         url: the Onyx WebSocket URL.
         token: API token, sent in the ``auth`` request (never in reprs, logs or errors).
-        config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.FeedConfig`).
+        config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.config.FeedConfig`).
         auth_deadline: seconds to wait for the auth answer before reconnecting (the server
             drops connections not authenticated within about 5 s); at most ``request_timeout``.
         server_heartbeat: silence bound in seconds, or ``None`` (WebSocket pings alone).

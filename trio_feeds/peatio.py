@@ -6,10 +6,11 @@ Every server frame is a one-key object, ``{"<stream>": payload}``: ``{"btcusd.tr
 :class:`StreamMessage` holding the stream name, the typed payload and the frame's form, so
 ``encode`` writes the same frame back. Client requests (``{"jwt": ...}``, ``{"event":
 "subscribe", ...}``) decode to their own classes. Times are aware UTC ``datetime``s: ``date`` and
-``at`` are integer seconds on the wire (:data:`EpochSeconds`); ``created_at``/``updated_at`` are
-ISO-8601 text in the protocol document and integer seconds from the peatio code
-(:data:`IsoOrEpochSeconds`); a ticker's ``at`` is an integer or a digit string
-(:data:`EpochSecondsOrDigits`); ``encode`` writes back the form that came in.
+``at`` are integer seconds on the wire (:data:`~trio_feeds._types.EpochSeconds`);
+``created_at``/``updated_at`` are ISO-8601 text in the protocol document and integer seconds
+from the peatio code
+(:data:`~trio_feeds._types.IsoOrEpochSeconds`); a ticker's ``at`` is an integer or a digit string
+(:data:`~trio_feeds._types.EpochSecondsOrDigits`); ``encode`` writes back the form that came in.
 
 ``open_feed`` gives a :class:`PeatioFeed`, which keeps the order book of every
 ``<market>.ob-inc`` stream (``feed.books["btcusd"]``); ``decode``/``encode`` work on single frames.
@@ -168,7 +169,7 @@ def open_feed(
         subscribe_mode: ``"event"`` sends ``{"event": "subscribe", ...}`` on the live
             connection (later servers); ``"query"`` reconnects with the new query string
             (document form). Default: ``"event"`` with header auth, else ``"query"``.
-        config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.FeedConfig`).
+        config: timeouts, backoff and buffer policy (default :class:`~trio_feeds.config.FeedConfig`).
         server_heartbeat: silence bound in seconds, or ``None`` (WebSocket pings alone).
         snapshot_timeout: seconds an order book waits for Ranger's snapshot while increments
             arrive before the feed subscribes its stream again (see :class:`PeatioFeed`).

@@ -114,7 +114,7 @@ class StreamMessage(Generic[P]):
 
 @attrs.define(kw_only=True)
 class UnknownArrayFrame(UnknownMessage):
-    """An :class:`UnknownMessage` that came as an array frame, ``["<stream>", payload]``.
+    """An :class:`~trio_feeds.UnknownMessage` that came as an array frame, ``["<stream>", payload]``.
 
     ``raw`` is ``{"<stream>": payload}``, as for an object frame; ``encode`` writes the array.
     """

@@ -171,8 +171,10 @@ class GatewayProtocol(FeedProtocol):
         wall_clock_ms: milliseconds since the Unix epoch, for the ``authenticate`` and ``pong``
             timestamps. The server checks the auth timestamp against *its* wall clock, which the
             engine's monotonic ``now`` cannot give, so this one clock is read here; it is
-            injected (default :func:`system_wall_clock_ms`) so tests stay deterministic.
-        server_heartbeat: stale bound for :class:`HeartbeatPolicy`; see :attr:`heartbeat`.
+            injected (default :func:`~trio_feeds._sansio.gateway.system_wall_clock_ms`) so
+            tests stay deterministic.
+        server_heartbeat: stale bound for
+            :class:`~trio_feeds._sansio._protocol.HeartbeatPolicy`; see ``heartbeat``.
 
     ``heartbeat.server_heartbeat`` defaults to 45 s: the server pings after 30 s without
     traffic. Every client frame is a pong (which follows a server ping) or a request (which the
@@ -239,7 +241,10 @@ class GatewayProtocol(FeedProtocol):
         return ConnectTarget(self.url)
 
     def connection_made(self, now: float) -> Sequence[Action]:
-        """Send ``authenticate``. Re-subscriptions follow in :class:`AuthAccepted` ``.then``."""
+        """Send ``authenticate``.
+
+        Re-subscriptions follow in :class:`~trio_feeds._sansio._protocol.AuthAccepted` ``.then``.
+        """
         self._ready = False
         timestamp = self._wall_clock_ms()
         creds = self.credentials

@@ -315,7 +315,8 @@ class PeatioProtocol(FeedProtocol):
         """Add streams; every later connection asks for them in its query string.
 
         On a live connection: ``"event"`` mode sends a subscribe event (split in several when
-        longer than :data:`MAX_CLIENT_MESSAGE` bytes) and returns the request id to wait for;
+        longer than :data:`~trio_feeds._sansio._ranger.MAX_CLIENT_MESSAGE` bytes) and returns
+        the request id to wait for;
         ``"query"`` mode returns ``(None, [ProtocolClose(RETRY)])`` so the engine reconnects
         with the new streams. Streams already present change nothing: ``(None, ())``.
         """

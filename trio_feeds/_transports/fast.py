@@ -450,7 +450,7 @@ class FastTransport:
 
     Several times the frame rate of trio-websocket on small frames (see
     ``benchmarks/throughput.py``). Needs a tested ``websockets`` release (see
-    :func:`check_websockets_version`).
+    :func:`~trio_feeds._transports.fast.check_websockets_version`).
 
     Args:
         ssl_context: TLS settings for ``wss:`` URLs (default: ``ssl.create_default_context()``).

@@ -104,7 +104,7 @@ One of the user's dashboards, kept as the JSON object the server sends (a `dict`
 @attrs.define(kw_only=True)
 class DashboardsSnapshotEvent:
     """
-    The full state of the user's dashboards: the first `dashboards` event after subscribing. Replace any dashboards held so far with this list; `DashboardsIncrementEvent`s follow.
+    The full state of the user's dashboards: the first `dashboards` event after subscribing. Replace any dashboards held so far with this list; `DashboardsIncrementEvent` events follow.
     """
 
     channel: Literal["dashboards"] = attrs.field(

@@ -4,22 +4,23 @@ Syntax: ``KIND[:ARG]@WHEN[/EVERY]``; ``WHEN`` and ``EVERY`` are durations such a
 ``500ms``, ``2m`` or a bare number of seconds, counted from a start the caller chooses (the
 server's start, or its first connection: see :meth:`Fault.run`).
 
-=========================== =====================================================================
-``close[:CODE[:REASON]]``   WebSocket close with CODE (default 1011), e.g. ``close:1012@5s``
-``abort``                   drop TCP without a close frame (the client sees 1006)
-``blackhole[:SECONDS]``     stall: send nothing, read nothing (pings unanswered, new handshakes
-                            hang) for SECONDS (default 5), then resume
+============================= =====================================================================
+``close[:CODE[:REASON]]``     WebSocket close with CODE (default 1011), e.g. ``close:1012@5s``
+``abort``                     drop TCP without a close frame (the client sees 1006)
+``blackhole[:SECONDS]``       stall: send nothing, read nothing (pings unanswered, new handshakes
+                              hang) for SECONDS (default 5), then resume
 ``stop-heartbeats[:SECONDS]`` stop the server's heartbeats for SECONDS (default 5)
-``raw:TEXT``                send TEXT as one message, exactly (e.g. ``raw:{"@type":1}@3s``): one
-                            text frame, or on Cryptology's binary XDR form one broadcast frame
-                            carrying TEXT
-``rate-limit``              the protocol's rate-limit behaviour (Cryptology closes with 4009;
-                            the others send an error and close with 1008)
-``refuse[:STATUS]``         refuse the next connection attempt with HTTP STATUS (default 503)
-``reject-auth``             reject the next authentication attempt (gateway, onyx, peatio)
-``skip-sequence[:N]``       the next N increments (default 1) of every sequenced order-book
-                            stream reach no live subscriber: a sequence jump (peatio)
-=========================== =====================================================================
+``raw:TEXT``                  send TEXT as one message, exactly (e.g. ``raw:{"@type":1}@3s``): one
+                              text frame, or on Cryptology's binary XDR form one broadcast frame
+                              carrying TEXT
+``rate-limit``                the protocol's rate-limit behaviour (Cryptology closes with 4009;
+                              the others send an error and close with 1008)
+``refuse[:STATUS]``           refuse the next connection attempt with HTTP STATUS (default 503)
+``reject-auth``               reject the next authentication attempt (gateway, onyx, peatio)
+``skip-sequence[:N]``         the next N increments (default 1) of every sequenced order-book
+                              stream reach no live subscriber: a sequence jump (peatio)
+============================= =====================================================================
+
 
 ``/EVERY`` repeats the fault: ``abort@10s/30s`` aborts at 10 s, 40 s, 70 s, ...
 """
