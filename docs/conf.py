@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # examples/ and tests/fifth/ are shown from the checkout
+sys.path.insert(0, str(ROOT / "docs"))  # _cli_reference: the parser the CLI page documents
 
 import trio_feeds  # noqa: E402
 
