@@ -6,20 +6,44 @@ import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["tests", "lint", "typecheck", "codegen_check"]
+nox.options.sessions = ["tests", "lint", "typecheck", "codegen_check", "docs"]
 
 PYTHON = "3.11"
+# The versions the classifiers in pyproject.toml name. `nox -s tests` runs each one found on
+# the PATH and skips (says so) the others; `nox -s tests-3.12` runs one.
+PYTHONS = ["3.11", "3.12", "3.13"]
 
 
 def _install(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Run the whole test suite (conformance included)."""
+    """Run the whole test suite (conformance included) on each supported Python."""
     _install(session)
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def coverage(session: nox.Session) -> None:
+    """The test suite under coverage, subprocesses (the `trio-feeds` commands) included.
+
+    ``[tool.coverage]`` in pyproject.toml: each process writes its own data file, combined
+    here; ``coverage html`` afterwards writes ``htmlcov/``.
+    """
+    _install(session)
+    session.run("coverage", "erase")
+    session.run("coverage", "run", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+    session.run("coverage", "combine", "-q")
+    session.run("coverage", "report")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the docs site into docs/_build/html; any warning (a broken reference too) fails it."""
+    session.install("-e", ".[testing,docs]")
+    session.run("sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 
 @nox.session(python=PYTHON)

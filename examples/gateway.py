@@ -7,8 +7,8 @@ extra); give it a URL to connect to a running one instead, e.g. `trio-feeds serv
     python examples/gateway.py ws://127.0.0.1:PORT/ws
 
 Credentials come from TRIO_FEEDS_API_KEY and TRIO_FEEDS_API_SECRET (default: the ones
-`trio-feeds serve gateway` accepts). The signature is HMAC-SHA256; pass `signer=` to
-`gateway.Credentials` if your gateway signs differently.
+`trio-feeds serve gateway` accepts). The login signature is HMAC-SHA256; pass `signer=` to
+`gateway.open_feed` if your gateway signs differently.
 """
 
 from __future__ import annotations
