@@ -109,11 +109,10 @@ def _verbatim_cases() -> list[tuple[str, dict[str, Any]]]:
     return [c for c in fixture_cases() if c[1].get("verbatim")]
 
 
+@pytest.mark.seeds
 @pytest.mark.parametrize("case", _verbatim_cases(), ids=_id)
 def test_verbatim_fixture_is_in_its_document(case: tuple[str, dict[str, Any]]) -> None:
     protocol, entry = case
-    if not SEEDS.is_dir():
-        pytest.skip("protocol documents (../shared/seeds) are not beside this checkout")
     assert fixture_text(protocol, entry).strip("\n") in _seed_blocks(entry["source"])
 
 
@@ -156,11 +155,10 @@ def test_copied_fixture_is_in_its_source(case: tuple[str, dict[str, Any]]) -> No
     assert fixture_text(protocol, entry).strip("\n") in blocks
 
 
+@pytest.mark.seeds
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_every_document_block_is_a_fixture(protocol: str) -> None:
     """No JSON block of a seed document is left out of the fixtures."""
-    if not SEEDS.is_dir():
-        pytest.skip("protocol documents (../shared/seeds) are not beside this checkout")
     sources = {e["source"] for e in manifest(protocol) if e.get("verbatim")}
     assert sources, "a protocol with no verbatim document examples"
     stored = {fixture_text(protocol, e).strip("\n") for e in manifest(protocol) if e.get("verbatim")}
