@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_conform(commands)
     _add_record(commands)
     _add_replay(commands)
+    _add_publish(commands)
     return parser
 
 
@@ -287,6 +288,27 @@ def _add_replay(commands: _Commands[argparse.ArgumentParser]) -> None:
     )
 
 
+def _add_publish(commands: _Commands[argparse.ArgumentParser]) -> None:
+    publish = commands.add_parser(
+        "publish",
+        help="run the feeds a config lists and publish them to Redis Streams (needs trio-feeds[redis])",
+        description=(
+            "Run the feeds listed in CONFIG (TOML: a [redis] table and [[feeds]] entries, each "
+            "with the arguments 'watch' takes) as one group, normalized, and publish every item "
+            "and session event to Redis Streams under <prefix>:<exchange>:<kind>:<symbol>. Runs "
+            "until Ctrl-C or SIGTERM, then writes what is queued. Several processes share the "
+            "work by config: give each its own name and feeds."
+        ),
+        epilog=_EPILOG,
+    )
+    publish.add_argument("config", metavar="CONFIG", help="the TOML config")
+    publish.add_argument(
+        "--acked",
+        metavar="FILE",
+        help="append each entry Redis acknowledged to FILE, as JSON [stream, id] lines (an audit trail)",
+    )
+
+
 _SERVE_EPILOG = (
     "fault syntax: " + FAULT_HELP + ".\n"
     "kinds: close[:CODE[:REASON]] (default 1011), abort (TCP drop), blackhole[:SECONDS] "
@@ -446,6 +468,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _record(args, creds)
         if args.command == "replay":
             return _replay(args)
+        if args.command == "publish":
+            return _publish(args)
         if args.command == "serve":
             from .serve import ServeOptions, run_serve  # noqa: PLC0415 - loaded for its command only
 
@@ -525,6 +549,17 @@ def _replay(args: argparse.Namespace) -> int:
         strict=not args.lenient,
     )
     return run_trio(lambda stopper: run_replay(options, stopper))
+
+
+def _publish(args: argparse.Namespace) -> int:
+    try:
+        from .publish import load_publish_config, run_publish  # noqa: PLC0415 - loaded for its command only
+    except ImportError as exc:
+        if exc.name != "coredis":
+            raise
+        raise UsageError("publish needs the redis extra: pip install 'trio-feeds[redis]'") from None
+    settings = load_publish_config(args.config)
+    return run_trio(lambda stopper: run_publish(settings, stopper, args.acked))
 
 
 def _usage_error(path: Sequence[str], message: str) -> None:

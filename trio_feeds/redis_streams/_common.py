@@ -71,7 +71,9 @@ async def connect(redis: str | coredis.Redis[Any], timeout: float) -> AsyncItera
         yield redis
         return
     client: coredis.Redis[Any] = coredis.Redis.from_url(
-        redis, decode_responses=False, connect_timeout=timeout, stream_timeout=None
+        # A reply that takes longer than this is a dead connection (a blocking read asks for
+        # at most a few seconds): without a bound, a half-open TCP connection hangs forever.
+        redis, decode_responses=False, connect_timeout=timeout, stream_timeout=timeout + 10.0
     )
     try:
         async with client:
