@@ -26,7 +26,13 @@ import trio
 from coredis.tokens import PureToken
 
 from trio_feeds import normalized as nz
-from trio_feeds.redis_streams import PublisherConfig, ReaderConfig, open_publisher, open_stream_reader, stream_key
+from trio_feeds.redis_streams import (
+    PublisherConfig,
+    ReaderConfig,
+    open_publisher,
+    open_stream_reader,
+    stream_key,
+)
 from trio_feeds.redis_streams._codec import encode_item, item_tag
 from trio_feeds.testing.redis import open_redis_server
 
@@ -64,14 +70,21 @@ async def publish_ours(url: str, items: list[nz.Trade], prefix: str) -> float:
 
 
 async def publish_raw(client: coredis.Redis[Any], items: list[nz.Trade], key: str) -> float:
-    entries = [{b"k": item_tag(i) or b"", b"d": encode_item(i), b"p": b"raw/0", b"n": str(n).encode()}
-               for n, i in enumerate(items, 1)]
+    entries = [
+        {b"k": item_tag(i) or b"", b"d": encode_item(i), b"p": b"raw/0", b"n": str(n).encode()}
+        for n, i in enumerate(items, 1)
+    ]
     start = time.perf_counter()
     for at in range(0, len(entries), BATCH):
         async with client.pipeline(transaction=False) as pipe:
             for fields in entries[at : at + BATCH]:
-                pipe.xadd(key, fields, trim_strategy=PureToken.MAXLEN, threshold=MAXLEN,
-                          trim_operator=PureToken.APPROXIMATELY)
+                pipe.xadd(
+                    key,
+                    fields,
+                    trim_strategy=PureToken.MAXLEN,
+                    threshold=MAXLEN,
+                    trim_operator=PureToken.APPROXIMATELY,
+                )
     return time.perf_counter() - start
 
 
@@ -106,14 +119,16 @@ async def main(count: int, rounds: int) -> None:
     items = trades(count)
     key = stream_key("bench", items[0])
     ours_pub, raw_pub, ours_con, raw_con = [], [], [], []
-    async with open_redis_server() as server:
-        async with coredis.Redis.from_url(server.url, decode_responses=False) as client:
-            for r in range(rounds):
-                await client.flushall()
-                raw_pub.append(await publish_raw(client, items, f"raw{r}"))
-                ours_pub.append(await publish_ours(server.url, items, "bench"))
-                raw_con.append(await consume_raw(client, key, count, f"raw{r}"))
-                ours_con.append(await consume_ours(server.url, key, count, f"ours{r}"))
+    async with (
+        open_redis_server() as server,
+        coredis.Redis.from_url(server.url, decode_responses=False) as client,
+    ):
+        for r in range(rounds):
+            await client.flushall()
+            raw_pub.append(await publish_raw(client, items, f"raw{r}"))
+            ours_pub.append(await publish_ours(server.url, items, "bench"))
+            raw_con.append(await consume_raw(client, key, count, f"raw{r}"))
+            ours_con.append(await consume_ours(server.url, key, count, f"ours{r}"))
     print(f"redis streams: {count} normalized trades, best of {rounds} rounds (a real valkey/redis server)")
     for name, ours, raw, what in (
         ("publish", min(ours_pub), min(raw_pub), "pipelined XADD of pre-encoded entries"),

@@ -18,10 +18,19 @@ from trio_feeds.redis_streams import ReaderConfig, StreamEvent, StreamGap, open_
 
 
 async def main(url: str, prefix: str, group: str, name: str, output: str) -> None:
-    config = ReaderConfig(count=50, block=0.2, claim_idle=1.0, claim_interval=0.3, discover_interval=0.3,
-                          backoff_initial=0.05, backoff_max=0.3)
-    with open(output, "a", encoding="utf-8") as out:
-        async with open_stream_reader(url, group=group, consumer=name, prefix=prefix, config=config) as reader:
+    config = ReaderConfig(
+        count=50,
+        block=0.2,
+        claim_idle=1.0,
+        claim_interval=0.3,
+        discover_interval=0.3,
+        backoff_initial=0.05,
+        backoff_max=0.3,
+    )
+    with open(output, "a", encoding="utf-8") as out:  # noqa: ASYNC230 - a line per item, as a log
+        async with open_stream_reader(
+            url, group=group, consumer=name, prefix=prefix, config=config
+        ) as reader:
             with trio.CancelScope() as scope:
                 async with trio.open_nursery() as nursery:
 

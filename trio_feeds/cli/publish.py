@@ -117,7 +117,9 @@ def load_publish_config(path: str, environ: dict[str, str] | None = None) -> Pub
         try:
             args = parser.parse_args(["watch", exchange.name, feed_url, *extra])
         except SystemExit:
-            raise UsageError(f"{where}: bad args {extra!r} (see trio-feeds watch {exchange.name} -h)") from None
+            raise UsageError(
+                f"{where}: bad args {extra!r} (see trio-feeds watch {exchange.name} -h)"
+            ) from None
         feeds.append(FeedSpec(str(name), exchange, feed_url, args, feed.get("credentials_file")))
     if len({f.name for f in feeds}) != len(feeds):
         raise UsageError(f"{path}: feed names must differ")
@@ -146,7 +148,9 @@ async def run_publish(settings: PublishSettings, stopper: Stopper, acked: str | 
         f"under {settings.prefix!r}",
         flush=True,
     )
-    audit = Path(acked).open("a", encoding="utf-8") if acked else None  # noqa: SIM115 - closed below
+    # Written from the publisher's callback, a line per entry: small blocking writes, as a log
+    # handler makes them.
+    audit = Path(acked).open("a", encoding="utf-8") if acked else None  # noqa: SIM115, ASYNC230 - closed below
 
     def on_published(entries: Sequence[PublishedEntry]) -> None:
         if audit is not None:

@@ -21,8 +21,8 @@ and of the same type.
 
 from __future__ import annotations
 
-import typing
 import operator
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -187,7 +187,7 @@ def encode_event(event: object, feed: str, number: int) -> bytes:
             "path": error.path,
         }
     elif attrs.has(type(event)):
-        fields = {a.name: _plain(getattr(event, a.name)) for a in attrs.fields(type(event))}
+        fields = {a.name: _plain(getattr(event, a.name)) for a in attrs.fields(typing.cast(Any, type(event)))}
     else:
         raise TypeError(f"not a session event: {type(event).__name__}")
     return _encoder.encode({"f": feed, "t": name, "e": number, "a": fields})

@@ -65,7 +65,9 @@ class Backoff:
 
 
 @asynccontextmanager
-async def connect(redis: str | coredis.Redis[Any], timeout: float) -> AsyncIterator[coredis.Redis[Any]]:
+async def connect(
+    redis: str | coredis.Redis[Any], connect_timeout: float
+) -> AsyncIterator[coredis.Redis[Any]]:
     """A client for ``redis`` (a ``redis://`` URL, or a client you made, used as it is)."""
     if not isinstance(redis, str):
         yield redis
@@ -73,7 +75,10 @@ async def connect(redis: str | coredis.Redis[Any], timeout: float) -> AsyncItera
     client: coredis.Redis[Any] = coredis.Redis.from_url(
         # A reply that takes longer than this is a dead connection (a blocking read asks for
         # at most a few seconds): without a bound, a half-open TCP connection hangs forever.
-        redis, decode_responses=False, connect_timeout=timeout, stream_timeout=timeout + 10.0
+        redis,
+        decode_responses=False,
+        connect_timeout=connect_timeout,
+        stream_timeout=connect_timeout + 10.0,
     )
     try:
         async with client:

@@ -9,8 +9,9 @@ __all__ = ["BadEntry", "EntryRef", "PublisherOverflow", "PublisherStarted", "Str
 
 @attrs.frozen
 class PublisherOverflow:
-    """The publisher's queue overflowed (Redis slow or away): ``dropped`` items of this stream
-    were never written, just before this point.
+    """The publisher's queue overflowed: items of this stream were dropped just before here.
+
+    Redis was away or slow, and ``dropped`` items of this stream were never written.
 
     Attributes:
         dropped: how many items of this stream were dropped.
@@ -29,7 +30,10 @@ class PublisherStarted:
     """
 
 
-PUBLISHER_EVENTS: dict[str, type] = {"PublisherOverflow": PublisherOverflow, "PublisherStarted": PublisherStarted}
+PUBLISHER_EVENTS: dict[str, type] = {
+    "PublisherOverflow": PublisherOverflow,
+    "PublisherStarted": PublisherStarted,
+}
 
 
 @attrs.frozen

@@ -33,14 +33,22 @@ from coredis.tokens import PureToken
 
 from .. import events as ev
 from .. import normalized as nz
-from ..group import FeedFailed, FeedGroup
 from ..config import OverflowPolicy
 from ..errors import SlowConsumer
+from ..group import FeedFailed, FeedGroup
 from ._codec import EVENT_TAG, encode_event, encode_item, encode_source, item_tag
 from ._common import TRANSIENT, Backoff, connect, redact_url, registry_key
 from ._events import PublisherOverflow, PublisherStarted
 
-__all__ = ["PublishedEntry", "Publisher", "PublisherConfig", "PublisherStats", "open_publisher", "publish_feeds", "stream_key"]
+__all__ = [
+    "PublishedEntry",
+    "Publisher",
+    "PublisherConfig",
+    "PublisherStats",
+    "open_publisher",
+    "publish_feeds",
+    "stream_key",
+]
 
 log = logging.getLogger("trio_feeds.redis_streams")
 
@@ -225,8 +233,10 @@ class Publisher:
         self._work.set()
 
     def publish_event(self, event: object, *, feed: str = "") -> None:
-        """Queue a session event of ``feed``: written into every stream that feed has written
-        to, in its place between the items, and into the publisher's event stream.
+        """Queue a session event of ``feed``, to be written in band.
+
+        It goes into every stream that feed has written to, in its place between the items,
+        and into the publisher's event stream.
 
         Events are never dropped.
         """
@@ -239,7 +249,9 @@ class Publisher:
 
     def _overflow(self) -> None:
         if self.config.overflow == "fail":
-            raise SlowConsumer(f"publisher queue full ({self.config.queue_size} items): Redis is away or slow")
+            raise SlowConsumer(
+                f"publisher queue full ({self.config.queue_size} items): Redis is away or slow"
+            )
         while self._queue:
             entry = self._queue.popleft()
             if entry.is_event:
@@ -280,8 +292,10 @@ class Publisher:
         return batch
 
     def _number(self, entries: list[_Entry]) -> list[_Entry]:
-        """Give each entry its stream's next number and id (a first write of a stream in this
-        instance is preceded by a :class:`PublisherStarted` event)."""
+        """Give each entry its stream's next number and id.
+
+        The first write of a stream in this instance is preceded by a :class:`PublisherStarted`.
+        """
         out: list[_Entry] = []
         now = time.time_ns() // 1_000_000
         for entry in entries:
@@ -400,15 +414,21 @@ class Publisher:
     async def _settle(
         self, client: coredis.Redis[Any], refused: list[_Entry], done: list[PublishedEntry]
     ) -> list[_Entry]:
-        """Refused ids: ours already stored (a reply lost) count as published; the others get
-        ids above the stream's last one and go again."""
+        """Sort out refused ids: ours already stored (a reply was lost) count as published.
+
+        The others get ids above the stream's last one and go again.
+        """
         async with client.pipeline(transaction=False, raise_on_error=True) as pipe:
             for entry in refused:
                 pipe.xrange(entry.key, entry.id, entry.id)
         again: list[_Entry] = []
         for entry, found in zip(refused, pipe.results or (), strict=True):
             fields = found[0].field_values if found else None
-            if fields is not None and fields.get(b"p") == self._instance and fields.get(b"n") == entry.fields[b"n"]:
+            if (
+                fields is not None
+                and fields.get(b"p") == self._instance
+                and fields.get(b"n") == entry.fields[b"n"]
+            ):
                 self.stats.duplicates += 1
                 done.append(PublishedEntry(entry.key, entry.id, entry.number))
             else:
@@ -422,7 +442,9 @@ class Publisher:
                 self._raise_last(key, info["last-generated-id"])
             now = time.time_ns() // 1_000_000
             for entry in again:
-                log.warning("publisher %s: id %s of %s taken by another writer", self.instance, entry.id, entry.key)
+                log.warning(
+                    "publisher %s: id %s of %s taken by another writer", self.instance, entry.id, entry.key
+                )
                 ms, seq = self._last[entry.key]
                 ms, seq = (now, 0) if now > ms else (ms, seq + 1)
                 self._last[entry.key] = (ms, seq)
@@ -454,7 +476,9 @@ async def publish_feeds(group: FeedGroup, publisher: Publisher) -> None:
         elif type(item) in _SESSION_EVENTS:
             publisher.publish_event(item, feed=tagged.feed)
         elif isinstance(item, FeedFailed):
-            publisher.publish_event(ev.Disconnected(None, f"feed failed: {type(item.error).__name__}"), feed=tagged.feed)
+            publisher.publish_event(
+                ev.Disconnected(None, f"feed failed: {type(item.error).__name__}"), feed=tagged.feed
+            )
 
 
 _SESSION_EVENTS = frozenset(
@@ -483,8 +507,9 @@ async def open_publisher(
     config: PublisherConfig | None = None,
     on_published: Callable[[Sequence[PublishedEntry]], None] | None = None,
 ) -> AsyncIterator[Publisher]:
-    """A publisher writing to ``redis`` while the block runs; its writer task runs in a nursery
-    the block owns.
+    """A publisher writing to ``redis`` while the block runs.
+
+    Its writer task runs in a nursery the block owns.
 
     Args:
         redis: a ``redis://`` (or ``rediss://``, ``unix://``) URL, or a ``coredis.Redis`` client
@@ -512,5 +537,7 @@ async def open_publisher(
         finally:
             publisher.stats.unpublished = publisher.pending
             if publisher.pending:
-                log.warning("publisher %s closed with %d entries unpublished", publisher.instance, publisher.pending)
+                log.warning(
+                    "publisher %s closed with %d entries unpublished", publisher.instance, publisher.pending
+                )
             nursery.cancel_scope.cancel()

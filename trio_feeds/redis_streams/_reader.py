@@ -11,6 +11,7 @@ Only the one consumer whose read crosses the gap sees it, so a gap is reported o
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
 from collections.abc import AsyncIterator, Iterable
@@ -109,6 +110,7 @@ class StreamReader:
     def __init__(
         self,
         group: str,
+        *,
         consumer: str,
         streams: Iterable[str],
         prefix: str | None,
@@ -223,10 +225,9 @@ class StreamReader:
         if not new:
             return
         for key in new:
-            try:
+            # Made by another consumer (or before a restart): join it.
+            with contextlib.suppress(coredis.exceptions.StreamDuplicateConsumerGroupError):
                 await client.xgroup_create(key, self.group, identifier=self.config.start, mkstream=True)
-            except coredis.exceptions.StreamDuplicateConsumerGroupError:
-                pass  # made by another consumer (or before a restart): join it
             self._grouped.add(key)
 
     async def _read(self, client: coredis.Redis[Any]) -> tuple[list[_Row], dict[str, bytes]]:
@@ -314,7 +315,7 @@ class StreamReader:
                     feed, event_number, event = decode_event(fields[b"d"])
                     item = StreamEvent(key, (publisher or b"").decode(), feed, event_number, event)
                 elif tag is None:
-                    raise EntryError("no k field")
+                    item = BadEntry(key, entry_id.decode(), "no k field")
                 else:
                     item = decode_item(tag, fields[b"d"], fields.get(b"s") if sources else None)
             except (EntryError, KeyError) as exc:
@@ -333,7 +334,9 @@ class StreamReader:
             start: bytes | str = "0-0"
             for _ in range(100):  # a bound: the rest waits for the next round
                 try:
-                    reply = await client.xautoclaim(key, self.group, self.consumer, idle, start, count=self.config.count)
+                    reply = await client.xautoclaim(
+                        key, self.group, self.consumer, idle, start, count=self.config.count
+                    )
                 except coredis.exceptions.ResponseError as exc:
                     if "NOGROUP" in str(exc) or "no such key" in str(exc):
                         self._grouped.discard(key)
@@ -346,7 +349,15 @@ class StreamReader:
                 deleted = reply[2] if len(reply) > 2 else ()
                 if deleted:
                     self.stats.gaps += 1
-                    rows.append((StreamGap(key, len(deleted), deleted[0].decode(), "pending trimmed"), key, None, None, None))
+                    rows.append(
+                        (
+                            StreamGap(key, len(deleted), deleted[0].decode(), "pending trimmed"),
+                            key,
+                            None,
+                            None,
+                            None,
+                        )
+                    )
                 if _id(start) == (0, 0):
                     break
         return rows
@@ -373,8 +384,9 @@ async def open_stream_reader(
     match: str | None = None,
     config: ReaderConfig | None = None,
 ) -> AsyncIterator[StreamReader]:
-    """Read streams as ``consumer`` of consumer group ``group``; the reading task runs in a
-    nursery the block owns.
+    """Read streams as ``consumer`` of consumer group ``group``.
+
+    The reading task runs in a nursery the block owns.
 
     Args:
         redis: a ``redis://`` URL (a password in it is never shown) or a ``coredis.Redis``
@@ -385,13 +397,16 @@ async def open_stream_reader(
             may take its old name back).
         streams: stream keys to read.
         prefix: also read every stream publishers under this prefix wrote (found again every
-            ``discover_interval``), filtered by ``match`` (a glob: ``"trio-feeds:*:trade:*"``).
+            ``discover_interval``).
+        match: only the discovered streams matching this glob (``"trio-feeds:*:trade:*"``).
         config: batch size, claiming, backoff (:class:`ReaderConfig`).
 
     Redis being away never raises: the reader waits and reconnects with backoff.
     """
     config = config or ReaderConfig()
-    reader = StreamReader(group, consumer, streams, prefix, match, config)
+    reader = StreamReader(
+        group, consumer=consumer, streams=streams, prefix=prefix, match=match, config=config
+    )
     reader._url = redact_url(redis) if isinstance(redis, str) else repr(redis)
     async with connect(redis, config.connect_timeout) as client:
         ok = False

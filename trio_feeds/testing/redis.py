@@ -99,7 +99,9 @@ class RedisServer:
         deadline = time.monotonic() + timeout
         while not self._answers():
             if self._process.poll() is not None:
-                raise RuntimeError(f"{self.binary} exited with {self._process.returncode} on port {self.port}")
+                raise RuntimeError(
+                    f"{self.binary} exited with {self._process.returncode} on port {self.port}"
+                )
             if time.monotonic() > deadline:
                 self.kill()
                 raise TimeoutError(f"{self.binary} did not answer on port {self.port} within {timeout} s")
