@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import coredis
@@ -13,7 +15,7 @@ import pytest
 import trio
 
 from trio_feeds import events as ev
-from trio_feeds import exchanges
+from trio_feeds import exchanges, gateway
 from trio_feeds import normalized as nz
 from trio_feeds.errors import DecodeError, SlowConsumer
 from trio_feeds.group import open_feeds
@@ -23,12 +25,14 @@ from trio_feeds.redis_streams import (
     PublisherConfig,
     PublisherOverflow,
     PublisherStarted,
+    RawFrame,
     ReaderConfig,
     StreamEvent,
     StreamGap,
     open_publisher,
     open_stream_reader,
     publish_feeds,
+    raw_frames,
     redact_url,
     stream_key,
 )
@@ -579,3 +583,60 @@ async def test_publish_feeds_of_a_group(redis_server: RedisServer) -> None:
     events = {type(i.event) for i in got if isinstance(i, StreamEvent)}
     assert {ev.Disconnected, ev.Reconnecting, ev.Gap} <= events
     assert any(isinstance(i, nz.Normalized.__args__) for i in got)  # type: ignore[attr-defined]
+
+
+async def test_raw_frames_as_received(redis_server: RedisServer) -> None:
+    entry = exchanges.get("gateway")
+    async with (
+        entry.open_server(rate=100.0) as server,
+        open_publisher(redis_server.url, prefix="raw") as publisher,
+    ):
+        tap = raw_frames(publisher, exchange="gateway", feed="gw")
+        async with entry.open_feed(server.url, entry.test_credentials, recorder=tap) as feed:
+            await entry.matrix_subscribe(feed)
+            seen = 0
+            async for item in feed:
+                if isinstance(item, gateway.TradesMessage):
+                    seen += 1
+                    if seen == 5:
+                        break
+        await publisher.flush()
+    async with open_stream_reader(
+        redis_server.url, group="g", consumer="c", streams=["raw:gateway:raw:gw"]
+    ) as r:
+        got = await collect(r, 8)
+    frames = [i for i in got if isinstance(i, RawFrame)]
+    assert frames
+    for frame in frames:
+        assert isinstance(frame.frame, str)  # the gateway sends text frames
+        assert frame.feed == "gw"
+        assert frame.received_at.tzinfo is UTC
+        gateway.decode(frame.frame)  # exactly a frame the server sent
+
+
+def test_publish_config_errors(tmp_path: Path) -> None:
+    from trio_feeds.cli._common import UsageError
+    from trio_feeds.cli.publish import load_publish_config
+
+    path = tmp_path / "c.toml"
+    cases = {
+        "": "a [redis] table",
+        "[redis]\nurl_env = 'NOPE'\n": "NOPE is not set",
+        "[redis]\nurl = 'redis://x'\nbogus = 1\n": "unknown [redis] keys: bogus",
+        "[redis]\nurl = 'redis://x'\nmaxlen = 0\n": "maxlen",
+        "[redis]\nurl = 'redis://x'\n": "at least one [[feeds]]",
+        "[redis]\nurl = 'redis://x'\n[[feeds]]\nname = 'a'\nexchange = 'nope'\nurl = 'ws://h/'\n": "unknown exchange",
+        "[redis]\nurl = 'redis://x'\n[[feeds]]\nname = 'a'\nexchange = 'peatio'\nurl = 'ws://h/'\nargs = ['--bad']\n": "bad args",
+    }
+    for text, message in cases.items():
+        path.write_text(text)
+        with pytest.raises(UsageError, match=re.escape(message)):
+            load_publish_config(str(path), environ={})
+    path.write_text(
+        "[redis]\nurl_env = 'R'\nname = 'p'\nqueue_size = 5\n"
+        "[[feeds]]\nname = 'a'\nexchange = 'peatio'\nurl = 'ws://h/'\nargs = ['--stream', 'btcusd.trades']\nraw = true\n"
+    )
+    settings = load_publish_config(str(path), environ={"R": "redis://:pw@h:1"})
+    assert settings.publisher.queue_size == 5
+    assert settings.feeds[0].raw
+    assert settings.feeds[0].args.stream == ["btcusd.trades"]

@@ -15,6 +15,7 @@ The config (TOML)::
     url = "wss://gateway.example/ws"
     args = ["--channel", "trades", "--symbol", "BTCUSDT"]   # what `trio-feeds watch gateway URL` takes
     credentials_file = "gateway.env"   # optional; else the environment, as for `watch`
+    raw = false                        # optional: also publish every frame as received
 
 Several publisher processes share the work by config: give each its own ``name`` and its own
 feeds (a stream has one publisher). Each runs until Ctrl-C (or SIGTERM), then writes what is
@@ -39,7 +40,15 @@ from .. import exchanges
 from .._engine import Feed
 from ..config import FeedConfig
 from ..group import open_feeds
-from ..redis_streams import PublishedEntry, PublisherConfig, open_publisher, publish_feeds, redact_url
+from ..redis_streams import (
+    PublishedEntry,
+    Publisher,
+    PublisherConfig,
+    open_publisher,
+    publish_feeds,
+    raw_frames,
+    redact_url,
+)
 from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, Stopper, UsageError
 from .watch import load_credentials
 
@@ -57,6 +66,7 @@ class FeedSpec:
     url: str
     args: Any
     credentials_file: str | None
+    raw: bool = False
 
 
 @attrs.frozen
@@ -120,7 +130,10 @@ def load_publish_config(path: str, environ: dict[str, str] | None = None) -> Pub
             raise UsageError(
                 f"{where}: bad args {extra!r} (see trio-feeds watch {exchange.name} -h)"
             ) from None
-        feeds.append(FeedSpec(str(name), exchange, feed_url, args, feed.get("credentials_file")))
+        raw = feed.get("raw", False)
+        if not isinstance(raw, bool):
+            raise UsageError(f"{where}: raw must be true or false")
+        feeds.append(FeedSpec(str(name), exchange, feed_url, args, feed.get("credentials_file"), raw))
     if len({f.name for f in feeds}) != len(feeds):
         raise UsageError(f"{path}: feed names must differ")
     return PublishSettings(
@@ -132,12 +145,15 @@ def load_publish_config(path: str, environ: dict[str, str] | None = None) -> Pub
     )
 
 
-def _open(spec: FeedSpec) -> AbstractAsyncContextManager[Feed[Any]]:
+def _open(spec: FeedSpec, publisher: Publisher) -> AbstractAsyncContextManager[Feed[Any]]:
     creds = load_credentials(spec.credentials_file)
     missing = [n for n in spec.exchange.needs if not getattr(creds, n)]
     if missing:
         raise UsageError(f"feed {spec.name}: {spec.exchange.name} needs credentials ({', '.join(missing)})")
     config = FeedConfig(max_attempts=spec.args.max_attempts)
+    if spec.raw:
+        tap = raw_frames(publisher, exchange=spec.exchange.name, feed=spec.name)
+        return spec.exchange.watch_feed(spec.url, spec.args, creds, config, recorder=tap)
     return spec.exchange.watch_feed(spec.url, spec.args, creds, config)
 
 
@@ -158,7 +174,6 @@ async def run_publish(settings: PublishSettings, stopper: Stopper, acked: str | 
             audit.flush()
 
     try:
-        openers = {spec.name: _open(spec) for spec in settings.feeds}
         async with (
             open_publisher(
                 settings.url,
@@ -167,7 +182,11 @@ async def run_publish(settings: PublishSettings, stopper: Stopper, acked: str | 
                 config=settings.publisher,
                 on_published=on_published,
             ) as publisher,
-            open_feeds(openers, normalized=True, on_failure="isolate") as group,
+            open_feeds(
+                {spec.name: _open(spec, publisher) for spec in settings.feeds},
+                normalized=True,
+                on_failure="isolate",
+            ) as group,
             trio.open_nursery() as nursery,
         ):
             for spec in settings.feeds:

@@ -14,7 +14,15 @@ from __future__ import annotations
 
 from ._codec import EntryError
 from ._common import redact_url, registry_key
-from ._events import BadEntry, EntryRef, PublisherOverflow, PublisherStarted, StreamEvent, StreamGap
+from ._events import (
+    BadEntry,
+    EntryRef,
+    PublisherOverflow,
+    PublisherStarted,
+    RawFrame,
+    StreamEvent,
+    StreamGap,
+)
 from ._publisher import (
     PublishedEntry,
     Publisher,
@@ -24,6 +32,7 @@ from ._publisher import (
     publish_feeds,
     stream_key,
 )
+from ._raw import raw_frames
 from ._reader import ReaderConfig, ReaderItem, ReaderStats, StreamReader, open_stream_reader
 
 __all__ = [
@@ -36,6 +45,7 @@ __all__ = [
     "PublisherOverflow",
     "PublisherStarted",
     "PublisherStats",
+    "RawFrame",
     "ReaderConfig",
     "ReaderItem",
     "ReaderStats",
@@ -45,6 +55,7 @@ __all__ = [
     "open_publisher",
     "open_stream_reader",
     "publish_feeds",
+    "raw_frames",
     "redact_url",
     "registry_key",
     "stream_key",

@@ -10,6 +10,8 @@ An entry has these fields (short names: every byte is repeated in every entry):
 ``p``   the publisher instance that wrote it (``name/hex``: a new hex on every start)
 ``n``   that instance's sequence number in this stream (1, 2, ...): with ``p``, the entry's
         identity, which lets a publisher tell its own entry from another's after a lost reply
+``x``   raw frames only (``k`` is ``raw``, ``d`` the frame): ``t`` text, ``b`` binary; with
+        ``r``, the receive time (unix ns), and ``f``, the feed
 ``s``   optional: the exchange message the item came from, as its wire JSON (``encode`` of the
         protocol module); only for the four built-in protocols, and only when asked for
 ======  =========================================================================================
@@ -38,6 +40,7 @@ from ._events import PUBLISHER_EVENTS
 
 __all__ = [
     "EVENT_TAG",
+    "RAW_TAG",
     "EntryError",
     "decode_event",
     "decode_item",
@@ -48,6 +51,7 @@ __all__ = [
 ]
 
 EVENT_TAG: Final = b"event"
+RAW_TAG: Final = b"raw"
 
 _TAGS: Mapping[type, bytes] = {
     nz.Trade: b"trade",

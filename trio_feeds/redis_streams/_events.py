@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import attrs
 
-__all__ = ["BadEntry", "EntryRef", "PublisherOverflow", "PublisherStarted", "StreamEvent", "StreamGap"]
+__all__ = [
+    "BadEntry",
+    "EntryRef",
+    "RawFrame",
+    "PublisherOverflow",
+    "PublisherStarted",
+    "StreamEvent",
+    "StreamGap",
+]
 
 
 @attrs.frozen
@@ -93,6 +103,23 @@ class EntryRef:
     id: str
     publisher: str
     number: int
+
+
+@attrs.frozen
+class RawFrame:
+    """A frame a publisher's feed received, exactly as received (``PublisherConfig`` ``raw``).
+
+    Attributes:
+        stream: the stream (``<prefix>:<exchange>:raw:<feed>``).
+        feed: the feed of the publisher's group that received it.
+        frame: the frame: ``str`` for a text frame, ``bytes`` for a binary one.
+        received_at: when the publisher received it (aware UTC, to the microsecond).
+    """
+
+    stream: str
+    feed: str
+    frame: str | bytes
+    received_at: datetime
 
 
 @attrs.frozen

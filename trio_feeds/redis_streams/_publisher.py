@@ -36,7 +36,7 @@ from .. import normalized as nz
 from ..config import OverflowPolicy
 from ..errors import SlowConsumer
 from ..group import FeedFailed, FeedGroup
-from ._codec import EVENT_TAG, encode_event, encode_item, encode_source, item_tag
+from ._codec import EVENT_TAG, RAW_TAG, encode_event, encode_item, encode_source, item_tag
 from ._common import TRANSIENT, Backoff, connect, redact_url, registry_key
 from ._events import PublisherOverflow, PublisherStarted
 
@@ -224,6 +224,28 @@ class Publisher:
             source = encode_source(item)
             if source is not None:
                 fields[b"s"] = source
+        if self._items >= self.config.queue_size:
+            self._overflow()
+        self._feed_streams[feed][key] = None
+        self._queue.append(_Entry(key, fields, False))
+        self._items += 1
+        self._enqueued += 1
+        self._work.set()
+
+    def publish_raw(self, frame: str | bytes, *, exchange: str, feed: str) -> None:
+        """Queue one frame as received, for ``<prefix>:<exchange>:raw:<feed>`` (see :func:`raw_frames`).
+
+        Raw frames count against the queue like items.
+        """
+        key = f"{self.prefix}:{exchange}:raw:{feed}"
+        text = isinstance(frame, str)
+        fields = {
+            b"k": RAW_TAG,
+            b"d": frame.encode() if isinstance(frame, str) else frame,
+            b"x": b"t" if text else b"b",
+            b"r": str(time.time_ns()).encode(),
+            b"f": feed.encode(),
+        }
         if self._items >= self.config.queue_size:
             self._overflow()
         self._feed_streams[feed][key] = None

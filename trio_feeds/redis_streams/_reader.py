@@ -16,6 +16,7 @@ import fnmatch
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -24,15 +25,15 @@ import coredis.exceptions
 import trio
 
 from .. import normalized as nz
-from ._codec import EVENT_TAG, EntryError, decode_event, decode_item
+from ._codec import EVENT_TAG, RAW_TAG, EntryError, decode_event, decode_item
 from ._common import TRANSIENT, Backoff, connect, redact_url, registry_key
-from ._events import BadEntry, EntryRef, StreamEvent, StreamGap
+from ._events import BadEntry, EntryRef, RawFrame, StreamEvent, StreamGap
 
 __all__ = ["ReaderConfig", "ReaderItem", "ReaderStats", "StreamReader", "open_stream_reader"]
 
 log = logging.getLogger("trio_feeds.redis_streams")
 
-ReaderItem = nz.Normalized | StreamEvent | StreamGap | BadEntry
+ReaderItem = nz.Normalized | StreamEvent | StreamGap | RawFrame | BadEntry
 """What a reader yields."""
 
 _Row = tuple[ReaderItem, str, bytes | None, bytes | None, bytes | None]  # item, stream, id, p, n
@@ -89,6 +90,20 @@ class ReaderStats:
     acknowledged: int = 0
     gaps: int = 0
     reconnects: int = 0
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _raw(key: str, fields: Any) -> RawFrame:
+    data: bytes = fields[b"d"]
+    try:
+        frame: str | bytes = data.decode() if fields[b"x"] == b"t" else data
+        nanos = int(fields[b"r"])
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise EntryError(f"bad raw frame: {exc}") from None
+    received = _EPOCH + timedelta(microseconds=nanos // 1000)
+    return RawFrame(key, fields[b"f"].decode(), frame, received)
 
 
 def _id(value: bytes | str) -> tuple[int, int]:
@@ -314,6 +329,8 @@ class StreamReader:
                 if tag == EVENT_TAG:
                     feed, event_number, event = decode_event(fields[b"d"])
                     item = StreamEvent(key, (publisher or b"").decode(), feed, event_number, event)
+                elif tag == RAW_TAG:
+                    item = _raw(key, fields)
                 elif tag is None:
                     item = BadEntry(key, entry_id.decode(), "no k field")
                 else:
