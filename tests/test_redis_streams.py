@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
@@ -640,3 +642,19 @@ def test_publish_config_errors(tmp_path: Path) -> None:
     assert settings.publisher.queue_size == 5
     assert settings.feeds[0].raw
     assert settings.feeds[0].args.stream == ["btcusd.trades"]
+
+
+async def test_password_not_in_logs(caplog: pytest.LogCaptureFixture) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens there
+    url = f"redis://default:hunter2@127.0.0.1:{port}"
+    config = PublisherConfig(close_timeout=0.1, backoff_initial=0.01, backoff_max=0.02)
+    with caplog.at_level(logging.WARNING, logger="trio_feeds.redis_streams"):
+        async with open_publisher(url, prefix="r", config=config) as publisher:
+            publisher.publish(trade(1))
+            await trio.sleep(0.2)
+            assert publisher.stats.retries >= 1
+        assert publisher.stats.unpublished == 1
+    assert "unreachable" in caplog.text
+    assert "hunter2" not in caplog.text

@@ -13,9 +13,9 @@ import coredis
 import coredis.exceptions
 import trio
 
-from .._redact import PLACEHOLDER
+from .._redact import PLACEHOLDER, redact
 
-__all__ = ["TRANSIENT", "Backoff", "connect", "redact_url", "registry_key"]
+__all__ = ["TRANSIENT", "Backoff", "connect", "describe", "redact_url", "registry_key", "url_secret"]
 
 TRANSIENT: tuple[type[BaseException], ...] = (
     coredis.exceptions.ConnectionError,  # refused, reset, closed mid-reply; BusyLoadingError (AOF loading)
@@ -36,6 +36,16 @@ def redact_url(url: str) -> str:
     user = parts.username or ""
     userinfo = f"{user}:{PLACEHOLDER}" if parts.password is not None else PLACEHOLDER
     return urlunsplit((parts.scheme, f"{userinfo}@{host}", parts.path, parts.query, parts.fragment))
+
+
+def url_secret(redis: object) -> str | None:
+    """The password of a ``redis://`` URL (to redact from error texts), if it has one."""
+    return urlsplit(redis).password if isinstance(redis, str) else None
+
+
+def describe(exc: BaseException, secret: str | None) -> str:
+    """An error's text for a log line, without the password."""
+    return redact(str(exc) or type(exc).__name__, secret)
 
 
 def registry_key(prefix: str) -> str:

@@ -37,7 +37,7 @@ from ..config import OverflowPolicy
 from ..errors import SlowConsumer
 from ..group import FeedFailed, FeedGroup
 from ._codec import EVENT_TAG, RAW_TAG, encode_event, encode_item, encode_source, item_tag
-from ._common import TRANSIENT, Backoff, connect, redact_url, registry_key
+from ._common import TRANSIENT, Backoff, connect, describe, redact_url, registry_key, url_secret
 from ._events import PublisherOverflow, PublisherStarted
 
 __all__ = [
@@ -195,6 +195,7 @@ class Publisher:
         self._progress = trio.Event()
         self._work = trio.Event()
         self._url = ""
+        self._secret: str | None = None
 
     def __repr__(self) -> str:
         return f"<Publisher {self.instance!r} prefix={self.prefix!r} redis={self._url!r}>"
@@ -368,7 +369,11 @@ class Publisher:
                 todo = await self._write(client, todo)
             except TRANSIENT as exc:
                 if not away:
-                    log.warning("publisher %s: Redis unreachable (%s); retrying", self.instance, exc)
+                    log.warning(
+                        "publisher %s: Redis unreachable (%s); retrying",
+                        self.instance,
+                        describe(exc, self._secret),
+                    )
                 away = True
                 self.stats.retries += 1
                 await trio.sleep(backoff.next())
@@ -550,6 +555,7 @@ async def open_publisher(
     config = config or PublisherConfig()
     publisher = Publisher(prefix, name, config, on_published)
     publisher._url = redact_url(redis) if isinstance(redis, str) else repr(redis)
+    publisher._secret = url_secret(redis)
     async with connect(redis, config.connect_timeout) as client, trio.open_nursery() as nursery:
         nursery.start_soon(publisher._run, client)
         try:

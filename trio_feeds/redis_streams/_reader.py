@@ -26,7 +26,7 @@ import trio
 
 from .. import normalized as nz
 from ._codec import EVENT_TAG, RAW_TAG, EntryError, decode_event, decode_item
-from ._common import TRANSIENT, Backoff, connect, redact_url, registry_key
+from ._common import TRANSIENT, Backoff, connect, describe, redact_url, registry_key, url_secret
 from ._events import BadEntry, EntryRef, RawFrame, StreamEvent, StreamGap
 
 __all__ = ["ReaderConfig", "ReaderItem", "ReaderStats", "StreamReader", "open_stream_reader"]
@@ -147,6 +147,7 @@ class StreamReader:
         self._at = 0
         self._last: _Row | None = None
         self._url = ""
+        self._secret: str | None = None
 
     def __repr__(self) -> str:
         return f"<StreamReader group={self.group!r} consumer={self.consumer!r} redis={self._url!r}>"
@@ -216,9 +217,15 @@ class StreamReader:
                     await self._send.send(rows)
                 elif waiting:
                     await self._wait(client, waiting, min(config.block, max(next_claim - now, 0.01)))
+                else:  # every stream went away (its group is made again next round)
+                    await trio.sleep(min(config.block, config.discover_interval))
             except TRANSIENT as exc:
                 if not away:
-                    log.warning("reader %s: Redis unreachable (%s); retrying", self.consumer, exc)
+                    log.warning(
+                        "reader %s: Redis unreachable (%s); retrying",
+                        self.consumer,
+                        describe(exc, self._secret),
+                    )
                 away = True
                 await trio.sleep(backoff.next())
                 continue
@@ -425,6 +432,7 @@ async def open_stream_reader(
         group, consumer=consumer, streams=streams, prefix=prefix, match=match, config=config
     )
     reader._url = redact_url(redis) if isinstance(redis, str) else repr(redis)
+    reader._secret = url_secret(redis)
     async with connect(redis, config.connect_timeout) as client:
         ok = False
         try:
@@ -443,4 +451,6 @@ async def open_stream_reader(
                 try:
                     await reader._flush_acks(client)
                 except TRANSIENT as exc:
-                    log.warning("reader %s: acknowledgements not sent (%s)", consumer, exc)
+                    log.warning(
+                        "reader %s: acknowledgements not sent (%s)", consumer, describe(exc, reader._secret)
+                    )
