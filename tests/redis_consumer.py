@@ -1,6 +1,9 @@
 """A consumer process for tests/test_redis_e2e.py: reads a group, writes one JSON line per item.
 
-``python -m tests.redis_consumer URL PREFIX GROUP NAME OUTPUT``; SIGINT or SIGTERM ends it
+``python -m tests.redis_consumer URL PREFIX GROUP NAME OUTPUT [SECONDS [COUNT]]``: SECONDS the
+time it takes per item (a slow consumer holds entries it read ahead), COUNT its batch size.
+It claims entries idle for 1.5 s (ReaderConfig.claim_idle): a consumer holds at most three
+batches, which must take it less than that. SIGINT or SIGTERM ends it
 normally (the last item acknowledged), SIGKILL is a dead consumer.
 """
 
@@ -17,11 +20,13 @@ from trio_feeds import normalized as nz
 from trio_feeds.redis_streams import ReaderConfig, StreamEvent, StreamGap, open_stream_reader
 
 
-async def main(url: str, prefix: str, group: str, name: str, output: str) -> None:
+async def main(argv: list[str]) -> None:
+    url, prefix, group, name, output = argv[:5]
+    delay, count = (argv[5:] + ["0", "50"][len(argv[5:]) :])[:2]
     config = ReaderConfig(
-        count=50,
+        count=int(count),
         block=0.2,
-        claim_idle=1.0,
+        claim_idle=1.5,
         claim_interval=0.3,
         discover_interval=0.3,
         backoff_initial=0.05,
@@ -53,10 +58,12 @@ async def main(url: str, prefix: str, group: str, name: str, output: str) -> Non
                             else:
                                 assert isinstance(item, nz.Normalized.__args__)  # type: ignore[attr-defined]
                                 line["k"] = type(item).__name__
+                        if float(delay):
+                            await trio.sleep(float(delay))  # handling it
                         out.write(json.dumps(line) + "\n")
                         out.flush()
         print("stats", json.dumps(attrs.asdict(reader.stats)), flush=True)
 
 
 if __name__ == "__main__":
-    trio.run(main, *sys.argv[1:6])
+    trio.run(main, sys.argv[1:])

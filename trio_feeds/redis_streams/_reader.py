@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import logging
+import math
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,8 @@ log = logging.getLogger("trio_feeds.redis_streams")
 
 ReaderItem = nz.Normalized | StreamEvent | StreamGap | RawFrame | BadEntry
 """What a reader yields."""
+
+_ACK_DELAY = 0.05  # seconds acknowledgements wait to go together
 
 _Row = tuple[ReaderItem, str, bytes | None, bytes | None, bytes | None]  # item, stream, id, p, n
 
@@ -142,7 +145,11 @@ class StreamReader:
         self._grouped: set[str] = set()
         self._to_ack: dict[str, list[bytes]] = {}
         self._inflight: set[tuple[str, bytes]] = set()
-        self._send, self._receive = trio.open_memory_channel[list[_Row]](config.prefetch)
+        # Batches are read only when there is room for them: an entry read ahead is pending for
+        # this consumer, and its idle time (what claiming goes by) runs from the read.
+        self._send, self._receive = trio.open_memory_channel[list[_Row]](math.inf)
+        self._room = trio.Semaphore(config.prefetch)
+        self._ack_wanted = trio.Event()
         self._batch: list[_Row] = []
         self._at = 0
         self._last: _Row | None = None
@@ -178,6 +185,7 @@ class StreamReader:
                 self._batch = await self._receive.receive()
             except (trio.EndOfChannel, trio.ClosedResourceError):
                 raise StopAsyncIteration from None
+            self._room.release()
             self._at = 0
         row = self._batch[self._at]
         self._at += 1
@@ -188,6 +196,7 @@ class StreamReader:
         row = self._last
         if row is not None and row[2] is not None:
             self._to_ack.setdefault(row[1], []).append(row[2])
+            self._ack_wanted.set()
         self._last = None
 
     # -- the fetching task -------------------------------------------------------------------
@@ -208,16 +217,15 @@ class StreamReader:
                     await trio.sleep(min(config.block, config.discover_interval))
                     continue
                 if now >= next_claim:
-                    claimed = await self._claim(client)
+                    async with self._room_for_batch() as batch:
+                        batch.extend(await self._claim(client))
                     next_claim = now + config.claim_interval
-                    if claimed:
-                        await self._send.send(claimed)
-                rows, waiting = await self._read(client)
-                if rows:
-                    await self._send.send(rows)
-                elif waiting:
+                async with self._room_for_batch() as batch:
+                    rows, waiting = await self._read(client)
+                    batch.extend(rows)
+                if not rows and waiting:
                     await self._wait(client, waiting, min(config.block, max(next_claim - now, 0.01)))
-                else:  # every stream went away (its group is made again next round)
+                elif not rows:  # every stream went away (its group is made again next round)
                     await trio.sleep(min(config.block, config.discover_interval))
             except TRANSIENT as exc:
                 if not away:
@@ -233,6 +241,38 @@ class StreamReader:
                 away = False
                 self.stats.reconnects += 1
             backoff.reset()
+
+    @contextlib.asynccontextmanager
+    async def _room_for_batch(self) -> AsyncIterator[list[_Row]]:
+        """Wait for room for one batch, then fill it: a non-empty one goes to the application."""
+        await self._room.acquire()
+        batch: list[_Row] = []
+        try:
+            yield batch
+        finally:
+            if batch:
+                self._send.send_nowait(batch)  # the room taken is given back when it is taken out
+            else:
+                self._room.release()
+
+    async def _ack_soon(self, client: coredis.Redis[Any]) -> None:
+        """Acknowledge what the application handled within a moment, whatever the reads do.
+
+        A read waits for room (a slow application) or for new entries: acknowledgements must
+        not wait with it, or entries handled long ago look idle to the other consumers.
+        """
+        backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)
+        while True:
+            await self._ack_wanted.wait()
+            await trio.sleep(_ACK_DELAY)  # gather a few
+            self._ack_wanted = trio.Event()
+            try:
+                await self._flush_acks(client)
+            except TRANSIENT:
+                self._ack_wanted.set()  # they were put back: again after a pause
+                await trio.sleep(backoff.next())
+            else:
+                backoff.reset()
 
     async def _discover(self, client: coredis.Redis[Any]) -> None:
         assert self._prefix is not None
@@ -391,10 +431,17 @@ class StreamReader:
         self._to_ack = {}
         if not acks:
             return
-        async with client.pipeline(transaction=False) as pipe:
-            for key, ids in acks.items():
-                pipe.xack(key, self.group, ids)
-        self.stats.acknowledged += sum(len(ids) for ids in acks.values())
+        try:
+            async with client.pipeline(transaction=False) as pipe:
+                for key, ids in acks.items():
+                    pipe.xack(key, self.group, ids)
+        except BaseException:
+            for key, ids in acks.items():  # not known to be acknowledged: again later (XACK is idempotent)
+                self._to_ack.setdefault(key, []).extend(ids)
+            raise
+        for key, ids in acks.items():
+            self.stats.acknowledged += len(ids)
+            self._inflight.difference_update((key, i) for i in ids)
 
 
 @asynccontextmanager
@@ -438,6 +485,7 @@ async def open_stream_reader(
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(reader._run, client)
+                nursery.start_soon(reader._ack_soon, client)
                 try:
                     yield reader
                     ok = True
