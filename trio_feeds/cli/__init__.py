@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="trio-feeds",
         description=(
             "Typed, reconnecting exchange WebSocket feeds for Trio: "
-            "demo, watch, serve, conform, record, replay."
+            "demo, watch, serve, conform, record, replay, publish."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
