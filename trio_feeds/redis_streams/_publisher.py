@@ -225,13 +225,7 @@ class Publisher:
             source = encode_source(item)
             if source is not None:
                 fields[b"s"] = source
-        if self._items >= self.config.queue_size:
-            self._overflow()
-        self._feed_streams[feed][key] = None
-        self._queue.append(_Entry(key, fields, False))
-        self._items += 1
-        self._enqueued += 1
-        self._work.set()
+        self._enqueue(key, fields, feed)
 
     def publish_raw(self, frame: str | bytes, *, exchange: str, feed: str) -> None:
         """Queue one frame as received, for ``<prefix>:<exchange>:raw:<feed>`` (see :func:`raw_frames`).
@@ -247,6 +241,9 @@ class Publisher:
             b"r": str(time.time_ns()).encode(),
             b"f": feed.encode(),
         }
+        self._enqueue(key, fields, feed)
+
+    def _enqueue(self, key: str, fields: dict[bytes, bytes], feed: str) -> None:
         if self._items >= self.config.queue_size:
             self._overflow()
         self._feed_streams[feed][key] = None
@@ -297,15 +294,17 @@ class Publisher:
     def _take(self) -> list[_Entry]:
         batch: list[_Entry] = []
         size = self.config.batch_size
-        # Dropped items are older than everything queued: their marker goes first.
-        for key, count in self._dropped.items():
-            self._events += 1
-            payload = encode_event(PublisherOverflow(count), "", self._events)
-            batch.append(_Entry(key, {b"k": EVENT_TAG, b"d": payload}, True))
-            self._enqueued += 1
-        self._dropped.clear()
+        # Events an overflow kept are the oldest; then where the dropped items were, a marker;
+        # then the queue.
         while self._front and len(batch) < size:
             batch.append(self._front.popleft())
+        if not self._front:
+            for key, count in self._dropped.items():
+                self._events += 1
+                payload = encode_event(PublisherOverflow(count), "", self._events)
+                batch.append(_Entry(key, {b"k": EVENT_TAG, b"d": payload}, True))
+                self._enqueued += 1
+            self._dropped.clear()
         queue = self._queue
         while queue and len(batch) < size:
             entry = queue.popleft()
