@@ -76,7 +76,8 @@ class StreamGap:
     Attributes:
         stream: the stream.
         lost: how many entries the group never got (``None``: unknown, Redis could not say).
-        after: the last entry id the group had been given before the gap.
+        after: for ``"trimmed"``, the last entry id the group had been given before the gap;
+            for ``"pending trimmed"``, the first id lost.
         reason: ``"trimmed"`` (``MAXLEN`` removed entries the group had not read yet) or
             ``"pending trimmed"`` (entries a consumer had received but not acknowledged were
             removed before another could claim them).
