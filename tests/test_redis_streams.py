@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import socket
@@ -657,3 +658,73 @@ async def test_password_not_in_logs(caplog: pytest.LogCaptureFixture) -> None:
         assert publisher.stats.unpublished == 1
     assert "unreachable" in caplog.text
     assert "hunter2" not in caplog.text
+
+
+def test_consume_command_never_prints_the_password(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path / "redis", password="hunter2")
+    server.start()
+    try:
+
+        async def publish() -> None:
+            async with open_publisher(server.url, prefix="cmd") as publisher:
+                for n in range(3):
+                    publisher.publish(trade(n))
+
+        trio.run(publish)
+        command = [
+            sys.executable,
+            "-m",
+            "trio_feeds",
+            "consume",
+            server.url,
+            "--group",
+            "g",
+            "--consumer",
+            "c",
+        ]
+        out = subprocess.run(
+            [*command, "--prefix", "cmd", "--json", "--count", "3"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert out.returncode == 0, out.stderr
+        lines = [json.loads(line) for line in out.stdout.splitlines()]
+        assert [line["data"]["price"] for line in lines if line["kind"] == "normalized"] == ["0", "1", "2"]
+        other_group = [*command[:6], "g2", *command[7:]]
+        text = subprocess.run(
+            [*other_group, "--prefix", "cmd", "--count", "1"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert text.returncode == 0, text.stderr
+        assert "BTC-USDT" in text.stdout
+        wrong = server.url.replace("hunter2", "wrong-one")
+        bad = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "trio_feeds",
+                "consume",
+                wrong,
+                "--group",
+                "g",
+                "--consumer",
+                "c",
+                "--stream",
+                "x",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        for result in (out, text, bad):
+            assert "hunter2" not in result.stdout + result.stderr
+        assert "wrong-one" not in bad.stdout + bad.stderr
+        assert bad.returncode == 1
+    finally:
+        server.stop()

@@ -65,22 +65,27 @@ class RedisServer:
     Attributes:
         directory: where its append-only file lives.
         port: its port (kept across restarts).
+        password: the password it requires (``requirepass``), if any.
     """
 
-    def __init__(self, directory: Path, port: int | None = None, binary: str | None = None) -> None:
+    def __init__(
+        self, directory: Path, port: int | None = None, binary: str | None = None, password: str | None = None
+    ) -> None:
         self.directory = directory
         self.port = port or _free_port()
         self.binary = binary or find_redis_server()
+        self.password = password
         self._process: subprocess.Popen[bytes] | None = None
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return f"<RedisServer {self.url} {state}>"
+        return f"<RedisServer redis://127.0.0.1:{self.port} {state}>"
 
     @property
     def url(self) -> str:
-        """``redis://127.0.0.1:PORT``."""
-        return f"redis://127.0.0.1:{self.port}"
+        """``redis://127.0.0.1:PORT`` (``redis://:PASSWORD@127.0.0.1:PORT`` with a password)."""
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}"
 
     @property
     def running(self) -> bool:
@@ -95,6 +100,8 @@ class RedisServer:
         command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         command += ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.directory)]
         command += ["--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"]
+        if self.password:
+            command += ["--requirepass", self.password]
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while not self._answers():
@@ -111,7 +118,9 @@ class RedisServer:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
                 sock.sendall(b"PING\r\n")
-                return sock.recv(64).startswith(b"+PONG")
+                reply = sock.recv(64)
+                # With a password, PING says NOAUTH: the server is up all the same.
+                return reply.startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
             return False
 
