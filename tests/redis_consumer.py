@@ -2,7 +2,7 @@
 
 ``python -m tests.redis_consumer URL PREFIX GROUP NAME OUTPUT [SECONDS [COUNT]]``: SECONDS the
 time it takes per item (a slow consumer holds entries it read ahead), COUNT its batch size.
-It claims entries idle for 1.5 s (ReaderConfig.claim_idle): a consumer holds at most three
+It claims entries idle for 3 s (ReaderConfig.claim_idle): a consumer holds at most three
 batches, which must take it less than that. SIGINT or SIGTERM ends it
 normally (the last item acknowledged), SIGKILL is a dead consumer.
 """
@@ -26,7 +26,7 @@ async def main(argv: list[str]) -> None:
     config = ReaderConfig(
         count=int(count),
         block=0.2,
-        claim_idle=1.5,
+        claim_idle=3.0,
         claim_interval=0.3,
         discover_interval=0.3,
         backoff_initial=0.05,

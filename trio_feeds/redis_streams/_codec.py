@@ -23,6 +23,7 @@ and of the same type.
 
 from __future__ import annotations
 
+import importlib
 import operator
 import typing
 from collections.abc import Callable, Mapping
@@ -31,7 +32,6 @@ from typing import Any, Final
 import attrs
 import msgspec
 
-from .. import cryptology, gateway, onyx, peatio
 from .. import events as ev
 from .. import normalized as nz
 from .._normalize._build import builder
@@ -64,13 +64,21 @@ _TAGS: Mapping[type, bytes] = {
     nz.PositionUpdate: b"position",
 }
 
-# The protocol modules whose messages can travel as `s` (wire JSON) and come back typed.
-_SOURCE_CODECS: Mapping[str, tuple[Callable[[Any], str], Callable[[str], object]]] = {
-    "cryptology": (cryptology.encode, cryptology.decode),
-    "gateway": (gateway.encode, gateway.decode),
-    "onyx": (onyx.encode, onyx.decode),
-    "peatio": (peatio.encode, peatio.decode),
+# The protocol modules whose messages can travel as `s` (wire JSON) and come back typed. Each
+# is imported when an item of its exchange first needs it: a publisher of one exchange loads
+# no other's codec and models (as a feed of one exchange does not).
+_SOURCE_MODULES: Mapping[str, str] = {
+    name: f"trio_feeds.{name}" for name in ("cryptology", "gateway", "onyx", "peatio")
 }
+_source_codecs: dict[str, tuple[Callable[[Any], str], Callable[[str], object]]] = {}
+
+
+def _source_codec(exchange: str) -> tuple[Callable[[Any], str], Callable[[str], object]] | None:
+    codec = _source_codecs.get(exchange)
+    if codec is None and exchange in _SOURCE_MODULES:
+        module = importlib.import_module(_SOURCE_MODULES[exchange])
+        codec = _source_codecs[exchange] = (module.encode, module.decode)
+    return codec
 
 
 class EntryError(ValueError):
@@ -116,7 +124,7 @@ def encode_source(item: nz.Normalized) -> bytes | None:
     """The ``s`` field: the item's source message as wire JSON, when its protocol is known."""
     if item.source is None:
         return None
-    codec = _SOURCE_CODECS.get(item.exchange)
+    codec = _source_codec(item.exchange)
     if codec is None:
         return None
     return codec[0](item.source).encode()
@@ -137,7 +145,7 @@ def decode_item(tag: bytes, payload: bytes, source: bytes | None = None) -> nz.N
         raise EntryError(f"bad {tag.decode()} payload: {exc}") from None
     item: nz.Normalized = spec.build(*values, None)
     if source is not None:
-        codec = _SOURCE_CODECS.get(item.exchange)
+        codec = _source_codec(item.exchange)
         if codec is not None:
             try:
                 object.__setattr__(item, "source", codec[1](source.decode()))

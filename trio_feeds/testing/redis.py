@@ -52,6 +52,19 @@ def find_redis_server() -> str:
     )
 
 
+class _PortTaken(Exception):
+    pass
+
+
+def _in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+        return False
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -72,6 +85,7 @@ class RedisServer:
         self, directory: Path, port: int | None = None, binary: str | None = None, password: str | None = None
     ) -> None:
         self.directory = directory
+        self._any_port = port is None  # a free port, chosen again if another took it first
         self.port = port or _free_port()
         self.binary = binary or find_redis_server()
         self.password = password
@@ -96,6 +110,18 @@ class RedisServer:
         """Start the server and wait until it answers ``PING`` (blocking)."""
         if self.running:
             return
+        for _ in range(3 if self._any_port else 1):
+            try:
+                self._start(timeout)
+                break
+            except _PortTaken:
+                # Another process took the free port between our check and the server's bind.
+                self.port = _free_port()
+        else:
+            raise RuntimeError(f"{self.binary} could not bind a free port")
+        self._any_port = False  # from now on the port is the server's: restarts keep it
+
+    def _start(self, timeout: float) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         command += ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.directory)]
@@ -106,6 +132,8 @@ class RedisServer:
         deadline = time.monotonic() + timeout
         while not self._answers():
             if self._process.poll() is not None:
+                if self._any_port and _in_use(self.port):
+                    raise _PortTaken
                 raise RuntimeError(
                     f"{self.binary} exited with {self._process.returncode} on port {self.port}"
                 )
