@@ -211,6 +211,13 @@ def test_codec_round_trips_every_event() -> None:
             assert got == event
 
 
+def test_publisher_config_checks() -> None:
+    with pytest.raises(ValueError, match="maxlen"):
+        PublisherConfig(maxlen=10, batch_size=20)
+    with pytest.raises(ValueError, match="overflow"):
+        PublisherConfig(overflow="block")  # type: ignore[arg-type]
+
+
 def test_keys() -> None:
     trade, _, fill, snap, update, ticker, order, balance, position = every_type()
     assert stream_key("p", trade) == "p:gateway:trade:BTC-USDT"
@@ -501,7 +508,9 @@ async def test_overflow_while_redis_is_away(redis_server: RedisServer) -> None:
 
 async def test_gap_when_trimming_outruns_the_group(redis_server: RedisServer) -> None:
     key = "g:gateway:trade:BTC-USDT"
-    async with open_publisher(redis_server.url, prefix="g", config=PublisherConfig(maxlen=100)) as publisher:
+    async with open_publisher(
+        redis_server.url, prefix="g", config=PublisherConfig(maxlen=100, batch_size=50)
+    ) as publisher:
         for n in range(10):
             publisher.publish(trade(n))
         await publisher.flush()

@@ -122,6 +122,12 @@ class PublisherConfig:
     connect_timeout: float = 5.0
     close_timeout: float = 10.0
 
+    def __attrs_post_init__(self) -> None:
+        # A resent entry is recognised by reading it back: one batch must not be able to trim
+        # its own first entries away.
+        if self.maxlen < self.batch_size:
+            raise ValueError(f"maxlen ({self.maxlen}) must be at least batch_size ({self.batch_size})")
+
 
 @attrs.define
 class PublisherStats:
@@ -163,6 +169,69 @@ class _Entry:
     number: int = 0
 
 
+class _Ids:
+    """Each stream's entry numbers and ids, as this publisher instance gives them."""
+
+    def __init__(self, instance: bytes) -> None:
+        self.instance = instance
+        self.numbers: defaultdict[str, int] = defaultdict(int)
+        self.last: dict[str, tuple[int, int]] = {}  # the last id given, per stream
+        self.known: set[str] = set()  # streams whose last-generated-id was read
+
+    def _next_id(self, key: str, now: int) -> str:
+        ms, seq = self.last.get(key, (0, -1))
+        ms, seq = (now, 0) if now > ms else (ms, seq + 1)
+        self.last[key] = (ms, seq)
+        return f"{ms}-{seq}"
+
+    def assign(self, entry: _Entry, now: int) -> None:
+        """Number the entry (its identity, kept for good) and give it an id."""
+        key = entry.key
+        self.numbers[key] += 1
+        entry.number = self.numbers[key]
+        entry.id = self._next_id(key, now)
+        entry.fields[b"p"] = self.instance
+        entry.fields[b"n"] = str(entry.number).encode()
+
+    def _raise_last(self, key: str, last: object) -> None:
+        text = last.decode() if isinstance(last, bytes) else str(last)
+        ms, _, seq = text.partition("-")
+        theirs = (int(ms), int(seq or 0))
+        if theirs > self.last.get(key, (0, -1)):
+            self.last[key] = theirs
+
+    async def learn(self, client: coredis.Redis[Any], keys: list[str], registry: str) -> None:
+        """Read each new stream's last-generated-id, so that the ids given go above it.
+
+        The streams go into the registry set, where readers find them.
+        """
+        keys = list(dict.fromkeys(keys))
+        async with client.pipeline(transaction=False, raise_on_error=False) as pipe:
+            for key in keys:
+                pipe.xinfo_stream(key)
+            pipe.sadd(registry, keys)
+        results = pipe.results or ()
+        for key, info in zip(keys, results, strict=False):
+            if isinstance(info, coredis.exceptions.ResponseError):
+                if "no such key" not in str(info):
+                    raise info
+            else:
+                self._raise_last(key, info["last-generated-id"])
+            self.known.add(key)
+
+    async def move_up(self, client: coredis.Redis[Any], entries: list[_Entry]) -> None:
+        """New ids for ``entries``, above their streams' last ones (numbers kept)."""
+        keys = list(dict.fromkeys(e.key for e in entries))
+        async with client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.xinfo_stream(key)
+        for key, info in zip(keys, pipe.results or (), strict=True):
+            self._raise_last(key, info["last-generated-id"])
+        now = time.time_ns() // 1_000_000
+        for entry in entries:
+            entry.id = self._next_id(entry.key, now)
+
+
 class Publisher:
     """Writes items and events to Redis streams from a bounded queue (see :func:`open_publisher`)."""
 
@@ -187,9 +256,7 @@ class Publisher:
         self._feed_streams: defaultdict[str, dict[str, None]] = defaultdict(dict)
         self._events_key = f"{prefix}:events:{name}"
         self._events = 0
-        self._numbers: defaultdict[str, int] = defaultdict(int)
-        self._last: dict[str, tuple[int, int]] = {}  # last id given per stream
-        self._known: set[str] = set()  # streams whose last-generated-id was read
+        self._ids = _Ids(self._instance)
         self._enqueued = 0
         self._done = 0  # published + dropped
         self._progress = trio.Event()
@@ -325,27 +392,16 @@ class Publisher:
                 out.append(entry)  # numbered in an earlier attempt: keeps its identity
                 continue
             key = entry.key
-            if self._numbers[key] == 0:
+            if not self._ids.numbers[key]:
                 self._events += 1
                 payload = encode_event(PublisherStarted(), "", self._events)
                 started = _Entry(key, {b"k": EVENT_TAG, b"d": payload}, True)
                 self._enqueued += 1
-                self._assign(started, now)
+                self._ids.assign(started, now)
                 out.append(started)
-            self._assign(entry, now)
+            self._ids.assign(entry, now)
             out.append(entry)
         return out
-
-    def _assign(self, entry: _Entry, now: int) -> None:
-        key = entry.key
-        self._numbers[key] += 1
-        entry.number = self._numbers[key]
-        ms, seq = self._last.get(key, (0, -1))
-        ms, seq = (now, 0) if now > ms else (ms, seq + 1)
-        self._last[key] = (ms, seq)
-        entry.id = f"{ms}-{seq}"
-        entry.fields[b"p"] = self._instance
-        entry.fields[b"n"] = str(entry.number).encode()
 
     async def _run(self, client: coredis.Redis[Any]) -> None:
         backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)
@@ -361,9 +417,9 @@ class Publisher:
         away = False
         while todo:
             try:
-                new = [e.key for e in todo if e.key not in self._known]
+                new = [e.key for e in todo if e.key not in self._ids.known]
                 if new:
-                    await self._learn(client, new)
+                    await self._ids.learn(client, new, registry_key(self.prefix))
                 todo = self._number(todo)
                 todo = await self._write(client, todo)
             except TRANSIENT as exc:
@@ -382,29 +438,6 @@ class Publisher:
                 self.stats.reconnects += 1
                 log.warning("publisher %s: Redis reachable again", self.instance)
             backoff.reset()
-
-    async def _learn(self, client: coredis.Redis[Any], keys: list[str]) -> None:
-        """Read each new stream's last-generated-id, so that the ids given go above it."""
-        keys = list(dict.fromkeys(keys))
-        async with client.pipeline(transaction=False, raise_on_error=False) as pipe:
-            for key in keys:
-                pipe.xinfo_stream(key)
-            pipe.sadd(registry_key(self.prefix), keys)
-        results = pipe.results or ()
-        for key, info in zip(keys, results, strict=False):
-            if isinstance(info, coredis.exceptions.ResponseError):
-                if "no such key" not in str(info):
-                    raise info
-            else:
-                self._raise_last(key, info["last-generated-id"])
-            self._known.add(key)
-
-    def _raise_last(self, key: str, last: object) -> None:
-        text = last.decode() if isinstance(last, bytes) else str(last)
-        ms, _, seq = text.partition("-")
-        theirs = (int(ms), int(seq or 0))
-        if theirs > self._last.get(key, (0, -1)):
-            self._last[key] = theirs
 
     async def _write(self, client: coredis.Redis[Any], todo: list[_Entry]) -> list[_Entry]:
         """XADD every entry in one round trip; the entries to send again (ids moved up)."""
@@ -460,21 +493,11 @@ class Publisher:
             else:
                 again.append(entry)
         if again:
-            keys = list(dict.fromkeys(e.key for e in again))
-            async with client.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.xinfo_stream(key)
-            for key, info in zip(keys, pipe.results or (), strict=True):
-                self._raise_last(key, info["last-generated-id"])
-            now = time.time_ns() // 1_000_000
             for entry in again:
                 log.warning(
                     "publisher %s: id %s of %s taken by another writer", self.instance, entry.id, entry.key
                 )
-                ms, seq = self._last[entry.key]
-                ms, seq = (now, 0) if now > ms else (ms, seq + 1)
-                self._last[entry.key] = (ms, seq)
-                entry.id = f"{ms}-{seq}"
+            await self._ids.move_up(client, again)
         return again
 
     def _published(self, done: list[PublishedEntry]) -> None:

@@ -115,6 +115,44 @@ def _id(value: bytes | str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
+def _item(key: str, entry_id: bytes, fields: Any, sources: bool) -> ReaderItem:
+    """The item an entry holds (a :class:`BadEntry` when it is not in the format)."""
+    tag = fields.get(b"k")
+    try:
+        if tag == EVENT_TAG:
+            feed, number, event = decode_event(fields[b"d"])
+            return StreamEvent(key, (fields.get(b"p") or b"").decode(), feed, number, event)
+        if tag == RAW_TAG:
+            return _raw(key, fields)
+        if tag is None:
+            return BadEntry(key, entry_id.decode(), "no k field")
+        return decode_item(tag, fields[b"d"], fields.get(b"s") if sources else None)
+    except (EntryError, KeyError) as exc:
+        return BadEntry(key, entry_id.decode(), str(exc))
+
+
+def _trimmed(key: str, info: Any, groups: Any, group: bytes) -> StreamGap | None:
+    """The gap between the group's position and the stream's first entry, if any.
+
+    See the module's docstring for why the count is exact.
+    """
+    first = info.get("first-entry")
+    if first is None:
+        return None
+    mine = next((g for g in groups if g.get(b"name") == group), None)
+    if mine is None:
+        return None
+    delivered = mine[b"last-delivered-id"]
+    if _id(delivered) >= _id(first.identifier):
+        return None
+    read = mine.get(b"entries-read")
+    trimmed = int(info["entries-added"]) - int(info["length"])
+    lost: int | None = (None if trimmed > 0 else 0) if read is None else trimmed - int(read)
+    if lost is not None and lost <= 0:
+        return None
+    return StreamGap(key, lost, delivered.decode() if isinstance(delivered, bytes) else str(delivered))
+
+
 class StreamReader:
     """Typed items of a consumer group's streams (see :func:`open_stream_reader`).
 
@@ -224,7 +262,9 @@ class StreamReader:
                     rows, waiting = await self._read(client)
                     batch.extend(rows)
                 if not rows and waiting:
-                    await self._wait(client, waiting, min(config.block, max(next_claim - now, 0.01)))
+                    # Until any stream has an entry after its last (or the time is up).
+                    seconds = min(config.block, max(next_claim - now, 0.01))
+                    await client.xread(waiting, count=1, block=max(1, int(seconds * 1000)))
                 elif not rows:  # every stream went away (its group is made again next round)
                     await trio.sleep(min(config.block, config.discover_interval))
             except TRANSIENT as exc:
@@ -323,8 +363,9 @@ class StreamReader:
             if isinstance(info, BaseException) or isinstance(groups, BaseException):
                 self._grouped.discard(key)  # the stream (or the group) went away: make it again
                 continue
-            gap = self._gap(key, info, groups)
+            gap = _trimmed(key, info, groups, self.group.encode())
             if gap is not None:
+                self.stats.gaps += 1
                 rows.append((gap, key, None, None, None))
             waiting[key] = info["last-generated-id"]
         read = results[-1]
@@ -337,27 +378,6 @@ class StreamReader:
             self._decode(key.decode() if isinstance(key, bytes) else key, entries, rows)
         return rows, waiting
 
-    def _gap(self, key: str, info: Any, groups: Any) -> StreamGap | None:
-        first = info.get("first-entry")
-        if first is None:
-            return None
-        mine = next((g for g in groups if g.get(b"name", g.get("name")) == self.group.encode()), None)
-        if mine is None:
-            return None
-        delivered = mine[b"last-delivered-id"]
-        if _id(delivered) >= _id(first.identifier):
-            return None
-        read = mine.get(b"entries-read")
-        trimmed = int(info["entries-added"]) - int(info["length"])
-        if read is None:
-            lost: int | None = None if trimmed > 0 else 0
-        else:
-            lost = trimmed - int(read)
-        if lost == 0 or (lost is not None and lost < 0):
-            return None
-        self.stats.gaps += 1
-        return StreamGap(key, lost, delivered.decode() if isinstance(delivered, bytes) else str(delivered))
-
     def _decode(self, key: str, entries: Iterable[Any], rows: list[_Row], claimed: bool = False) -> None:
         sources = self.config.sources
         inflight = self._inflight
@@ -368,28 +388,9 @@ class StreamReader:
                 continue  # ours already, waiting in the prefetch
             inflight.add((key, entry_id))
             fields = entry.field_values
-            publisher = fields.get(b"p")
-            number = fields.get(b"n")
-            tag = fields.get(b"k")
-            item: ReaderItem
-            try:
-                if tag == EVENT_TAG:
-                    feed, event_number, event = decode_event(fields[b"d"])
-                    item = StreamEvent(key, (publisher or b"").decode(), feed, event_number, event)
-                elif tag == RAW_TAG:
-                    item = _raw(key, fields)
-                elif tag is None:
-                    item = BadEntry(key, entry_id.decode(), "no k field")
-                else:
-                    item = decode_item(tag, fields[b"d"], fields.get(b"s") if sources else None)
-            except (EntryError, KeyError) as exc:
-                item = BadEntry(key, entry_id.decode(), str(exc))
-            rows.append((item, key, entry_id, publisher, number))
+            item = _item(key, entry_id, fields, sources)
+            rows.append((item, key, entry_id, fields.get(b"p"), fields.get(b"n")))
         self.stats.delivered += len(rows) - before
-
-    async def _wait(self, client: coredis.Redis[Any], last: dict[str, bytes], seconds: float) -> None:
-        """Until any stream has an entry after ``last`` (or ``seconds`` passed)."""
-        await client.xread(last, count=1, block=max(1, int(seconds * 1000)))
 
     async def _claim(self, client: coredis.Redis[Any]) -> list[_Row]:
         rows: list[_Row] = []
