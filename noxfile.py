@@ -42,9 +42,9 @@ def coverage(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
     """Build the docs site into docs/_build/html; any warning (a broken reference too) fails it."""
-    # What the documented modules import: the command's (cli), the servers' (testing), pytest
-    # for the pytest plugin.
-    session.install("-e", ".[cli,testing,docs]", "pytest")
+    # What the documented modules import: the command's (cli), the servers' (testing), the
+    # Redis Streams module's (redis), pytest for the pytest plugin.
+    session.install("-e", ".[cli,testing,redis,docs]", "pytest")
     session.run("sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 

@@ -49,7 +49,7 @@ html_title = f"trio-feeds {release}"
 nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(abc|collections\.abc|contextlib|datetime|decimal|enum|os|pathlib|random|ssl|typing)\..*"),
-    (r"py:.*", r"(trio|_pytest|pytest)\..*"),
+    (r"py:.*", r"(trio|_pytest|pytest|coredis)\..*"),
     (r"py:.*", r"trio_feeds\.(.*\.)?_\w+(\..*)?"),  # a private module or class
     (r"py:class", r"_\w+"),  # a private class named in its module's annotations
     (r"py:.*", r"trio_feeds\.(.*\.)?(K|V|T_co|FeedT)"),  # type variables
@@ -57,6 +57,7 @@ nitpick_ignore_regex = [
     # modules import for their annotations only.
     (r"py:class", r"AuthMode|AuthRejection|FailurePolicy|FrameForm|SubscribeMode|WireForm|K"),
     (r"py:class", r"Dashboard|Engine|FeedControls|FeedProtocol|FeedSetup|PartWriter|Signer|Tap"),
+    (r"py:class", r"Path"),  # pathlib.Path, named as the module imports it
 ]
 
 autodoc_member_order = "bysource"
