@@ -21,11 +21,11 @@ or from indirect parametrization (a dict per case; it wins over the marker)::
     async def test_both(gateway_server):
         ...
 
-The four protocol servers' fixtures are async (trio) fixtures, run by pytest-trio (``pip install pytest-trio``). An
-``async def`` test that asks for one of them is marked ``@pytest.mark.trio`` by this plugin, so
-it runs as written in a project that did not set ``trio_mode = true``; other async tests are
-left alone (a project may run them under anyio or asyncio). Without pytest-trio, a test that
-uses the fixtures is a usage error that says so.
+The four protocol servers' fixtures are async (trio) fixtures, run by pytest-trio (``pip
+install pytest-trio``). An ``async def`` test that asks for one of them is marked
+``@pytest.mark.trio`` by this plugin, so it runs as written in a project that did not set
+``trio_mode = true``; other async tests are left alone (a project may run them under anyio or
+asyncio). Without pytest-trio, a test that uses the fixtures is a usage error that says so.
 """
 
 from __future__ import annotations
