@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractAsyncContextManager
 from importlib import resources
 from pathlib import Path
@@ -225,3 +225,14 @@ class Exchange(ABC):
 
     async def matrix_subscribe(self, feed: Feed[Any]) -> None:  # noqa: B027 - optional hook
         """What the fault matrix subscribes to once the feed is open."""
+
+    async def matrix_subscribe_books(self, feed: Feed[Any]) -> tuple[Hashable, ...]:
+        """Subscribe the book fault matrix's feed to order books; the keys of ``feed.books`` it keeps.
+
+        An exchange with order books (its protocol's ``books`` is not ``None``) subscribes a
+        feed opened with :attr:`fault_profile`'s options to at least one book here. The local
+        server keeps the true books (``FeedServer.book_as_of``), which
+        ``tests/test_fault_matrix_books.py`` compares with ``feed.books`` after every item.
+        No books by default: ``()``.
+        """
+        return ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -128,6 +129,10 @@ class CryptologyExchange(Exchange):
             '"amount": "1", "price": "cheap", "maker_buy": false}'
         )
         return [(0.22, Fault("raw", bad_trade)), (0.55, Fault("rate-limit"))]
+
+    async def matrix_subscribe_books(self, feed: Feed[Any]) -> tuple[Hashable, ...]:
+        """Nothing to ask: the server streams every trade pair's whole book (the profile's one pair)."""
+        return tuple(self.fault_profile.server_options["trade_pairs"])
 
 
 EXCHANGE = CryptologyExchange()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, get_args
 
@@ -127,6 +128,12 @@ class GatewayExchange(Exchange):
         """Trades of one symbol."""
         assert isinstance(feed, gateway.GatewayFeed)
         await feed.subscribe(["trades"], exchange="binance", symbols=["BTCUSDT"])
+
+    async def matrix_subscribe_books(self, feed: Feed[Any]) -> tuple[Hashable, ...]:
+        """The order book of one symbol, five levels deep."""
+        assert isinstance(feed, gateway.GatewayFeed)
+        await feed.subscribe(["orderbook"], exchange="binance", symbols=["BTCUSDT"], depth=5)
+        return (("binance", "BTCUSDT"),)
 
 
 EXCHANGE = GatewayExchange()

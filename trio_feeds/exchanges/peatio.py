@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar
 
@@ -134,6 +135,12 @@ class PeatioExchange(Exchange):
         """A private stream, added on the live connection."""
         assert isinstance(feed, peatio.PeatioFeed)
         await feed.subscribe("order")
+
+    async def matrix_subscribe_books(self, feed: Feed[Any]) -> tuple[Hashable, ...]:
+        """The sequenced book of one market (``<market>.ob-inc``), added on the live connection."""
+        assert isinstance(feed, peatio.PeatioFeed)
+        await feed.subscribe("btcusd.ob-inc")
+        return ("btcusd",)
 
 
 EXCHANGE = PeatioExchange()
