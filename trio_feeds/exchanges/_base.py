@@ -8,7 +8,7 @@ from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractAsyncContextManager
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import attrs
 
@@ -17,8 +17,10 @@ from .._engine import Feed
 from .._sansio._shared import mask
 from .._transports import Transport
 from ..config import FeedConfig
-from ..testing import FeedServer
-from ..testing.faults import Fault
+
+if TYPE_CHECKING:  # the test servers need the [testing] extra: the entries import them where used
+    from ..testing import FeedServer
+    from ..testing.faults import Fault
 
 __all__ = ["CredentialName", "Exchange", "ExchangeCredentials", "FaultProfile", "SchemaNotFound"]
 
