@@ -31,8 +31,7 @@ from trio_feeds._transports import Connection, Transport
 from trio_feeds._transports._base import ConnectTarget
 from trio_feeds.config import FeedConfig
 from trio_feeds.exchanges import Exchange, ExchangeCredentials
-from trio_feeds.testing import FeedServer
-from trio_feeds.testing._books import BookState
+from trio_feeds.testing import BookState, FeedServer
 from trio_feeds.testing.faults import Fault, parse_fault
 
 WAIT = 5.0  # bound on anything that must happen "soon"
