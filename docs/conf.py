@@ -57,7 +57,7 @@ nitpick_ignore_regex = [
     # modules import for their annotations only.
     (r"py:class", r"AuthMode|AuthRejection|FailurePolicy|FrameForm|SubscribeMode|WireForm|K"),
     (r"py:class", r"Dashboard|Engine|FeedControls|FeedProtocol|FeedSetup|PartWriter|Signer|Tap"),
-    (r"py:class", r"Path"),  # pathlib.Path, named as the module imports it
+    (r"py:class", r"Path|AbstractAsyncContextManager"),  # the standard library's, as imported
 ]
 
 autodoc_member_order = "bysource"

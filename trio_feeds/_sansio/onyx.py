@@ -351,10 +351,10 @@ class Dashboards(Tracked[Hashable, Dashboard]):
     worse); 3 delete removes it (deleting an unknown key is a no-op).
 
     Never stale silently, as the other tracked state (:class:`~trio_feeds.state.Tracked`):
-    :attr:`stale` is ``None`` only from a snapshot on, until a disconnect
+    ``stale`` is ``None`` only from a snapshot on, until a disconnect
     (:meth:`~trio_feeds.state.Tracked.disconnected`) or a data gap
     (:meth:`~trio_feeds.state.Tracked.gap`); the feed marks its own on each. Until the next
-    snapshot, the dashboards held when it began are in :attr:`stale_keys` (an increment about
+    snapshot, the dashboards held when it began are in ``stale_keys`` (an increment about
     one confirms it). A gap that began before the last snapshot (given with ``at``) is covered
     by it: that snapshot came on the live connection after the gap began.
     """

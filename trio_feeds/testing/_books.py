@@ -75,7 +75,7 @@ class BookRecords:
         """``(market key, true book)`` when the server sent ``frame``; ``None``: not a book frame.
 
         A frame is the exact ``str``/``bytes`` a client received. Only the last
-        :data:`BOOK_HISTORY` book frames are remembered.
+        :data:`~trio_feeds.testing._books.BOOK_HISTORY` book frames are remembered.
         """
         return self._book_frames.get(frame)
 
