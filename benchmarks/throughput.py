@@ -403,8 +403,8 @@ def recv_trio_websocket_raw(url: str, n: int) -> dict[str, Any]:
 
 def recv_fast_raw(url: str, n: int) -> dict[str, Any]:
     import trio
-    from trio_feeds._protocol import ConnectTarget
 
+    from trio_feeds._sansio._protocol import ConnectTarget
     from trio_feeds.transports import FastTransport
 
     async def main() -> dict[str, Any]:

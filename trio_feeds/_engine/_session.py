@@ -16,6 +16,7 @@ the engine then closes the connection (bounded, shielded) and acts on the :class
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
 import attrs
@@ -130,13 +131,13 @@ class Session:
 
     async def read_loop(self) -> None:
         """Read frames until the connection ends; hand each to the protocol, run its actions."""
+        receive_batch = getattr(self.conn, "receive_batch", None)
+        if receive_batch is not None:
+            await self._read_batches(receive_batch)
+            return
         # Locals: this loop runs once per frame.
         engine = self.engine
         receive = self.conn.receive
-        receive_frame = engine.protocol.receive_frame
-        execute = engine.execute
-        stats = engine.stats
-        max_size = engine.config.max_frame_size
         current_time = trio.current_time
         while True:
             try:
@@ -146,22 +147,66 @@ class Session:
                 return
             now = current_time()
             self.last_frame = now
-            stats.frames += 1
-            size = len(frame)
-            # A str's UTF-8 size is at least its length and at most 4x: encode only near the limit.
-            if size * 4 > max_size and type(frame) is str and size <= max_size:
-                size = len(frame.encode())
-            if size > max_size:
-                reason = f"frame of {size} bytes exceeds max_frame_size ({max_size})"
-                engine.bad_frame(DecodeError(engine.protocol.name, reason))
-                continue
-            actions = receive_frame(frame, now)
-            if actions:
-                execute(actions, self)
-            if self.resub_started is None and engine.protocol.ready:
-                # This frame completed the protocol's opening handshake (no auth answer to
-                # start it): the session is ready now, not at the ticker's next poll.
-                engine.start_resubscription(self, ())
+            engine.stats.frames += 1
+            self._frame(frame, now)
+
+    async def _read_batches(self, receive_batch: Callable[[], Awaitable[Iterable[str | bytes]]]) -> None:
+        """:meth:`read_loop` for a transport that hands out a whole socket read at once.
+
+        The frames of one read arrived together: they share one receive time. The session may
+        end on any frame (a close message, a protocol error); the frames after it in the batch
+        are then left, as the per-frame loop would leave them unread.
+        """
+        # Locals: the inner loop runs once per frame (_frame's body, inlined).
+        engine = self.engine
+        stats = engine.stats
+        protocol = engine.protocol
+        receive_frame = protocol.receive_frame
+        execute = engine.execute
+        max_size = engine.config.max_frame_size
+        current_time = trio.current_time
+        while True:
+            try:
+                frames = await receive_batch()
+            except TransportClosed as exc:
+                self.transport_closed(exc)
+                return
+            now = current_time()
+            self.last_frame = now
+            for frame in frames:
+                stats.frames += 1
+                size = len(frame)
+                if size * 4 > max_size:
+                    self._frame(frame, now)  # near or over the limit: checked there
+                else:
+                    actions = receive_frame(frame, now)
+                    if actions:
+                        execute(actions, self)
+                    if self.resub_started is None and protocol.ready:
+                        engine.start_resubscription(self, ())
+                if self.ending is not None:
+                    await trio.lowlevel.checkpoint()  # the session's scope is cancelled: leave
+                    return  # pragma: no cover - the checkpoint raises Cancelled
+
+    def _frame(self, frame: str | bytes, now: float) -> None:
+        """One received frame: size check, the protocol, its actions."""
+        engine = self.engine
+        max_size = engine.config.max_frame_size
+        size = len(frame)
+        # A str's UTF-8 size is at least its length and at most 4x: encode only near the limit.
+        if size * 4 > max_size and type(frame) is str and size <= max_size:
+            size = len(frame.encode())
+        if size > max_size:
+            reason = f"frame of {size} bytes exceeds max_frame_size ({max_size})"
+            engine.bad_frame(DecodeError(engine.protocol.name, reason))
+            return
+        actions = engine.protocol.receive_frame(frame, now)
+        if actions:
+            engine.execute(actions, self)
+        if self.resub_started is None and engine.protocol.ready:
+            # This frame completed the protocol's opening handshake (no auth answer to
+            # start it): the session is ready now, not at the ticker's next poll.
+            engine.start_resubscription(self, ())
 
     async def writer(self) -> None:
         """Write queued frames in order; the only task that writes."""
