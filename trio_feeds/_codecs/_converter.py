@@ -617,7 +617,7 @@ def _emit_structure(
         if _is_required(a):  # tags too: required on the wire, whatever their default
             lines += [f"    v = o[{wire!r}]", f"    {convert}", f"    f{k} = v"]
         else:
-            default = a.default
+            default: Any = a.default
             if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
                 if default.takes_self:  # pragma: no cover - the generated models have none
                     raise TypeError(f"{cls.__name__}.{a.name}: a default that takes self")
