@@ -87,6 +87,17 @@ _CLOSE: Final = Opcode.CLOSE
 _INVALID_DATA = 1007
 _logger = logging.getLogger("trio_feeds.transport")
 _MAX_HANDSHAKE = 64 * 1024  # a handshake response bigger than this is not one
+_STREAM_ERROR_TYPES = tuple(STREAM_ERRORS)
+
+
+def _stream_closed(exc: BaseException) -> TransportClosed:
+    """What ``map_exceptions(STREAM_ERRORS)`` raises for ``exc`` (a stream error)."""
+    for source, factory in STREAM_ERRORS.items():
+        if isinstance(exc, source):
+            closed = factory(exc)
+            if isinstance(closed, TransportClosed):
+                return closed
+    return TransportClosed(None, f"connection lost: {type(exc).__name__}")  # pragma: no cover
 
 
 class FastConnection:
@@ -261,10 +272,10 @@ class FastConnection:
             return
         self._reading = True
         try:
-            with map_exceptions(STREAM_ERRORS):
-                data = await self._stream.receive_some(self._chunk)
-        except TransportClosed as exc:
-            self._set_closed(exc)
+            # STREAM_ERRORS as map_exceptions maps them, without a context manager per read.
+            data = await self._stream.receive_some(self._chunk)
+        except _STREAM_ERROR_TYPES as exc:
+            self._set_closed(_stream_closed(exc))
             return
         finally:
             self._reading = False
