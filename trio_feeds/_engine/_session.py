@@ -204,6 +204,7 @@ class Session:
                 if self.ending is not None:
                     await trio.lowlevel.checkpoint()  # the session's scope is cancelled: leave
                     return  # pragma: no cover - the checkpoint raises Cancelled
+            frames = ()  # not kept (nor its last frames) while the next read waits
 
     def _frame(self, frame: str | bytes, now: float) -> None:
         """One received frame: size check, the protocol, its actions."""
