@@ -180,9 +180,8 @@ class FastConnection:
     async def receive_batch(self) -> deque[str | bytes]:
         """Every message parsed and waiting (at least one); reads from the socket when none is.
 
-        The engine's reader takes a whole socket read at once this way: one call and one
-        checkpoint per read rather than per message (what :meth:`receive` costs). The caller
-        owns the returned deque.
+        One call and one checkpoint per socket read rather than per message (the engine's
+        reader takes whole reads this way). The caller owns the returned deque.
         """
         frames = self._frames
         if frames:
@@ -271,8 +270,7 @@ class FastConnection:
             await self._close_seen.wait()
             return
         self._reading = True
-        try:
-            # STREAM_ERRORS as map_exceptions maps them, without a context manager per read.
+        try:  # STREAM_ERRORS mapped as map_exceptions does, without a context manager per read
             data = await self._stream.receive_some(self._chunk)
         except _STREAM_ERROR_TYPES as exc:
             self._set_closed(_stream_closed(exc))
@@ -377,15 +375,7 @@ class FastConnection:
 
     def _closed_by_protocol(self) -> None:
         """The protocol left OPEN without a Close frame from the server: TCP dropped, or it failed."""
-        proto = self._proto
-        exc = proto.parser_exc
-        if isinstance(exc, PayloadTooBig):
-            limit = proto.max_message_size
-            self._set_closed(TransportClosed(1009, f"Exceeded maximum message size: {limit} bytes"))
-        elif exc is None or isinstance(exc, EOFError) or proto.close_sent is None:
-            self._set_closed(TransportClosed(None, "connection dropped without a close frame"))
-        else:
-            self._set_closed(TransportClosed(int(proto.close_sent.code), str(exc)))
+        self._set_closed(_why_protocol_closed(self._proto))
 
     async def _flush(self) -> None:
         """Write whatever the protocol has queued, in order, under the send lock."""
@@ -410,6 +400,17 @@ class FastConnection:
             finally:
                 if not done:
                     self._broken = True  # cancelled or failed mid-frame
+
+
+def _why_protocol_closed(proto: ClientProtocol) -> TransportClosed:
+    """Why ``proto`` left OPEN without a Close frame from the server: TCP dropped, or it failed."""
+    exc = proto.parser_exc
+    if isinstance(exc, PayloadTooBig):
+        limit = proto.max_message_size
+        return TransportClosed(1009, f"Exceeded maximum message size: {limit} bytes")
+    if exc is None or isinstance(exc, EOFError) or proto.close_sent is None:
+        return TransportClosed(None, "connection dropped without a close frame")
+    return TransportClosed(int(proto.close_sent.code), str(exc))
 
 
 def take_simple_frames(
