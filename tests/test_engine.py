@@ -27,6 +27,7 @@ from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessa
 from tests._fake_protocol import Fail, FakeFeed, FakeProtocol, FakeTransport, Up, dumps, open_fake_feed
 from trio_feeds import Feed, start_feed
 from trio_feeds import events as ev
+from trio_feeds._engine._buffer import Buffer, FeedStats
 from trio_feeds._engine._session import YIELD_FRAMES
 from trio_feeds._sansio._protocol import CloseVerdict, ConnectTarget, HeartbeatPolicy, Send
 from trio_feeds._transports import redact_url
@@ -797,6 +798,45 @@ async def test_frames_after_a_protocol_close_in_the_same_read_are_not_delivered(
         items = await take_until(feed, lambda i: isinstance(i, ev.Disconnected))
     assert [i for i in items if isinstance(i, int)] == list(range(200))
     assert items[-1].code == 4321
+
+
+async def test_buffer_consumers_parked_cancelled_and_woken() -> None:
+    # The buffer parks its consumers itself (no trio.Event): a cancelled wait must leave no
+    # stale waiter behind, and every parked consumer is woken by a put or by close.
+    buffer = Buffer(10, fail=False, stats=FeedStats())
+    got: list[Any] = []
+
+    async def consume() -> None:
+        got.append(await buffer.get())
+
+    async with trio.open_nursery() as nursery:
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            with pytest.raises(trio.Cancelled):
+                await buffer.get()  # cancelled before it parks
+
+        async def gives_up_then_sleeps() -> None:
+            with trio.move_on_after(0.01):
+                await buffer.get()  # parked, then cancelled by the timeout
+            await trio.sleep_forever()  # a stale wake-up would raise here
+
+        nursery.start_soon(gives_up_then_sleeps)
+        await trio.sleep(0.05)
+        nursery.start_soon(consume)
+        nursery.start_soon(consume)
+        await trio.testing.wait_all_tasks_blocked()
+        buffer.put("a")  # wakes both; one takes it, the other parks again
+        await trio.testing.wait_all_tasks_blocked()
+        assert got == ["a"]
+        buffer.put("b")
+        await trio.testing.wait_all_tasks_blocked()
+        nursery.cancel_scope.cancel()
+    assert got == ["a", "b"]
+    buffer.put("c")
+    buffer.close(None, discard=False)
+    assert await buffer.get() == "c"
+    with pytest.raises(StopAsyncIteration):
+        await buffer.get()
 
 
 async def test_fail_policy_raises_slow_consumer() -> None:
