@@ -46,7 +46,7 @@ import socket
 import struct
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -403,8 +403,8 @@ def recv_trio_websocket_raw(url: str, n: int) -> dict[str, Any]:
 
 def recv_fast_raw(url: str, n: int) -> dict[str, Any]:
     import trio
-    from trio_feeds._protocol import ConnectTarget
 
+    from trio_feeds._sansio._protocol import ConnectTarget
     from trio_feeds.transports import FastTransport
 
     async def main() -> dict[str, Any]:
@@ -742,6 +742,10 @@ def memory_child(url: str, feeds: int, seconds: float, transport: str, out: Any)
             "rss_per_feed_kib": round((rss_up - rss_before) / feeds / 1024, 1),
             "samples_mib": [(t, round(r / 2**20, 2)) for t, r in samples],
             "growth_kib": round((samples[-1][1] - samples[0][1]) / 1024, 1),
+            # Flat after warm-up: from the first sample at 15 s or later to the last one.
+            "growth_from_15s_kib": round(
+                (samples[-1][1] - next((r for t, r in samples if t >= 15), samples[-1][1])) / 1024, 1
+            ),
             "seconds": seconds,
             "messages": sum(c for c in counts if c > 0),
             "disconnects": sum(1 for c in counts if c < 0),
@@ -750,10 +754,12 @@ def memory_child(url: str, feeds: int, seconds: float, transport: str, out: Any)
     out.send(trio.run(main))
 
 
-def run_memory(feeds: int, seconds: float, rate_per_feed: float) -> list[dict[str, Any]]:
+def run_memory(
+    feeds: int, seconds: float, rate_per_feed: float, transports: Sequence[str] = ("fast",)
+) -> list[dict[str, Any]]:
     rows = []
     ctx = multiprocessing.get_context("spawn")
-    for transport in ("trio_websocket", "fast"):
+    for transport in transports:
         spec = {
             "mode": "gateway",
             "count": int(rate_per_feed * (seconds + 120)),
@@ -765,7 +771,7 @@ def run_memory(feeds: int, seconds: float, rate_per_feed: float) -> list[dict[st
             parent, child = ctx.Pipe()
             proc = ctx.Process(target=memory_child, args=(sender.url, feeds, seconds, transport, child))
             proc.start()
-            result = parent.recv() if parent.poll(seconds + 120) else {"error": "no result"}
+            result = parent.recv() if parent.poll(seconds + 180) else {"error": "no result"}
             proc.join(10)
             if proc.is_alive():
                 proc.kill()
@@ -773,10 +779,96 @@ def run_memory(feeds: int, seconds: float, rate_per_feed: float) -> list[dict[st
         rows.append(row)
         print(
             f"  {transport:<16} {feeds} feeds: {row.get('rss_per_feed_kib')} KiB/feed,"
-            f" growth {row.get('growth_kib')} KiB over {seconds:g} s, {row.get('messages')} msgs,"
+            f" growth {row.get('growth_kib')} KiB over {seconds:g} s"
+            f" ({row.get('growth_from_15s_kib')} KiB from 15 s on), {row.get('messages')} msgs,"
             f" {row.get('disconnects')} disconnects",
             flush=True,
         )
+    return rows
+
+
+# -- cost per message against the number of feeds ---------------------------------------------
+
+
+def scaling_child(url: str, feeds: int, seconds: float, out: Any) -> None:
+    """``feeds`` gateway feeds in this (fresh) process; CPU time per message over ``seconds``."""
+    import trio
+
+    from trio_feeds import gateway
+
+    async def main() -> dict[str, Any]:
+        creds = gateway.Credentials(*CREDS)
+        counts = [0] * feeds
+        subscribed = 0
+        all_up = trio.Event()
+
+        async def one(i: int) -> None:
+            nonlocal subscribed
+            async with gateway.open_feed(
+                url, credentials=creds, config=_feed_config(), transport=_transport("fast")
+            ) as feed:
+                await feed.subscribe(["trades"], exchange="binance", symbols=["BTCUSDT"])
+                subscribed += 1
+                if subscribed == feeds:
+                    all_up.set()
+                async for item in feed:
+                    if type(item) is gateway.TradesMessage:
+                        _ = item.data.price
+                        counts[i] += 1
+
+        async with trio.open_nursery() as nursery:
+            for i in range(feeds):
+                nursery.start_soon(one, i)
+            with trio.fail_after(60):
+                await all_up.wait()
+            await trio.sleep(1.0)  # warm-up: every feed streaming
+            gc.collect()
+            before, cpu0, t0 = sum(counts), time.process_time(), time.perf_counter()
+            await trio.sleep(seconds)
+            messages, cpu, wall = sum(counts) - before, time.process_time() - cpu0, time.perf_counter() - t0
+            nursery.cancel_scope.cancel()
+        return {
+            "feeds": feeds,
+            "messages": messages,
+            "msgs_per_s": round(messages / wall),
+            "cpu_us_per_msg": round(cpu / max(messages, 1) * 1e6, 2),
+            "cpu_share": round(cpu / wall, 3),
+        }
+
+    out.send(trio.run(main))
+
+
+def run_scaling(rate: float, seconds: float, feed_counts: Sequence[int] = (1, 100)) -> list[dict[str, Any]]:
+    """The same total rate through 1 feed and through N feeds (rate/N each), one process each."""
+    rows = []
+    ctx = multiprocessing.get_context("spawn")
+    for feeds in feed_counts:
+        per_feed = rate / feeds
+        spec = {
+            "mode": "gateway",
+            "count": int(per_feed * (seconds + 90)),
+            "rate": per_feed,
+            "max_conns": feeds + 1,
+            "max_seconds": seconds + 120,
+        }
+        with SenderProcess(spec) as sender:
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=scaling_child, args=(sender.url, feeds, seconds, child))
+            proc.start()
+            result = parent.recv() if parent.poll(seconds + 100) else {"error": "no result"}
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+        rows.append({"rate": rate, "rate_per_feed": per_feed, **result})
+        print(
+            f"  {feeds:>4} feeds x {per_feed:>8,.0f} msg/s: {result.get('msgs_per_s', 0):>8,} msg/s received,"
+            f" {result.get('cpu_us_per_msg', 0):6.2f} us CPU per message",
+            flush=True,
+        )
+    base = rows[0].get("cpu_us_per_msg")
+    for r in rows:
+        if base and r.get("cpu_us_per_msg"):
+            r["cost_ratio_to_first"] = round(r["cpu_us_per_msg"] / base, 2)
     return rows
 
 
@@ -842,10 +934,13 @@ def machine_info() -> dict[str, Any]:
 
 
 TARGETS_DOC = {
-    "typed_vs_asyncio": "trio-feeds typed msgs/s (fast transport) >= 1.0x websockets-asyncio + json pipeline",
+    "typed_vs_aiohttp": "trio-feeds typed msgs/s (fast transport) >= 1.2x aiohttp + json.loads + dict",
+    "typed_vs_asyncio": "trio-feeds typed msgs/s (fast transport) >= 2x websockets-asyncio + json",
     "fast_vs_trio_websocket": "trio-feeds on the fast transport >= 3x raw trio-websocket",
+    "latency": "p99 at 10k msg/s (fast transport) <= 0.6x websockets-asyncio's p99 (issue 12)",
+    "scaling": "CPU per message with 100 feeds at R/100 each <= 1.2x one feed at R (issue 12)",
     "reconnect": "reconnect p99 <= backoff_initial + 50 ms",
-    "memory": "500 feeds: RSS/feed <= 256 KiB, no growth over 60 s",
+    "memory": "2,000 feeds: RSS/feed <= 32 KiB, growth from 15 s to 60 s < 1 MiB (issue 12)",
 }
 
 
@@ -855,22 +950,37 @@ def evaluate(results: dict[str, Any]) -> dict[str, Any]:
     fast = tp.get("trio-feeds gateway typed, fast transport")
     classic = tp.get("trio-feeds gateway typed, trio-websocket transport")
     asyncio_ = tp.get("websockets asyncio + json.loads + dict")
+    aiohttp_ = tp.get("aiohttp + json.loads + dict")
     raw_tw = tp.get("trio-websocket get_message (raw)")
     if fast and asyncio_:
         out["typed_fast_over_asyncio_json"] = round(fast / asyncio_, 2)
-        out["typed_fast_over_asyncio_json_met"] = fast >= asyncio_
+        out["typed_fast_over_asyncio_json_met"] = fast >= 2 * asyncio_
+    if fast and aiohttp_:
+        out["typed_fast_over_aiohttp_json"] = round(fast / aiohttp_, 2)
+        out["typed_fast_over_aiohttp_json_met"] = fast >= 1.2 * aiohttp_
     if classic and asyncio_:
         out["typed_trio_websocket_over_asyncio_json"] = round(classic / asyncio_, 2)
     if fast and raw_tw:
         out["typed_fast_over_raw_trio_websocket"] = round(fast / raw_tw, 2)
         out["typed_fast_over_raw_trio_websocket_met"] = fast >= 3 * raw_tw
+    lat = {r["receiver"]: r.get("p99") for r in results.get("latency", [])}
+    ours, theirs = lat.get("trio-feeds typed, fast transport"), lat.get("websockets asyncio + json.loads")
+    if ours and theirs:
+        out["latency_p99_fast_over_asyncio"] = round(ours / theirs, 2)
+        out["latency_p99_met"] = ours <= 0.6 * theirs
+    scaling = results.get("scaling", [])
+    if len(scaling) > 1 and scaling[-1].get("cost_ratio_to_first"):
+        out["scaling_cost_ratio"] = scaling[-1]["cost_ratio_to_first"]
+        out["scaling_met"] = scaling[-1]["cost_ratio_to_first"] <= 1.2
     for r in results.get("reconnect", []):
         if "p99" in r:
             out[f"reconnect_{r['transport']}_met"] = r["p99"] <= r["target_p99_ms"]
     for r in results.get("memory", []):
         if "rss_per_feed_kib" in r:
-            out[f"memory_{r['transport']}_per_feed_met"] = r["rss_per_feed_kib"] <= 256
-            out[f"memory_{r['transport']}_growth_kib"] = r["growth_kib"]
+            out[f"memory_{r['transport']}_per_feed_kib"] = r["rss_per_feed_kib"]
+            out[f"memory_{r['transport']}_per_feed_met"] = r["rss_per_feed_kib"] <= 32
+            out[f"memory_{r['transport']}_growth_from_15s_kib"] = r["growth_from_15s_kib"]
+            out[f"memory_{r['transport']}_flat_met"] = r["growth_from_15s_kib"] < 1024
     return out
 
 
@@ -880,15 +990,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["throughput", "decode", "latency", "reconnect", "memory"],
+        choices=["throughput", "decode", "latency", "scaling", "reconnect", "memory"],
         help="run only these parts",
     )
     parser.add_argument("--messages", type=int, help="messages per throughput receiver")
-    parser.add_argument("--feeds", type=int, default=500, help="concurrent feeds for the memory test")
+    parser.add_argument("--feeds", type=int, default=2000, help="concurrent feeds for the memory test")
+    parser.add_argument(
+        "--memory-transports",
+        nargs="+",
+        choices=["fast", "trio_websocket"],
+        default=["fast"],
+        help="transports of the memory test (default: the default transport)",
+    )
     parser.add_argument("--out", type=Path, help="JSON result file (default benchmarks/results/...)")
     args = parser.parse_args(argv)
     quick = args.quick
-    parts = args.only or ["decode", "throughput", "latency", "reconnect", "memory"]
+    parts = args.only or ["decode", "throughput", "latency", "scaling", "reconnect", "memory"]
     n = args.messages or (50_000 if quick else 200_000)
 
     results: dict[str, Any] = {"mode": "quick" if quick else "full", "machine": machine_info()}
@@ -903,6 +1020,12 @@ def main(argv: list[str] | None = None) -> int:
         seconds = 4.0 if quick else 15.0
         print(f"delivery latency at 10k msg/s for {seconds:g} s:", flush=True)
         results["latency"] = run_latency(10_000, seconds)
+    if "scaling" in parts:
+        seconds = 5.0 if quick else 15.0
+        print(
+            f"cost per message: 10k msg/s through 1 feed, then through 100 feeds, {seconds:g} s:", flush=True
+        )
+        results["scaling"] = run_scaling(10_000, seconds)
     if "reconnect" in parts:
         drops = 20 if quick else 50
         print(f"reconnect after a TCP drop ({drops} drops):", flush=True)
@@ -910,7 +1033,9 @@ def main(argv: list[str] | None = None) -> int:
     if "memory" in parts:
         seconds = 15.0 if quick else 60.0
         print(f"memory: {args.feeds} feeds in one process for {seconds:g} s:", flush=True)
-        results["memory"] = run_memory(args.feeds, seconds, rate_per_feed=2.0)
+        results["memory"] = run_memory(
+            args.feeds, seconds, rate_per_feed=2.0, transports=args.memory_transports
+        )
     results["targets"] = TARGETS_DOC
     results["verdicts"] = evaluate(results)
     results["wall_seconds"] = round(time.time() - started, 1)
@@ -946,6 +1071,13 @@ def print_table(results: dict[str, Any]) -> None:
         print(f"\n{'latency at 10k msg/s':<54}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
         for r in results["latency"]:
             print(f"{r['receiver']:<54}{r.get('p50', 0):>9.3f}{r.get('p99', 0):>9.3f}{r.get('max', 0):>9.2f}")
+    if results.get("scaling"):
+        print(f"\n{'cost per message (10k msg/s in all)':<40}{'msgs/s':>10}{'CPU us/msg':>12}{'x first':>9}")
+        for r in results["scaling"]:
+            print(
+                f"{str(r.get('feeds')) + ' feeds':<40}{r.get('msgs_per_s', 0):>10,}"
+                f"{r.get('cpu_us_per_msg', 0):>12.2f}{r.get('cost_ratio_to_first', 0):>9.2f}"
+            )
     if results.get("reconnect"):
         print(f"\n{'reconnect (drop -> first msg)':<30}{'drops':>7}{'p50 ms':>9}{'p99 ms':>9}{'target':>9}")
         for r in results["reconnect"]:
@@ -955,13 +1087,14 @@ def print_table(results: dict[str, Any]) -> None:
             )
     if results.get("memory"):
         print(
-            f"\n{'memory':<18}{'feeds':>6}{'KiB/feed':>10}{'growth KiB':>12}{'over s':>8}"
+            f"\n{'memory':<18}{'feeds':>6}{'KiB/feed':>10}{'growth KiB':>12}{'from 15 s':>10}{'over s':>8}"
             f"{'msgs':>9}{'disc.':>7}"
         )
         for r in results["memory"]:
             print(
                 f"{r['transport']:<18}{r.get('feeds', 0):>6}{r.get('rss_per_feed_kib', 0):>10}"
-                f"{r.get('growth_kib', 0):>12}{r.get('seconds', 0):>8g}{r.get('messages', 0):>9}"
+                f"{r.get('growth_kib', 0):>12}{r.get('growth_from_15s_kib', 0):>10}{r.get('seconds', 0):>8g}"
+                f"{r.get('messages', 0):>9}"
                 f"{r.get('disconnects', 0):>7}"
             )
     print("\nverdicts:", json.dumps(results["verdicts"], indent=1))

@@ -850,6 +850,49 @@ def test_decimal_string_check_is_exactly_the_schema_pattern(text: str) -> None:
             assert value == Decimal(text)
 
 
+@given(
+    text=st.one_of(st.text(alphabet=st.sampled_from(_TRICKY), max_size=10), _VALID_DECIMAL, _near_misses())
+)
+@settings(max_examples=600, deadline=None, database=None)
+def test_the_emitted_hooks_take_exactly_the_decimal_strings_of_the_pattern(text: str) -> None:
+    # Each model's fast hook tests decimal strings inline (without calling the scalar hook):
+    # a frame must decode exactly when the pattern allows its decimal, to the same value.
+    expected = _SCHEMA_DECIMAL.search(text) is not None
+    frame = {
+        "@type": "AnonymousTrade",
+        "time": [1530093825, 250],
+        "trade_pair": "BTC_USD",
+        "current_order_id": 1,
+        "amount": text,
+        "price": "1.5",
+        "maker_buy": False,
+    }
+    try:
+        message = cryptology.decode(json.dumps(frame))
+    except DecodeError as exc:
+        assert not expected, text
+        assert exc.path == "$.amount"
+    else:
+        assert expected, text
+        assert message.amount == Decimal(text)  # type: ignore[union-attr]
+
+
+@given(keys=st.lists(st.one_of(_VALID_DECIMAL, _near_misses()), min_size=1, max_size=5, unique=True))
+@settings(max_examples=400, deadline=None, database=None)
+def test_book_price_keys_are_taken_exactly_when_the_pattern_allows_each(keys: list[str]) -> None:
+    # OrderBookAgg's keys are checked all at once (one regex over the joined keys).
+    expected = all(_SCHEMA_DECIMAL.search(k) is not None for k in keys)
+    frame = {"@type": "OrderBookAgg", "trade_pair": "X", "buy_levels": dict.fromkeys(keys, "1")}
+    try:
+        message = cryptology.decode(json.dumps(frame))
+    except DecodeError as exc:
+        assert not expected, keys
+        assert "buy_levels: price not a decimal string" in exc.reason
+    else:
+        assert expected, keys
+        assert list(message.buy_levels) == keys  # type: ignore[union-attr]
+
+
 _ANY_DECIMALISH = st.one_of(
     st.text(alphabet=st.sampled_from(_TRICKY), max_size=8), _VALID_DECIMAL, _near_misses()
 )

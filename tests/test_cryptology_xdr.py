@@ -550,3 +550,28 @@ async def test_the_raw_fault_goes_in_the_servers_form() -> None:
         "@type": "TradesDisabledOnPairs",
         "trade_pairs": ["BTC_USD"],
     }
+
+
+@pytest.mark.parametrize("price", ["abc", "1e5", " 1", "1_0", "", "-.5", "NaN"])
+@pytest.mark.parametrize("side", ["buy_levels", "sell_levels"])
+def test_a_price_key_that_is_no_decimal_string_is_a_bad_frame_and_the_next_frame_decodes(
+    side: str, price: str
+) -> None:
+    # The schema's propertyNames: a price level's key is a decimal string. A bad one was taken
+    # by the codec and raised InvalidOperation from the books, out of receive_frame.
+    book = {
+        "@type": "OrderBookAgg",
+        "trade_pair": "BTC_USD",
+        "buy_levels": {"1": "1"},
+        "sell_levels": {"3": "1"},
+    }
+    book[side] = {"2": "2", price: "1"}
+    with pytest.raises(DecodeError) as info:
+        cryptology.decode(json.dumps(book))
+    assert f"{side}: price not a decimal string" in info.value.reason
+    p = connected(wire_form="json")
+    assert isinstance(bad(p.receive_frame(json.dumps(book), 0)), DecodeError)
+    book[side] = {"2": "2"}
+    (message,) = items(p.receive_frame(json.dumps(book), 0))
+    assert getattr(message, side) == {"2": 2}
+    assert p.books["BTC_USD"].synced

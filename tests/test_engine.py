@@ -27,6 +27,8 @@ from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessa
 from tests._fake_protocol import Fail, FakeFeed, FakeProtocol, FakeTransport, Up, dumps, open_fake_feed
 from trio_feeds import Feed, start_feed
 from trio_feeds import events as ev
+from trio_feeds._engine._buffer import Buffer, FeedStats
+from trio_feeds._engine._session import YIELD_FRAMES
 from trio_feeds._sansio._protocol import CloseVerdict, ConnectTarget, HeartbeatPolicy, Send
 from trio_feeds._transports import redact_url
 from trio_feeds.config import FeedConfig
@@ -188,9 +190,11 @@ class RawServer:
     ``abort``: sends one data frame, then drops TCP without a Close frame.
     ``no_handshake``: accepts TCP and never answers the HTTP request.
     ``close_no_fin``: sends a Close frame, then keeps TCP open (never closes it itself).
+    ``burst``: sends ``burst`` (text frames) in one write, then reads until the client leaves.
     """
 
     mode: str
+    burst: list[str] = attrs.Factory(list)
     port: int = 0
     accepted: int = 0
     closed: int = 0  # connections whose socket the client closed
@@ -211,6 +215,8 @@ class RawServer:
             await stream.send_all(ws.send(AcceptConnection()))
         if self.mode == "close_no_fin":
             await stream.send_all(ws.send(CloseConnection(code=1001, reason="bye")))
+        if self.mode == "burst":
+            await stream.send_all(b"".join(ws.send(TextMessage(frame)) for frame in self.burst))
         if self.mode == "abort":
             await stream.send_all(ws.send(TextMessage(dumps({"t": "data", "v": "last"}))))
             await trio.sleep(0.02)
@@ -752,6 +758,85 @@ async def test_drop_oldest_counts_drops_and_keeps_answering_heartbeats() -> None
     assert items[1] == ev.Overflow(90)
     assert items[2:] == list(range(90, 100))
     assert feed.stats.dropped == 90
+
+
+async def test_a_burst_in_one_read_lets_other_tasks_run_every_yield_frames() -> None:
+    # 1000 frames in one write: the fast transport reads them in one or a few reads. The reader
+    # must let other tasks run every YIELD_FRAMES frames, not only between socket reads.
+    count = 1000
+    server = RawServer("burst", burst=[dumps({"t": "data", "v": i}) for i in range(count)])
+    turns = 0
+    seen: list[int] = []  # the side task's turns when each message was taken
+
+    async def side_task() -> None:
+        nonlocal turns
+        while True:
+            await trio.lowlevel.checkpoint()
+            turns += 1
+
+    async with raw_serving(server), trio.open_nursery() as nursery:
+        async with open_fake_feed(FakeProtocol(server.url), fast()) as feed:
+            nursery.start_soon(side_task)
+            with trio.fail_after(5):
+                async for item in feed:
+                    if isinstance(item, int):
+                        seen.append(turns)
+                        if item == count - 1:
+                            break
+        nursery.cancel_scope.cancel()
+    assert len(seen) == count
+    assert seen[-1] - seen[0] >= count // YIELD_FRAMES - 1
+
+
+async def test_frames_after_a_protocol_close_in_the_same_read_are_not_delivered() -> None:
+    # The per-frame reader stopped at the close (its next receive was cancelled); a batch of
+    # frames from one read must stop there too.
+    frames = [dumps({"t": "data", "v": i}) for i in range(300)]
+    frames.insert(200, dumps({"t": "close", "code": 4321, "verdict": "retry"}))
+    server = RawServer("burst", burst=frames)
+    async with raw_serving(server), open_fake_feed(FakeProtocol(server.url), fast()) as feed:
+        items = await take_until(feed, lambda i: isinstance(i, ev.Disconnected))
+    assert [i for i in items if isinstance(i, int)] == list(range(200))
+    assert items[-1].code == 4321
+
+
+async def test_buffer_consumers_parked_cancelled_and_woken() -> None:
+    # The buffer parks its consumers itself (no trio.Event): a cancelled wait must leave no
+    # stale waiter behind, and every parked consumer is woken by a put or by close.
+    buffer = Buffer(10, fail=False, stats=FeedStats())
+    got: list[Any] = []
+
+    async def consume() -> None:
+        got.append(await buffer.get())
+
+    async with trio.open_nursery() as nursery:
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            with pytest.raises(trio.Cancelled):
+                await buffer.get()  # cancelled before it parks
+
+        async def gives_up_then_sleeps() -> None:
+            with trio.move_on_after(0.01):
+                await buffer.get()  # parked, then cancelled by the timeout
+            await trio.sleep_forever()  # a stale wake-up would raise here
+
+        nursery.start_soon(gives_up_then_sleeps)
+        await trio.sleep(0.05)
+        nursery.start_soon(consume)
+        nursery.start_soon(consume)
+        await trio.testing.wait_all_tasks_blocked()
+        buffer.put("a")  # wakes both; one takes it, the other parks again
+        await trio.testing.wait_all_tasks_blocked()
+        assert got == ["a"]
+        buffer.put("b")
+        await trio.testing.wait_all_tasks_blocked()
+        nursery.cancel_scope.cancel()
+    assert got == ["a", "b"]
+    buffer.put("c")
+    buffer.close(None, discard=False)
+    assert await buffer.get() == "c"
+    with pytest.raises(StopAsyncIteration):
+        await buffer.get()
 
 
 async def test_fail_policy_raises_slow_consumer() -> None:

@@ -695,14 +695,18 @@ def test_cryptology_book_is_sorted_best_first_and_rejects_bad_price_keys() -> No
     assert isinstance(book, BookSnapshot)
     assert book.bids == ((D(10), D(2)), (D("9.5"), D(1)), (D(9), D(3)))
     assert book.asks == ((D("10.5"), D(2)), (D(12), D(1)))
-    # The codec does not check the keys; the mapping says which side was bad, as a DecodeError.
+    # The codec refuses a key that is no decimal string (the schema's propertyNames); a message
+    # built in code with one is refused by the mapping, which says which side was bad.
     for bad in ("abc", "NaN", "Infinity"):
-        message = cryptology.decode(json.dumps({**frame, "sell_levels": {bad: "1"}}))
+        with pytest.raises(DecodeError) as info:
+            cryptology.decode(json.dumps({**frame, "sell_levels": {bad: "1"}}))
+        assert "sell_levels: price not a decimal string" in info.value.reason
+        message = cryptology.OrderBookAggV2(trade_pair="BTC_USD", sell_levels={bad: D(1)})
         with pytest.raises(DecodeError) as info:
             n_cryptology.normalize(message, AT)
         assert info.value.path == "$.sell_levels"
         assert info.value.protocol == "cryptology"
-    message = cryptology.decode(json.dumps({**frame, "buy_levels": {"1": "1", "NaN": "1"}}))
+    message = cryptology.OrderBookAggV2(trade_pair="BTC_USD", buy_levels={"1": D(1), "NaN": D(1)})
     with pytest.raises(DecodeError):
         n_cryptology.normalize(message, AT)
 

@@ -31,6 +31,7 @@ from wsproto.events import (
 from trio_feeds import events as ev
 from trio_feeds import gateway
 from trio_feeds._sansio._protocol import ConnectTarget
+from trio_feeds._transports.fast import FastConnection
 from trio_feeds.config import FeedConfig
 from trio_feeds.testing import FeedServer, open_cryptology_server, open_gateway_server
 from trio_feeds.transports import (
@@ -322,6 +323,30 @@ async def test_many_frames_in_one_chunk_and_across_chunk_boundaries(
     assert got == frames
     pongs = [e.payload for e in server.received if isinstance(e, Pong)]
     assert pongs == [str(i).encode() for i in range(0, 1500, 97)]
+
+
+async def test_receive_batch_hands_out_every_frame_once_in_order() -> None:
+    frames = [f'{{"n":{i}}}' for i in range(2000)]
+
+    async def handler(stream: trio.SocketStream, ws: WSConnection) -> None:
+        blob = b"".join(ws.send(TextMessage(f)) for f in frames)
+        for i in range(0, len(blob), 7001):  # frames cut at odd places
+            await stream.send_all(blob[i : i + 7001])
+
+    server = RawServer(handler=handler)
+    got: list[str | bytes] = []
+    batches = 0
+    async with raw_serving(server), connected(server, transport=FastTransport(receive_chunk=4096)) as conn:
+        assert isinstance(conn, FastConnection)
+        with trio.fail_after(10):
+            got.append(await conn.receive())  # both calls take from the same queue
+            while len(got) < len(frames):
+                batch = await conn.receive_batch()
+                assert batch
+                got.extend(batch)
+                batches += 1
+    assert got == frames
+    assert 1 < batches < len(frames)  # whole reads, not one frame per call
 
 
 async def test_invalid_utf8_closes_with_1007() -> None:

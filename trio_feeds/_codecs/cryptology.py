@@ -15,9 +15,12 @@ binary XDR frames; :mod:`trio_feeds._codecs.cryptology_xdr` packs and unpacks th
 
 from __future__ import annotations
 
+import re
+
 from ..models import cryptology as _models
-from ..models.cryptology import ClientMessage, ServerMessage
+from ..models.cryptology import ClientMessage, OrderBookAgg, ServerMessage
 from ._base import Codec, JSONObject, UnknownMessage, model_classes, tag_table
+from ._scalars import DECIMAL_PATTERN, _decimal_from_string
 
 __all__ = ["Message", "codec", "decode", "encode"]
 
@@ -49,7 +52,35 @@ def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
     return None, None
 
 
-codec = Codec("cryptology", _FORMS, _classify, numbers="string")
+_PRICE = DECIMAL_PATTERN.replace("(", "(?:")
+_PRICE_KEYS = re.compile(f"{_PRICE}(?:\n{_PRICE})*")
+
+
+def _check_price_keys(book: OrderBookAgg) -> None:
+    # The schema's propertyNames of PriceLevels: every price (a key) is a decimal string, as
+    # the amounts are. The keys stay text in the model; a bad one is a DecodeError here rather
+    # than an error far away, where the books or normalization read it as a Decimal.
+    for side, levels in (("buy_levels", book.buy_levels), ("sell_levels", book.sell_levels)):
+        if not levels:
+            continue
+        # All keys at once: one regex pass over them joined by newlines (a key holding a
+        # newline changes the count), rather than a Decimal built for each.
+        joined = "\n".join(levels)
+        if joined.count("\n") != len(levels) - 1 or _PRICE_KEYS.fullmatch(joined) is None:
+            for price in levels:
+                try:
+                    _decimal_from_string(price, None)
+                except ValueError as exc:
+                    raise ValueError(f"{side}: price {exc}") from None
+
+
+codec = Codec(
+    "cryptology",
+    _FORMS,
+    _classify,
+    numbers="string",
+    checks={cls: _check_price_keys for cls in _FORMS if issubclass(cls, OrderBookAgg)},
+)
 """The Cryptology :class:`~trio_feeds._codec.Codec`."""
 
 

@@ -71,7 +71,7 @@ class Buffer:
         "_on_event",
         "_size",
         "_stats",
-        "_wakeup",
+        "_waiting",
     )
 
     def __init__(
@@ -84,7 +84,10 @@ class Buffer:
         self._fail = fail
         self._stats = stats
         self._dropped = 0  # dropped since the last Overflow was handed out
-        self._wakeup: trio.Event | None = None
+        # Consumer tasks parked in get() (usually one), woken by put/put_event/close. Parked
+        # with Trio's low-level primitives rather than a trio.Event made per wait: with many
+        # feeds a message often arrives alone, and each one then costs a wake-up.
+        self._waiting: list[trio.lowlevel.Task] = []
         self._closed = False
         self._error: BaseException | None = None
         self._last_yield = 0.0  # perf_counter() when get() last let other tasks run
@@ -102,10 +105,8 @@ class Buffer:
             self._drop_oldest()
         self._items.append(item)
         self._data += 1
-        wakeup = self._wakeup
-        if wakeup is not None:
-            self._wakeup = None
-            wakeup.set()
+        if self._waiting:
+            self._wake()
 
     def put_event(self, event: Any) -> None:
         """Add a session event: never dropped, not counted against the bound."""
@@ -114,10 +115,14 @@ class Buffer:
         if self._on_event is not None:
             self._on_event(event)
         self._items.append(event)
-        wakeup = self._wakeup
-        if wakeup is not None:
-            self._wakeup = None
-            wakeup.set()
+        if self._waiting:
+            self._wake()
+
+    def _wake(self) -> None:
+        waiting = self._waiting
+        self._waiting = []
+        for task in waiting:
+            trio.lowlevel.reschedule(task)
 
     def _drop_oldest(self) -> None:
         items = self._items
@@ -146,9 +151,8 @@ class Buffer:
             self._items.clear()
             self._data = 0
             self._dropped = 0
-        if self._wakeup is not None:
-            self._wakeup.set()
-            self._wakeup = None
+        if self._waiting:
+            self._wake()
 
     async def get(self) -> Any:
         await trio.lowlevel.checkpoint_if_cancelled()
@@ -179,7 +183,19 @@ class Buffer:
                 if self._error is not None:
                     raise self._error
                 raise StopAsyncIteration
-            if self._wakeup is None:
-                self._wakeup = trio.Event()
-            await self._wakeup.wait()
+            await self._park()
             self._last_yield = _perf_counter()
+
+    async def _park(self) -> None:
+        """Wait until an item is put or the buffer is closed (or the caller is cancelled)."""
+        task = trio.lowlevel.current_task()
+        self._waiting.append(task)
+
+        def abort(_: object) -> trio.lowlevel.Abort:
+            # Cancelled while parked: not woken by put any more. (A wake that already came
+            # took the task off the list; then Trio does not call this.)
+            if task in self._waiting:
+                self._waiting.remove(task)
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        await trio.lowlevel.wait_task_rescheduled(abort)

@@ -6,7 +6,7 @@ an item type (``GatewayFeed``, ...), and its ``open_feed`` is ``run_feed(Gateway
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Concatenate, Generic, Literal, ParamSpec, TypeVar
@@ -139,10 +139,13 @@ class Feed(Generic[ItemT_co]):
     def __aiter__(self) -> AsyncIterator[ItemT_co | FeedEvent]:
         return self
 
-    async def __anext__(self) -> ItemT_co | FeedEvent:
-        """Return the next message or session event (waits for one)."""
-        item: ItemT_co | FeedEvent = await self._engine.buffer.get()
-        return item
+    def __anext__(self) -> Awaitable[ItemT_co | FeedEvent]:
+        """Return the next message or session event (waits for one).
+
+        The buffer's own coroutine is returned, not awaited in one of ours: a frame less per
+        item.
+        """
+        return self._engine.buffer.get()
 
     async def aclose(self) -> None:
         """Close the feed: stop the engine, close the connection, end iteration.

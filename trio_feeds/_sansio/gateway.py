@@ -31,11 +31,13 @@ from typing import Literal
 
 import attrs
 
+from .._codecs import UnknownMessage, model_classes
 from .._codecs import gateway as _codec
 from .._normalize import gateway as _normalize
 from .._types import from_epoch_millis
 from ..books import Books
 from ..errors import DecodeError
+from ..models import gateway as _models
 from ..models.gateway import (
     AuthenticatedEvent,
     AuthenticateRequest,
@@ -73,6 +75,14 @@ from ._requests import Request, RequestState, RequestTracker
 from ._shared import Credentials, classify_close, mask, scrub
 
 __all__ = ["GatewayProtocol", "Signer", "Subscription", "hmac_sha256_signer", "system_wall_clock_ms"]
+
+# Messages receive_frame acts on itself; every other class is delivered as it is. The data
+# classes are found once, so the per-frame path is one set lookup (no isinstance chain).
+_HANDLED = (PingEvent, AuthenticatedEvent, ErrorEvent, SubscribedEvent, UnsubscribedEvent, CloseEvent)
+_ACKS = (SubscribedEvent, UnsubscribedEvent)
+_JUST_DELIVERED = frozenset(
+    [UnknownMessage] + [c for c in model_classes(_models) if not issubclass(c, (*_HANDLED, OrderbookMessage))]
+)
 
 Signer = Callable[[str, str, int], str]
 """``signer(api_key, api_secret, timestamp_ms) -> signature`` for the ``authenticate`` message."""
@@ -276,6 +286,8 @@ class GatewayProtocol(FeedProtocol):
             msg = _codec.decode(frame)
         except DecodeError as exc:
             return [BadFrame(exc)]
+        if type(msg) in _JUST_DELIVERED:  # market data: the per-frame path
+            return [Deliver(msg)]
         if isinstance(msg, PingEvent):
             # Answered even before auth: the server drops a connection that leaves a ping
             # unanswered for 10 s, whatever state the session is in.
@@ -284,7 +296,7 @@ class GatewayProtocol(FeedProtocol):
             return self._on_authenticated(msg)
         if isinstance(msg, ErrorEvent):
             return self._on_error(msg)
-        if isinstance(msg, SubscribedEvent | UnsubscribedEvent):
+        if isinstance(msg, _ACKS):
             return self._on_ack(msg)
         if isinstance(msg, CloseEvent):
             reason = scrub(msg.message, self.credentials.api_secret)

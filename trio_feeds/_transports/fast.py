@@ -87,6 +87,17 @@ _CLOSE: Final = Opcode.CLOSE
 _INVALID_DATA = 1007
 _logger = logging.getLogger("trio_feeds.transport")
 _MAX_HANDSHAKE = 64 * 1024  # a handshake response bigger than this is not one
+_STREAM_ERROR_TYPES = tuple(STREAM_ERRORS)
+
+
+def _stream_closed(exc: BaseException) -> TransportClosed:
+    """What ``map_exceptions(STREAM_ERRORS)`` raises for ``exc`` (a stream error)."""
+    for source, factory in STREAM_ERRORS.items():
+        if isinstance(exc, source):
+            closed = factory(exc)
+            if isinstance(closed, TransportClosed):
+                return closed
+    return TransportClosed(None, f"connection lost: {type(exc).__name__}")  # pragma: no cover
 
 
 class FastConnection:
@@ -166,6 +177,25 @@ class FastConnection:
             if frames:
                 return frames.popleft()
 
+    async def receive_batch(self) -> deque[str | bytes]:
+        """Every message parsed and waiting (at least one); reads from the socket when none is.
+
+        One call and one checkpoint per socket read rather than per message (the engine's
+        reader takes whole reads this way). The caller owns the returned deque.
+        """
+        frames = self._frames
+        if frames:
+            await trio.lowlevel.checkpoint_if_cancelled()
+        else:
+            while True:
+                if self._closed is not None:
+                    raise self._closed
+                await self._read_once()  # a checkpoint (the socket read)
+                if frames:
+                    break
+        self._frames = deque()
+        return frames
+
     async def send(self, frame: str | bytes) -> None:
         """Send one frame: ``str`` as text, ``bytes`` as binary."""
         if self._closed is not None:
@@ -240,11 +270,10 @@ class FastConnection:
             await self._close_seen.wait()
             return
         self._reading = True
-        try:
-            with map_exceptions(STREAM_ERRORS):
-                data = await self._stream.receive_some(self._chunk)
-        except TransportClosed as exc:
-            self._set_closed(exc)
+        try:  # STREAM_ERRORS mapped as map_exceptions does, without a context manager per read
+            data = await self._stream.receive_some(self._chunk)
+        except _STREAM_ERROR_TYPES as exc:
+            self._set_closed(_stream_closed(exc))
             return
         finally:
             self._reading = False
@@ -346,15 +375,7 @@ class FastConnection:
 
     def _closed_by_protocol(self) -> None:
         """The protocol left OPEN without a Close frame from the server: TCP dropped, or it failed."""
-        proto = self._proto
-        exc = proto.parser_exc
-        if isinstance(exc, PayloadTooBig):
-            limit = proto.max_message_size
-            self._set_closed(TransportClosed(1009, f"Exceeded maximum message size: {limit} bytes"))
-        elif exc is None or isinstance(exc, EOFError) or proto.close_sent is None:
-            self._set_closed(TransportClosed(None, "connection dropped without a close frame"))
-        else:
-            self._set_closed(TransportClosed(int(proto.close_sent.code), str(exc)))
+        self._set_closed(_why_protocol_closed(self._proto))
 
     async def _flush(self) -> None:
         """Write whatever the protocol has queued, in order, under the send lock."""
@@ -379,6 +400,17 @@ class FastConnection:
             finally:
                 if not done:
                     self._broken = True  # cancelled or failed mid-frame
+
+
+def _why_protocol_closed(proto: ClientProtocol) -> TransportClosed:
+    """Why ``proto`` left OPEN without a Close frame from the server: TCP dropped, or it failed."""
+    exc = proto.parser_exc
+    if isinstance(exc, PayloadTooBig):
+        limit = proto.max_message_size
+        return TransportClosed(1009, f"Exceeded maximum message size: {limit} bytes")
+    if exc is None or isinstance(exc, EOFError) or proto.close_sent is None:
+        return TransportClosed(None, "connection dropped without a close frame")
+    return TransportClosed(int(proto.close_sent.code), str(exc))
 
 
 def take_simple_frames(
