@@ -1011,3 +1011,21 @@ def test_generated_messages_normalize_without_error(protocol: str, cls: type[Any
             _check_item(protocol, item, message)
 
     check()
+
+
+def test_price_cache_gives_the_same_levels_and_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trio_feeds._normalize import _build
+
+    monkeypatch.setattr(_build, "_PRICES_MAX", 8)
+    monkeypatch.setattr(_build, "_PRICES", {})
+    levels = {"1.50": D("2"), "1.25": D("3"), "1.75": D("1")}
+    first = _build.sorted_levels("x", "T", "$.bids", levels, descending=True)
+    again = _build.sorted_levels("x", "T", "$.bids", levels, descending=True)  # from the cache
+    assert first == again == ((D("1.75"), D("1")), (D("1.50"), D("2")), (D("1.25"), D("3")))
+    assert str(again[1][0]) == "1.50"  # the exponent is kept
+    for i in range(50):
+        _build.sorted_levels("x", "T", "$.asks", {f"{i}.5": D("1")}, descending=False)
+        assert len(_build._PRICES) <= 8
+    with pytest.raises(DecodeError):
+        _build.sorted_levels("x", "T", "$.asks", {"1.5": D("1"), "abc": D("1")}, descending=False)
+    assert "abc" not in _build._PRICES
