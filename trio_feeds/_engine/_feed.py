@@ -103,6 +103,14 @@ class Feed(Generic[ItemT_co]):
         return self._engine.stats
 
     @property
+    def buffered(self) -> int:
+        """Items waiting in the feed's buffer for the consumer now (messages and events).
+
+        At most ``config.buffer_size`` messages wait; the overflow policy applies beyond.
+        """
+        return len(self._engine.buffer)
+
+    @property
     def books(self) -> Books[Any]:
         """The order books the feed keeps from its messages (empty for a protocol without books).
 
