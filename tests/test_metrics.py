@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import urllib.error
 import urllib.request
@@ -47,6 +48,12 @@ def _get(url: str, method: str = "GET") -> tuple[int, str, str]:
             return response.status, response.headers["Content-Type"], response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers["Content-Type"], exc.read().decode()
+
+
+def num(samples: Samples, name: str, **labels: str) -> float:
+    found = value(samples, name, **labels)
+    assert found is not None, f"{name} {labels} missing"
+    return found
 
 
 async def scrape(url: str) -> Samples:
@@ -97,26 +104,20 @@ async def test_a_scrape_shows_messages_flowing_and_a_reconnect_with_its_gap() ->
         assert value(first, "trio_feeds_gaps_total", **labels) == 0.0
         assert value(first, "trio_feeds_decode_failures_total", **labels) == 0.0
         assert value(first, "trio_feeds_dropped_messages_total", **labels) == 0.0
-        frames = value(first, "trio_feeds_frames_total", **labels)
-        assert frames is not None and frames >= value(first, "trio_feeds_messages_total", **labels)  # type: ignore[operator]
-        age = value(first, "trio_feeds_last_message_age_seconds", **labels)
-        assert age is not None and 0.0 <= age < 1.0
-        fill = value(first, "trio_feeds_buffer_fill_ratio", **labels)
-        assert fill is not None and 0.0 <= fill <= 1.0
+        assert num(first, "trio_feeds_frames_total", **labels) >= num(
+            first, "trio_feeds_messages_total", **labels
+        )
+        assert 0.0 <= num(first, "trio_feeds_last_message_age_seconds", **labels) < 1.0
+        assert 0.0 <= num(first, "trio_feeds_buffer_fill_ratio", **labels) <= 1.0
         assert value(first, "trio_feeds_delivery_latency_seconds", quantile="0.5", **labels) == 0.002
         assert value(first, "trio_feeds_delivery_latency_seconds", quantile="0.99", **labels) == 0.002
         assert (value(first, "trio_feeds_delivery_latency_samples", **labels) or 0) > 0
 
+        before = num(first, "trio_feeds_messages_total", **labels)
         second = await scrape_until(
-            endpoint.url,
-            lambda s: (
-                value(s, "trio_feeds_messages_total", **labels)
-                > value(first, "trio_feeds_messages_total", **labels)
-            ),  # type: ignore[operator]
+            endpoint.url, lambda s: num(s, "trio_feeds_messages_total", **labels) > before
         )
-        assert value(second, "trio_feeds_messages_total", **labels) > value(
-            first, "trio_feeds_messages_total", **labels
-        )  # type: ignore[operator]
+        assert num(second, "trio_feeds_messages_total", **labels) > before
 
         await server.close(1011, "server restart")
         healed = await scrape_until(
@@ -176,8 +177,8 @@ async def test_a_scrape_from_another_thread_reads_ages_on_the_feeds_clock() -> N
                 if not isinstance(item, events.FeedEvent):
                     break
         text = await trio.to_thread.run_sync(lambda: generate_latest(registry).decode())
-    age = value(parse(text), "trio_feeds_last_message_age_seconds", feed="cr", protocol="cryptology")
-    assert age is not None and 0.0 <= age < 5.0
+    age = num(parse(text), "trio_feeds_last_message_age_seconds", feed="cr", protocol="cryptology")
+    assert 0.0 <= age < 5.0
 
 
 async def test_the_endpoint_answers_only_scrapes() -> None:
@@ -212,7 +213,7 @@ def test_quantiles_are_nearest_rank() -> None:
     random.Random(3).shuffle(values)
     assert quantiles(values, (0.5, 0.99, 1.0)) == [50.0, 99.0, 100.0]
     assert quantiles([7.0], (0.5, 0.99)) == [7.0, 7.0]
-    assert all(v != v for v in quantiles([], (0.5,)))  # nan
+    assert all(math.isnan(v) for v in quantiles([], (0.5,)))
 
 
 def test_two_collectors_on_one_registry_clash_by_name() -> None:
