@@ -668,9 +668,8 @@ class Soak:
             if stat.size_diff <= 0:
                 continue
             frames = [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in stat.traceback[-8:]]
-            self.trace_top.append(
-                f"{stat.size_diff / 1024:+.1f} KiB {stat.count_diff:+d} blocks: {' < '.join(reversed(frames))}"
-            )
+            where = " < ".join(reversed(frames))
+            self.trace_top.append(f"{stat.size_diff / 1024:+.1f} KiB {stat.count_diff:+d} blocks: {where}")
 
     def sample(self, page: int) -> None:
         i = self.samples
