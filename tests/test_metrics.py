@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import random
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -206,6 +208,17 @@ async def test_the_endpoint_answers_only_scrapes() -> None:
         status, _, _ = await trio.to_thread.run_sync(_get, base + "/metrics")
         assert status == 200
         nursery.cancel_scope.cancel()
+
+
+def test_without_prometheus_client_the_import_names_the_extra() -> None:
+    code = (
+        "import sys; sys.modules['prometheus_client'] = None\n"
+        "try:\n    import trio_feeds.metrics\nexcept ImportError as e:\n    print(e)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "pip install 'trio-feeds[metrics]'" in result.stdout
 
 
 def test_quantiles_are_nearest_rank() -> None:

@@ -53,10 +53,16 @@ from typing import Any
 
 import attrs
 import trio
-from prometheus_client import REGISTRY, CollectorRegistry
-from prometheus_client.exposition import choose_encoder
-from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+
+try:
+    from prometheus_client import REGISTRY, CollectorRegistry
+    from prometheus_client.exposition import choose_encoder
+    from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+    from prometheus_client.registry import Collector
+except ImportError as exc:  # the one line that says what to install, not a bare module name
+    raise ImportError(
+        "trio_feeds.metrics needs the metrics extra: pip install 'trio-feeds[metrics]'"
+    ) from exc
 
 from ._engine import Feed
 from .group import FeedGroup, FeedHealth
