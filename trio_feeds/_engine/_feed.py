@@ -99,7 +99,7 @@ class Feed(Generic[ItemT_co]):
 
     @property
     def stats(self) -> FeedStats:
-        """Live counters (messages, reconnects, decode errors, drops)."""
+        """Live counters (frames, messages, reconnects, gaps, decode errors, drops)."""
         return self._engine.stats
 
     @property
