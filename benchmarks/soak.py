@@ -309,6 +309,17 @@ def rss_growth(times: Sequence[float], rss: Sequence[float], warmup: float) -> t
     return statistics.median(rss[i] for i in first), statistics.median(rss[i] for i in last)
 
 
+def rss_trend(times: Sequence[float], rss: Sequence[float], warmup: float) -> float:
+    """The least-squares slope of RSS after the warm-up, in bytes per second (0 with < 2 samples)."""
+    points = [(t, r) for t, r in zip(times, rss, strict=True) if t >= warmup]
+    if len(points) < 2:
+        return 0.0
+    mean_t = statistics.fmean(t for t, _ in points)
+    mean_r = statistics.fmean(r for _, r in points)
+    spread = sum((t - mean_t) ** 2 for t, _ in points)
+    return 0.0 if not spread else sum((t - mean_t) * (r - mean_r) for t, r in points) / spread
+
+
 def evaluate(
     summary: dict[str, Any], *, rss_limit_mib: float, latency_ratio: float
 ) -> dict[str, dict[str, Any]]:
@@ -724,6 +735,8 @@ class Soak:
                 "end_mib": round(end_rss / mib, 3),
                 "growth_mib": round((end_rss - start_rss) / mib, 3),
                 "max_mib": round(max(rss) / mib, 3),
+                # The trend after the warm-up (least squares), for telling a step from a slope.
+                "trend_mib_per_hour": round(rss_trend(times, rss, run.warmup) * 3600 / mib, 3),
             },
             "latency": {
                 "first_window": window(self.first, run.first_window),
@@ -783,7 +796,8 @@ def report(summary: dict[str, Any], checks: dict[str, dict[str, Any]]) -> str:
         f"({len(summary['faults'])} in all), "
         f"warm-up {plan_['warmup_s']:g} s, windows {plan_['window_s']:g} s",
         f"RSS: {rss['first_mib']:.2f} MiB at start, {rss['after_warmup_mib']:.2f} after warm-up, "
-        f"{rss['end_mib']:.2f} at the end: growth {rss['growth_mib']:+.3f} MiB (max {rss['max_mib']:.2f})",
+        f"{rss['end_mib']:.2f} at the end: growth {rss['growth_mib']:+.3f} MiB (max {rss['max_mib']:.2f}, "
+        f"trend {rss.get('trend_mib_per_hour', 0):+.3f} MiB/h)",
         f"latency p50/p99: first window {lat['first_window']['p50_ms']}/{lat['first_window']['p99_ms']} ms "
         f"({lat['first_window']['samples']} samples), last window {lat['last_window']['p50_ms']}/"
         f"{lat['last_window']['p99_ms']} ms ({lat['last_window']['samples']} samples)",

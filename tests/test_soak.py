@@ -183,6 +183,13 @@ def test_rss_growth_compares_medians_after_the_warm_up() -> None:
         soak.rss_growth(times, rss, warmup=8)
 
 
+def test_rss_trend_is_the_slope_after_the_warm_up() -> None:
+    times = [0, 1, 2, 3, 4]
+    assert soak.rss_trend(times, [0, 100, 10, 12, 14], warmup=2) == pytest.approx(2.0)
+    assert soak.rss_trend(times, [5, 5, 5, 5, 5], warmup=0) == 0.0
+    assert soak.rss_trend(times, [1, 2, 3, 4, 5], warmup=4) == 0.0  # one sample: no slope
+
+
 def _summary(**changes: Any) -> dict[str, Any]:
     protocol = {
         "lost": 0,
