@@ -61,8 +61,8 @@ def codegen_check(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks (not part of CI): decode, JSON libraries, conform, then WebSocket throughput,
-    latency, reconnect and memory.
+    """Benchmarks (not part of CI): decode, JSON libraries, conform, Redis Streams publish and
+    consume, then WebSocket throughput, latency, reconnect and memory.
 
     ``nox -s bench -- --quick`` shortens the throughput run (the memory test runs 15 s, not 60).
     """
@@ -74,6 +74,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/normalize.py")
     session.run("python", "benchmarks/cryptology_xdr.py")
     session.run("python", "benchmarks/recording.py", "--quick")
+    session.run("python", "benchmarks/redis_streams.py")
     session.run("python", "benchmarks/throughput.py", *session.posargs)
 
 

@@ -832,6 +832,7 @@ def _near_misses(draw: st.DrawFn) -> str:
     return text[:i] + text[i + 1 :]
 
 
+@pytest.mark.slow
 @given(
     text=st.one_of(st.text(alphabet=st.sampled_from(_TRICKY), max_size=10), _VALID_DECIMAL, _near_misses())
 )
@@ -854,6 +855,7 @@ _ANY_DECIMALISH = st.one_of(
 )
 
 
+@pytest.mark.slow
 @given(values=st.lists(st.one_of(_VALID_DECIMAL, _ANY_DECIMALISH), max_size=6))
 @settings(max_examples=600, deadline=None, database=None)
 def test_book_side_check_agrees_with_the_one_by_one_check(values: list[str]) -> None:

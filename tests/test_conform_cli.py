@@ -135,6 +135,7 @@ def _garbage(protocol: str) -> list[str | bytes]:
 STRIDE = int(os.environ.get("TRIO_FEEDS_AGREEMENT_STRIDE", "6"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_conform_gives_the_reference_verdict_on_every_case(protocol: str) -> None:
     """Fixtures and bad input: conform's schema verdict is the reference's, and so is the

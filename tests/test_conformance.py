@@ -242,6 +242,7 @@ def _generated_cases() -> list[tuple[str, str, str]]:
     return [(p, d, name) for p in PROTOCOLS for d, name in message_defs(p)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("protocol", "direction", "name"), _generated_cases())
 def test_generated_instances_decode_and_round_trip(protocol: str, direction: str, name: str) -> None:
     """Instances generated from the schema decode (or raise only DecodeError) and round-trip."""

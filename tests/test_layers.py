@@ -98,3 +98,30 @@ def test_module_imports_alone(module: str, import_results: dict[str, Any]) -> No
     assert module in import_results
     error = import_results[module]
     assert error is None, f"python -c 'import {module}' fails:\n{error}"
+
+
+_OTHERS = """
+import sys
+import trio_feeds.{name}
+others = sorted(
+    m for m in sys.modules
+    if m.startswith("trio_feeds.") and any(o in m for o in {others!r})
+)
+print(others)
+"""
+
+
+@pytest.mark.parametrize("name", ["gateway", "cryptology", "onyx", "peatio"])
+def test_one_exchange_loads_no_other_exchange(name: str, tmp_path: Path) -> None:
+    # An exchange's feed pulls in its own codec, models and mapping only: a package that
+    # imported every exchange's modules would make each feed pay for all four at start-up.
+    others = [o for o in ("gateway", "cryptology", "onyx", "peatio") if o != name]
+    proc = subprocess.run(
+        [sys.executable, "-c", _OTHERS.format(name=name, others=others)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert proc.stdout.strip() == "[]"

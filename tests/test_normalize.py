@@ -19,7 +19,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trio_feeds import DecodeError, UnknownMessage, cryptology, gateway, onyx, peatio
-from trio_feeds._normalize import NORMALIZERS
 from trio_feeds._normalize import cryptology as n_cryptology
 from trio_feeds._normalize import gateway as n_gateway
 from trio_feeds._normalize import onyx as n_onyx
@@ -50,6 +49,7 @@ Y2K_250 = Y2K + timedelta(microseconds=250)
 GW_TIME = datetime(2022, 3, 15, 15, 6, 29, 123000, tzinfo=UTC)  # 1647356789123 ms
 
 MODULES = {"cryptology": n_cryptology, "gateway": n_gateway, "onyx": n_onyx, "peatio": n_peatio}
+NORMALIZERS = {name: m.normalize for name, m in MODULES.items()}
 
 
 def _with(cls: type[Any], **common: Any) -> Callable[..., Any]:

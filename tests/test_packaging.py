@@ -118,3 +118,20 @@ def test_pytest_starts_in_another_project_with_or_without_testing_extra(tmp_path
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 passed" in proc.stdout
     assert f"fixtures loaded: {wsproto == 'installed'}" in proc.stdout
+
+
+def test_redis_extra_declares_coredis_and_the_core_does_not_import_it(tmp_path: Path) -> None:
+    assert "coredis" in _extra("redis")
+    proc = _run("import trio_feeds, trio_feeds.group, trio_feeds.testing; print('ok')", tmp_path, "coredis")
+    assert proc.stdout.strip() == "ok", proc.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["publish", "x.toml"], ["consume", "redis://h", "--group", "g", "--consumer", "c", "--stream", "s"]],
+)
+def test_redis_commands_without_redis_extra_say_so(tmp_path: Path, command: list[str]) -> None:
+    proc = _run(f"from trio_feeds.cli import main; sys.exit(main({command!r}))", tmp_path, "coredis")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "pip install 'trio-feeds[redis]'" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import os
@@ -221,8 +222,11 @@ async def main():
     async with open_cryptology_server(rate=200) as server:
         async with open_recorder(sys.argv[1], fsync=False) as rec:
             async with cryptology.open_feed(server.url, recorder=rec) as feed:
+                said = False
                 async for item in feed:
-                    if rec.frames == 1:
+                    # >= 1, not == 1: on a busy machine several frames may land before an item.
+                    if rec.frames >= 1 and not said:
+                        said = True
                         print("recording", flush=True)
 
 trio.run(main)
@@ -234,11 +238,13 @@ def test_a_killed_recorder_loses_at_most_the_last_second(tmp_path: Path) -> None
     with subprocess.Popen(
         [sys.executable, "-c", _KILLED, str(path)], stdout=subprocess.PIPE, cwd=ROOT, env=_env()
     ) as proc:
-        assert first_line(proc) == "recording"  # type: ignore[arg-type]
-        time.sleep(2.5)
-        killed_at = time.time()
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        try:
+            assert first_line(proc) == "recording"  # type: ignore[arg-type]
+            time.sleep(2.5)
+        finally:  # never leave the recorder running (Popen's exit would wait for it forever)
+            killed_at = time.time()
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
     records = list(iter_records(path))  # cut anywhere: still readable
     frames = [r for r in records if r[0] in ("t", "b")]
     assert len(frames) > 200
@@ -316,7 +322,12 @@ def test_record_rotates_and_replay_follows_the_parts(tmp_path: Path) -> None:
     frames = sum(r[0] in ("t", "b") for r in iter_records(parts[0]))
     replayed = run("replay", str(parts[0]), "--speed", "inf", "--json", "--no-events")
     assert replayed.returncode == 0, replayed.stderr
-    assert len(json_lines(replayed.stdout)) == frames  # every frame of every part, in order
+    # Every frame of every part, in order, but the first: in the binary (XDR) form the server
+    # opens with its protocol version, which is a handshake, not a message.
+    first = next(r for r in iter_records(parts[0]) if r[0] in ("t", "b"))
+    assert first[0] == "b"
+    assert len(base64.b64decode(first[3])) == 4
+    assert len(json_lines(replayed.stdout)) == frames - 1
     later = run("replay", str(parts[1]))
     assert later.returncode == 2
     assert "replay it from its first part" in later.stderr
@@ -344,7 +355,12 @@ async def test_record_under_the_library_config_keeps_the_config(tmp_path: Path) 
     header = read_header(tmp_path / "c.jsonl.gz")
     assert header["config"]["backoff_initial"] == 0.02
     assert header["config"]["max_attempts"] == 7
-    assert header["options"] == {"trade_pairs": ["BTC_USD"], "server_heartbeat": 15.0}
+    assert header["options"] == {
+        "trade_pairs": ["BTC_USD"],
+        "server_heartbeat": None,
+        "wire_form": "auto",
+        "version_timeout": 3.0,
+    }
     assert header["credentials"] == []
 
 

@@ -587,3 +587,30 @@ def _with_fast_default(name: str) -> Any:
 for _name in _ENGINE_TESTS:
     globals()[f"{_name}__trio_websocket"] = _with_fast_default(_name)
 del _name
+
+
+@pytest.mark.parametrize("transport", [FastTransport, TrioWebsocketTransport])
+async def test_a_ping_after_our_close_ends_nothing_but_the_connection(transport: type[Any]) -> None:
+    # A server that pings between our Close and its reply: trio-websocket's reader answers
+    # with a Pong that wsproto refuses in LOCAL_CLOSING, which once ended the whole feed.
+    pinged = trio.Event()
+
+    async def handler(stream: trio.SocketStream, ws: WSConnection) -> None:
+        while True:
+            data = await stream.receive_some(65536)
+            if not data:
+                return
+            ws.receive_data(data)
+            for event in ws.events():
+                if isinstance(event, CloseConnection):
+                    # Written raw: wsproto, rightly, sends no Ping after a Close either.
+                    await stream.send_all(b"\x89\x04late")
+                    pinged.set()
+                    await trio.sleep(0.05)
+                    await stream.send_all(ws.send(event.response()))
+                    return
+
+    async with raw_serving(RawServer(handler)) as server:
+        async with connected(server, transport=transport()) as conn:
+            assert conn is not None
+        assert pinged.is_set()

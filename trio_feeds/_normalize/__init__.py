@@ -9,23 +9,7 @@ Cryptology concept class serves both of its wire forms.
 
 This layer sits above the codecs (it reads Peatio's ``StreamMessage``) and below the sans-IO
 protocols: no trio, no I/O. A new message type is one function and one ``HANDLERS`` entry.
+
+Nothing is imported here: importing one exchange's feed loads that exchange's mapping (through
+its sans-IO protocol) and no other exchange's codec or models.
 """
-
-from __future__ import annotations
-
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any
-
-from ..normalized import Normalized, Symbols
-from . import cryptology, gateway, onyx, peatio
-
-__all__ = ["NORMALIZERS", "cryptology", "gateway", "onyx", "peatio"]
-
-NORMALIZERS: dict[str, Callable[[Any, datetime, Symbols | None], tuple[Normalized, ...]]] = {
-    cryptology.EXCHANGE: cryptology.normalize,
-    gateway.EXCHANGE: gateway.normalize,
-    onyx.EXCHANGE: onyx.normalize,
-    peatio.EXCHANGE: peatio.normalize,
-}
-"""Each built-in exchange's ``normalize``, by protocol name."""

@@ -25,6 +25,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from .. import __version__, exchanges
 from ..exchanges._base import ENV_NAMES, ExchangeCredentials
@@ -108,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="trio-feeds",
         description=(
             "Typed, reconnecting exchange WebSocket feeds for Trio: "
-            "demo, watch, serve, conform, record, replay."
+            "demo, watch, serve, conform, record, replay, publish, consume."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -121,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_conform(commands)
     _add_record(commands)
     _add_replay(commands)
+    _add_publish(commands)
+    _add_consume(commands)
     return parser
 
 
@@ -298,6 +301,57 @@ def _add_replay(commands: _Commands[argparse.ArgumentParser]) -> None:
     )
 
 
+def _add_publish(commands: _Commands[argparse.ArgumentParser]) -> None:
+    publish = commands.add_parser(
+        "publish",
+        help="run the feeds a config lists and publish them to Redis Streams (needs trio-feeds[redis])",
+        description=(
+            "Run the feeds listed in CONFIG (TOML: a [redis] table and [[feeds]] entries, each "
+            "with the arguments 'watch' takes) as one group, normalized, and publish every item "
+            "and session event to Redis Streams under <prefix>:<exchange>:<kind>:<symbol>. Runs "
+            "until Ctrl-C or SIGTERM, then writes what is queued. Several processes share the "
+            "work by config: give each its own name and feeds."
+        ),
+        epilog=_EPILOG,
+    )
+    publish.add_argument("config", metavar="CONFIG", help="the TOML config")
+    publish.add_argument(
+        "--acked",
+        metavar="FILE",
+        help="append each entry Redis acknowledged to FILE, as JSON [stream, id] lines (an audit trail)",
+    )
+
+
+def _add_consume(commands: _Commands[argparse.ArgumentParser]) -> None:
+    consume = commands.add_parser(
+        "consume",
+        help="read what publishers wrote to Redis Streams, as one consumer of a group (trio-feeds[redis])",
+        description=(
+            "Read the streams 'trio-feeds publish' (or the library's publisher) wrote, as consumer "
+            "CONSUMER of consumer group GROUP, and print the typed items, the publishers' session "
+            "events and the gaps. Items are shared with the group's other consumers and "
+            "acknowledged once printed. A password in URL is never printed."
+        ),
+        epilog=_EPILOG,
+    )
+    consume.add_argument("url", metavar="URL", help="redis://[user:password@]host:port[/db]")
+    consume.add_argument("--group", required=True, help="the consumer group (made where missing)")
+    consume.add_argument("--consumer", required=True, help="this consumer's name in the group")
+    consume.add_argument("--prefix", help="read every stream publishers under this prefix wrote")
+    consume.add_argument("--match", metavar="GLOB", help="only the streams matching GLOB (with --prefix)")
+    consume.add_argument(
+        "--stream", action="append", default=[], metavar="KEY", help="a stream to read (repeatable)"
+    )
+    consume.add_argument(
+        "--start",
+        choices=("0", "$"),
+        default="0",
+        help="a new group starts at 0 (all kept, default) or $ (new)",
+    )
+    consume.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+    consume.add_argument("--count", type=_positive_int, metavar="N", help="exit after N items")
+
+
 _SERVE_EPILOG = (
     "fault syntax: " + FAULT_HELP + ".\n"
     "kinds: close[:CODE[:REASON]] (default 1011), abort (TCP drop), blackhole[:SECONDS] "
@@ -461,6 +515,11 @@ def _main(argv: Sequence[str] | None) -> int:
             return _record(args, creds)
         if args.command == "replay":
             return _replay(args)
+        if args.command == "publish":
+            return _publish(args)
+        if args.command == "consume":
+            secrets = (urlsplit(args.url).password,)
+            return _consume(args)
         if args.command == "serve":
             from .serve import ServeOptions, run_serve  # noqa: PLC0415 - loaded for its command only
 
@@ -540,6 +599,40 @@ def _replay(args: argparse.Namespace) -> int:
         strict=not args.lenient,
     )
     return run_trio(lambda stopper: run_replay(options, stopper))
+
+
+def _publish(args: argparse.Namespace) -> int:
+    try:
+        from .publish import load_publish_config, run_publish  # noqa: PLC0415 - loaded for its command only
+    except ImportError as exc:
+        if exc.name != "coredis":
+            raise
+        raise UsageError("publish needs the redis extra: pip install 'trio-feeds[redis]'") from None
+    settings = load_publish_config(args.config)
+    return run_trio(lambda stopper: run_publish(settings, stopper, args.acked))
+
+
+def _consume(args: argparse.Namespace) -> int:
+    if not (args.prefix or args.stream):
+        raise UsageError("give --prefix or --stream")
+    try:
+        from .consume import ConsumeOptions, run_consume  # noqa: PLC0415 - loaded for its command only
+    except ImportError as exc:
+        if exc.name != "coredis":
+            raise
+        raise UsageError("consume needs the redis extra: pip install 'trio-feeds[redis]'") from None
+    options = ConsumeOptions(
+        url=args.url,
+        group=args.group,
+        consumer=args.consumer,
+        prefix=args.prefix,
+        match=args.match,
+        streams=tuple(args.stream),
+        start=args.start,
+        json=args.json,
+        count=args.count,
+    )
+    return run_trio(lambda stopper: run_consume(options, stopper))
 
 
 def _usage_error(path: Sequence[str], message: str) -> None:

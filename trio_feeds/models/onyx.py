@@ -17,7 +17,7 @@ DecimalString: TypeAlias = Decimal
 @attrs.define(kw_only=True)
 class AuthRequest:
     """
-    Authenticate the connection with an API token. Send it first: the server closes a connection that has not authenticated within about 5 seconds (no close code is documented), and answers other requests with an error response until then (`authentication required for method subscribe`). The server replies with a `Response` carrying the same `id`; `error` true means the token was refused.
+    Authenticate the connection with an API token. Send it first: the server closes a connection that has not authenticated within about 5 seconds (no close code is documented), and (our reading; no public source shows it) answers other requests with an error response until then (`authentication required for method subscribe`). The server replies with a `Response` carrying the same `id`; `error` true means the token was refused.
     """
 
     id: str
@@ -244,7 +244,7 @@ class SubscribeRequest:
 @attrs.define(kw_only=True)
 class UnsubscribeRequest:
     """
-    Stop a subscription. `channel` takes the same forms as in `SubscribeRequest` (also for `tickers`: the object form `{"tickers": {"products": [...]}}`, which is what the document's malformed `"channel": "tickers": {...}` example means). The server replies with a `Response` (`unsubscribed from server_info`; an error response `not subscribed to server_info` if the connection was not subscribed).
+    Stop a subscription. `channel` takes the same forms as in `SubscribeRequest` (also for `tickers`: the object form `{"tickers": {"products": [...]}}`, which is what the document's malformed `"channel": "tickers": {...}` example means). The server replies with a `Response` (`unsubscribed from server_info`; and, in our reading (no public source shows it), an error response `not subscribed to server_info` if the connection was not subscribed).
     """
 
     id: str

