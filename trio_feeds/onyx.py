@@ -16,7 +16,7 @@ server's form).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Literal, overload
 
@@ -69,6 +69,16 @@ class OnyxFeed(Feed[Item]):
     ) -> None:
         self._onyx = protocol
         super().__init__(protocol, config, transport=transport, recorder=recorder)
+
+    @property
+    def dashboards(self) -> Dashboards:
+        """The dashboards of the ``dashboards`` channel, kept from its events.
+
+        ``stale`` says when they may miss changes: from the start until the first snapshot,
+        and from a disconnect or a data gap until the next one (the server sends a snapshot
+        after every resubscription). See :class:`Dashboards`.
+        """
+        return self._onyx.dashboards
 
     def _replay_setup(self) -> FeedSetup:
         heartbeat = self._onyx.heartbeat
@@ -154,6 +164,7 @@ def open_feed(
     server_heartbeat: float | None = None,
     transport: Transport | None = None,
     recorder: Tap | None = None,
+    dashboard_key: Callable[[Dashboard], Hashable] | None = None,
 ) -> AbstractAsyncContextManager[OnyxFeed]:
     """Open a reconnecting, authenticated Onyx feed.
 
@@ -163,7 +174,8 @@ def open_feed(
     answer within ``config.request_timeout`` raises :class:`~trio_feeds.RequestTimeout`.
     Onyx documents no close code, so no close ends the feed (it reconnects, slowly on a rate
     limit); a refused token does (:class:`~trio_feeds.AuthenticationError`).
-    :class:`Dashboards` keeps the current dashboard set from the ``dashboards`` events.
+    ``feed.dashboards`` (a :class:`Dashboards`) keeps the current dashboard set from the
+    ``dashboards`` events, and says when it may be stale.
 
     Args:
         url: the Onyx WebSocket URL.
@@ -175,6 +187,14 @@ def open_feed(
         transport: how WebSockets are opened (default :class:`~trio_feeds.transports.FastTransport`).
         recorder: record the session to a file: a recorder from
             :func:`trio_feeds.recording.open_recorder` (see "Record and replay" in the README).
+        dashboard_key: the identity of a dashboard in ``feed.dashboards`` (default its
+            ``"id"``); see :class:`Dashboards`.
     """
-    protocol = OnyxProtocol(url, token, auth_deadline=auth_deadline, server_heartbeat=server_heartbeat)
+    protocol = OnyxProtocol(
+        url,
+        token,
+        auth_deadline=auth_deadline,
+        server_heartbeat=server_heartbeat,
+        dashboard_key=dashboard_key,
+    )
     return run_feed(OnyxFeed(protocol, config, transport=transport, recorder=recorder))

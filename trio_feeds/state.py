@@ -191,6 +191,13 @@ class Tracked(Mapping[K, V], Generic[K, V]):
         """
         self._widen(since, until, "data gap")
 
+    def missed(self, at: float, reason: str) -> None:
+        """An update that arrived at ``at`` (engine clock) could not be applied.
+
+        Stale from ``at`` until a full state is loaded (``reason`` says why).
+        """
+        self._widen(at, None, reason)
+
     def _widen(self, since: float, until: float | None, reason: str) -> None:
         old = self._stale
         if old is None:

@@ -149,7 +149,7 @@ def _is_nullable_optional(a: attrs.Attribute[Any]) -> bool:
     return bool(a.metadata.get("nullable")) and not _is_required(a)
 
 
-def _ecma_search(pattern: str) -> Callable[[str], object]:
+def ecma_search(pattern: str) -> Callable[[str], object]:
     r"""``re.search`` with JSON Schema's (ECMA-262) meaning of a final ``$``: the end of the text.
 
     Python's ``$`` also matches before a final newline, so ``"x\n"`` would pass ``^x$``.
@@ -173,7 +173,7 @@ def _constrained(hook: Callable[[Any, Any], Any], a: attrs.Attribute[Any]) -> Ca
     pattern = meta.get("pattern")
     if low is None and high is None and above is None and below is None and pattern is None:
         return hook
-    search = _ecma_search(pattern) if pattern is not None else None
+    search = ecma_search(pattern) if pattern is not None else None
 
     def structure(v: Any, t: Any) -> Any:
         tv = type(v)

@@ -219,6 +219,8 @@ class Engine:
                 self.buffer.put_event(ev.Gap(self.gap_since, now))
                 if self.account is not None:
                     self.account.gap(self.gap_since, now)
+                for tracked in self.protocol.tracked():
+                    tracked.gap(self.gap_since, now)
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -235,6 +237,8 @@ class Engine:
                 self.buffer.put_event(ev.Disconnected(ending.code, ending.reason))
                 if self.account is not None:
                     self.account.disconnected(now)
+                for tracked in self.protocol.tracked():
+                    tracked.disconnected(now)
                 self.execute(ending.after, None)  # e.g. the books are out of sync now
                 if ending.deliberate or now - ending.connected_at >= cfg.healthy_after:
                     attempt = 0

@@ -51,6 +51,7 @@ import attrs
 from ..books import Books
 from ..errors import DecodeError
 from ..normalized import Normalized
+from ..state import Tracked
 
 __all__ = [
     "Action",
@@ -250,6 +251,14 @@ class FeedProtocol(ABC):
         return None
 
     #: whether :meth:`account_message` can be true (the engine then keeps an ``Account``)
+    def tracked(self) -> Sequence[Tracked[Any, Any]]:
+        """State this protocol keeps from its messages besides books (Onyx's dashboards).
+
+        The engine marks it stale when the connection drops and on every data gap, as it
+        does the account. None by default.
+        """
+        return ()
+
     keeps_account: bool = False
 
     def account_message(self, item: object) -> bool:

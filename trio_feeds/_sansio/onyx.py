@@ -16,7 +16,7 @@ the ``auth`` request (:class:`AuthFailed`) is fatal.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ from ..models.onyx import (
     UnsubscribeRequest,
 )
 from ..normalized import Normalized
+from ..state import Tracked
 from ._protocol import (
     Action,
     AuthAccepted,
@@ -99,8 +100,11 @@ class OnyxProtocol(FeedProtocol):
         *,
         auth_deadline: float | None = 5.0,
         server_heartbeat: float | None = None,
+        dashboard_key: Callable[[Dashboard], Hashable] | None = None,
     ) -> None:
         self.url = url
+        self.dashboards = Dashboards(dashboard_key)
+        """The dashboards kept from the ``dashboards`` events (see :class:`Dashboards`)."""
         self._token = token
         self.heartbeat = HeartbeatPolicy(server_heartbeat=server_heartbeat, auth_deadline=auth_deadline)
         self._ready = False
@@ -158,7 +162,17 @@ class OnyxProtocol(FeedProtocol):
             return [BadFrame(exc)]
         if isinstance(msg, Response):
             return self._on_response(msg)
+        if isinstance(msg, DashboardsSnapshotEvent | DashboardsIncrementEvent):
+            try:
+                self.dashboards.apply(msg, at=now)
+            except ValueError as exc:
+                # A dashboard the key cannot name: the set is wrong until the next snapshot.
+                self.dashboards.missed(now, str(exc))
         return [Deliver(msg)]
+
+    def tracked(self) -> Sequence[Tracked[Any, Any]]:
+        """The dashboards: the engine marks them stale on a disconnect and a data gap."""
+        return (self.dashboards,)
 
     def subscribe(
         self,
@@ -320,47 +334,64 @@ def _names(values: Iterable[str], what: str) -> tuple[str, ...]:
     return tuple(values)
 
 
-class Dashboards(Mapping[Hashable, Dashboard]):
+class Dashboards(Tracked[Hashable, Dashboard]):
     """The current set of dashboards, kept from ``dashboards`` channel events.
 
-    Feed it every :class:`~trio_feeds.onyx.DashboardsSnapshotEvent` and
-    :class:`~trio_feeds.onyx.DashboardsIncrementEvent` with :meth:`apply`; it is a read-only
-    mapping from dashboard key to dashboard. Dashboards are opaque dicts; ``key`` picks their
-    identity and defaults to ``d.get("id")``. No public source shows a dashboard's fields, so
-    that default is a guess (the local test server sends ``id``): pass ``key`` for real data.
+    An Onyx feed keeps one (``feed.dashboards``); you can also feed one yourself every
+    :class:`~trio_feeds.onyx.DashboardsSnapshotEvent` and
+    :class:`~trio_feeds.onyx.DashboardsIncrementEvent` with :meth:`apply` (e.g. from a
+    recording). It is a read-only mapping from dashboard key to dashboard. Dashboards are opaque
+    dicts; ``key`` picks their identity and defaults to ``d.get("id")``. No public source shows a
+    dashboard's fields, so that default is a guess (the local test server sends ``id``): pass
+    ``key`` for real data.
 
     A snapshot replaces everything (the server sends one after every (re)subscription, so a
     reconnect resynchronises). Increments: 1 update and 2 create both store the dashboard
     (an update for a key we do not hold is stored rather than dropped: losing it would be
     worse); 3 delete removes it (deleting an unknown key is a no-op).
+
+    Never stale silently, as the other tracked state (:class:`~trio_feeds.state.Tracked`):
+    :attr:`stale` is ``None`` only from a snapshot on, until a disconnect
+    (:meth:`~trio_feeds.state.Tracked.disconnected`) or a data gap
+    (:meth:`~trio_feeds.state.Tracked.gap`); the feed marks its own on each. Until the next
+    snapshot, the dashboards held when it began are in :attr:`stale_keys` (an increment about
+    one confirms it). A gap that began before the last snapshot (given with ``at``) is covered
+    by it: that snapshot came on the live connection after the gap began.
     """
 
-    def __init__(self, key: Callable[[Dashboard], Hashable] | None = None) -> None:
+    def __init__(self, key: Callable[[Dashboard], Hashable] | None = None, *, complete: bool = False) -> None:
+        super().__init__(complete=complete)
         self._key: Callable[[Dashboard], Hashable] = key or _dashboard_id
-        self._items: dict[Hashable, Dashboard] = {}
-        self._synced = False
+        self._loaded_at: float | None = None  # engine clock of the last snapshot, when known
 
     @property
     def synced(self) -> bool:
-        """True once a snapshot has been applied (before that, the set is partial)."""
-        return self._synced
+        """True while the set is known whole: a snapshot was applied and nothing missed since."""
+        return self.stale is None
 
-    def apply(self, event: DashboardsSnapshotEvent | DashboardsIncrementEvent) -> None:
-        """Apply one ``dashboards`` event.
+    def apply(
+        self, event: DashboardsSnapshotEvent | DashboardsIncrementEvent, *, at: float | None = None
+    ) -> None:
+        """Apply one ``dashboards`` event (``at``: when it arrived, on the engine's clock).
 
         Raises:
             ValueError: a dashboard for which ``key`` returns ``None`` (it cannot be tracked).
         """
         if isinstance(event, DashboardsSnapshotEvent):
-            items = {self._key_of(d): d for d in event.message}
-            self._items = items
-            self._synced = True
+            self._load({self._key_of(d): d for d in event.message})
+            self._loaded_at = at
             return
         k = self._key_of(event.message)
         if event.message_type == 3:
-            self._items.pop(k, None)
+            self._remove(k)
         else:
-            self._items[k] = event.message
+            self._store(k, event.message)
+
+    def gap(self, since: float, until: float) -> None:
+        """Updates between ``since`` and ``until`` may be missing, unless a later snapshot covers them."""
+        if self._loaded_at is not None and self._loaded_at >= since:
+            return  # the snapshot came after the gap began, on the live connection
+        super().gap(since, until)
 
     def _key_of(self, dashboard: Dashboard) -> Hashable:
         k = self._key(dashboard)
@@ -368,17 +399,9 @@ class Dashboards(Mapping[Hashable, Dashboard]):
             raise ValueError("dashboard has no key (pass Dashboards(key=...) for your data)")
         return k
 
-    def __getitem__(self, key: Hashable) -> Dashboard:
-        return self._items[key]
-
-    def __iter__(self) -> Iterator[Hashable]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
     def __repr__(self) -> str:
-        return f"Dashboards(keys={list(self._items)!r}, synced={self._synced})"
+        state = "synced" if self.stale is None else f"stale {self.stale}"
+        return f"Dashboards(keys={list(self)!r}, {state})"
 
 
 def _dashboard_id(d: Dashboard) -> Hashable:

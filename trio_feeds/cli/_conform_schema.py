@@ -1,14 +1,19 @@
 """The schema side of ``trio-feeds conform``: one verdict from two validators, and drift.
 
 The reference is the Python ``jsonschema`` validator on the frame parsed with exact decimals
-(``json.loads(..., parse_float=Decimal)``): that is what "conforms" means. It checks about a
+(``json.loads(..., parse_float=Decimal)``), reading the schemas as the decoder does
+(schemas/README.md): a JSON integer is a signed 64-bit integer, and a pattern's final ``$`` is
+the end of the text (JSON Schema's ECMA-262 meaning; Python's ``$`` also matches before a final
+newline). That is what "conforms" means: the decoder's verdict on the schema. It checks about a
 thousand frames a second, so every frame it provably agrees with goes to a compiled validator
 (``jsonschema-rs``) instead, fifty to a hundred times faster. They agree when
 
 * the schema keeps to what both read alike (:func:`compiled_validator_unsafe`, checked once:
   regexes in a subset both engines read alike, no ``multipleOf``, integer numeric limits);
 * the frame's strings are printable ASCII (:meth:`SchemaChecks.agrees`, per frame: the regex
-  engines differ on a final newline, where Python's ``$`` matches, and on non-ASCII classes);
+  engines differ on non-ASCII classes, and on a newline before a ``$`` that is not the
+  pattern's last character) and it has no run of 19 digits (the smallest integer beyond 64
+  bits has 19; the compiled validator takes any integer up to 2^64 - 1 for one);
 * formats are checked by the reference's own checkers in both, and a Decimal (``5.0``) is an
   integer in neither (the compiled validator takes any whole number for one).
 
@@ -33,6 +38,8 @@ import attrs
 import jsonschema  # type: ignore[import-untyped]
 import jsonschema_rs
 
+from .._codecs._converter import ecma_search
+from .._codecs._scalars import INT_MAX, INT_MIN
 from ..exchanges import Exchange
 from ..exchanges._base import SchemaNotFound
 from ._common import UsageError
@@ -301,10 +308,28 @@ def _any_value(value: object) -> bool:
     return True
 
 
+def _is_int64(checker: Any, instance: object) -> bool:
+    """A JSON integer, as the decoder takes one: a signed 64-bit integer (never a bool or a Decimal)."""
+    return type(instance) is int and INT_MIN <= instance <= INT_MAX
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: object, schema: Any) -> Iterator[Any]:
+    r"""``pattern`` as the decoder checks it: a final ``$`` is the end of the text, not before a ``\n``."""
+    if isinstance(instance, str) and ecma_search(pattern)(instance) is None:
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_ReferenceValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    validators={"pattern": _ecma_pattern},
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_int64),
+)
+"""Draft 2020-12 reading the schema's conventions as the decoder does (the module docstring)."""
+
+
 def _reference(schema: dict[str, Any], definition: str | None = None) -> Any:
     target = schema if definition is None else {"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
-    cls = jsonschema.Draft202012Validator
-    return cls(target, format_checker=cls.FORMAT_CHECKER)
+    return _ReferenceValidator(target, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
 def _explain(reference: Any, value: Any) -> tuple[str, str] | None:
@@ -325,6 +350,9 @@ def _compiled_error(validator: Any, value: Any) -> tuple[str, str]:
     path = "$" + "".join(f"[{p}]" if isinstance(p, int) else _step(p) for p in error.instance_path)
     return path, error.message
 
+
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
+"""19 digits in a row: a number at or beyond 10^18 may be (or a string may look like) 2^63 or more."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z_@$][\w@$]*")
 
@@ -550,9 +578,18 @@ class SchemaChecks:
         The schema keeps to what both read alike (else there is no compiled validator), and the
         frame's strings are printable ASCII: no non-ASCII character, no ``\u`` escape (which
         may spell a control or non-ASCII character) and no ``\n`` (before which Python's ``$``
-        matches). Raw control characters are not JSON, so a frame that parses has none.
+        matches, where it is not a pattern's last character). Raw control characters are not
+        JSON, so a frame that parses has none. Nor has it a run of 19 digits: an integer of 2^63
+        or more is none for the reference (as for the decoder), but is one for the compiled
+        validator up to 2^64 - 1.
         """
-        return self.compiled is not None and text.isascii() and "\\n" not in text and "\\u" not in text
+        return (
+            self.compiled is not None
+            and text.isascii()
+            and "\\n" not in text
+            and "\\u" not in text
+            and _LONG_DIGITS.search(text) is None
+        )
 
     def reference_valid(self, value: Any) -> bool:
         """The reference's verdict (a value nested too deeply for it is invalid)."""

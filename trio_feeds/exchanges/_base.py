@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractAsyncContextManager
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import attrs
 
@@ -17,8 +17,10 @@ from .._engine import Feed
 from .._sansio._shared import mask
 from .._transports import Transport
 from ..config import FeedConfig
-from ..testing import FeedServer
-from ..testing.faults import Fault
+
+if TYPE_CHECKING:  # the test servers need the [testing] extra: the entries import them where used
+    from ..testing import FeedServer
+    from ..testing.faults import Fault
 
 __all__ = ["CredentialName", "Exchange", "ExchangeCredentials", "FaultProfile", "SchemaNotFound"]
 
@@ -225,3 +227,14 @@ class Exchange(ABC):
 
     async def matrix_subscribe(self, feed: Feed[Any]) -> None:  # noqa: B027 - optional hook
         """What the fault matrix subscribes to once the feed is open."""
+
+    async def matrix_subscribe_books(self, feed: Feed[Any]) -> tuple[Hashable, ...]:
+        """Subscribe the book fault matrix's feed to order books; the keys of ``feed.books`` it keeps.
+
+        An exchange with order books (its protocol's ``books`` is not ``None``) subscribes a
+        feed opened with :attr:`fault_profile`'s options to at least one book here. The local
+        server keeps the true books (``FeedServer.book_as_of``), which
+        ``tests/test_fault_matrix_books.py`` compares with ``feed.books`` after every item.
+        No books by default: ``()``.
+        """
+        return ()

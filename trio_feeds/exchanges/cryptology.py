@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import cryptology
 from .._codecs import Codec
 from .._engine import Feed
 from .._transports import Transport
 from ..config import FeedConfig
-from ..testing import FeedServer, open_cryptology_server
-from ..testing.faults import Fault
 from ._base import Exchange, ExchangeCredentials, FaultProfile
+
+if TYPE_CHECKING:  # the test servers need the [testing] extra: imported where used
+    from ..testing import FeedServer
+    from ..testing.faults import Fault
 
 __all__ = ["EXCHANGE", "CryptologyExchange"]
 
@@ -114,6 +117,8 @@ class CryptologyExchange(Exchange):
         The server speaks the real server's binary XDR form unless ``form="json"`` is given,
         so the official client's ``examples/market_radio.py`` runs against ``trio-feeds serve``.
         """
+        from ..testing import open_cryptology_server  # noqa: PLC0415 - the [testing] extra, only here
+
         options.setdefault("trade_pairs", ("BTC_USD", "ETH_USD"))
         return open_cryptology_server(rate=rate, port=port, **options)
 
@@ -123,11 +128,17 @@ class CryptologyExchange(Exchange):
 
     def demo_faults(self, duration: float) -> list[tuple[float, Fault]]:
         """A trade whose price is not a number, and the exchange's rate-limit close."""
+        from ..testing.faults import Fault  # noqa: PLC0415 - the [testing] extra, only here
+
         bad_trade = (
             '{"@type": "AnonymousTrade", "time": [1530093825, 250], "trade_pair": "BTC_USD", '
             '"amount": "1", "price": "cheap", "maker_buy": false}'
         )
         return [(0.22, Fault("raw", bad_trade)), (0.55, Fault("rate-limit"))]
+
+    async def matrix_subscribe_books(self, feed: Feed[Any]) -> tuple[Hashable, ...]:
+        """Nothing to ask: the server streams every trade pair's whole book (the profile's one pair)."""
+        return tuple(self.fault_profile.server_options["trade_pairs"])
 
 
 EXCHANGE = CryptologyExchange()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, ClassVar, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 from .. import gateway
 from .._codecs import Codec
 from .._engine import Feed
 from .._transports import Transport
 from ..config import FeedConfig
-from ..testing import FeedServer, open_gateway_server
-from ..testing.faults import Fault
 from ._base import CredentialName, Exchange, ExchangeCredentials, FaultProfile
+
+if TYPE_CHECKING:  # the test servers need the [testing] extra: imported where used
+    from ..testing import FeedServer
+    from ..testing.faults import Fault
 
 __all__ = ["EXCHANGE", "GatewayExchange"]
 
@@ -96,6 +99,8 @@ class GatewayExchange(Exchange):
         **options: Any,
     ) -> AbstractAsyncContextManager[FeedServer]:
         """:func:`trio_feeds.testing.open_gateway_server` accepting ``credentials``."""
+        from ..testing import open_gateway_server  # noqa: PLC0415 - the [testing] extra, only here
+
         creds = credentials or self.test_credentials
         return open_gateway_server(
             api_key=creds.api_key or "",
@@ -116,6 +121,8 @@ class GatewayExchange(Exchange):
 
     def demo_faults(self, duration: float) -> list[tuple[float, Fault]]:
         """A server error close, and a trade whose price is not a number."""
+        from ..testing.faults import Fault  # noqa: PLC0415 - the [testing] extra, only here
+
         bad_trade = (
             '{"channel": "trades", "exchange": "binance", "symbol": "BTCUSDT", '
             '"data": {"id": "1", "price": "oops", "amount": 1, "side": "buy", '
@@ -127,6 +134,12 @@ class GatewayExchange(Exchange):
         """Trades of one symbol."""
         assert isinstance(feed, gateway.GatewayFeed)
         await feed.subscribe(["trades"], exchange="binance", symbols=["BTCUSDT"])
+
+    async def matrix_subscribe_books(self, feed: Feed[Any]) -> tuple[Hashable, ...]:
+        """The order book of one symbol, five levels deep."""
+        assert isinstance(feed, gateway.GatewayFeed)
+        await feed.subscribe(["orderbook"], exchange="binance", symbols=["BTCUSDT"], depth=5)
+        return (("binance", "BTCUSDT"),)
 
 
 EXCHANGE = GatewayExchange()

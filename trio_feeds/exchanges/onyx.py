@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import onyx
 from .._codecs import Codec
 from .._engine import Feed
 from .._transports import Transport
 from ..config import FeedConfig
-from ..testing import FeedServer, open_onyx_server
-from ..testing.faults import Fault
 from ._base import CredentialName, Exchange, ExchangeCredentials, FaultProfile
+
+if TYPE_CHECKING:  # the test servers need the [testing] extra: imported where used
+    from ..testing import FeedServer
+    from ..testing.faults import Fault
 
 __all__ = ["EXCHANGE", "OnyxExchange"]
 
@@ -117,6 +119,8 @@ class OnyxExchange(Exchange):
         **options: Any,
     ) -> AbstractAsyncContextManager[FeedServer]:
         """:func:`trio_feeds.testing.open_onyx_server` accepting the token."""
+        from ..testing import open_onyx_server  # noqa: PLC0415 - the [testing] extra, only here
+
         creds = credentials or self.test_credentials
         return open_onyx_server(token=creds.token or "", rate=rate, port=port, **options)
 
@@ -129,6 +133,8 @@ class OnyxExchange(Exchange):
 
     def demo_faults(self, duration: float) -> list[tuple[float, Fault]]:
         """A refused handshake and a TCP drop at once, then a truncated frame."""
+        from ..testing.faults import Fault  # noqa: PLC0415 - the [testing] extra, only here
+
         return [
             (0.30, Fault("refuse", "503")),
             (0.30, Fault("abort")),

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import peatio
 from .._codecs import Codec
 from .._engine import Feed
 from .._transports import Transport
 from ..config import FeedConfig
-from ..testing import FeedServer, open_peatio_server
-from ..testing.faults import Fault
 from ._base import CredentialName, Exchange, ExchangeCredentials, FaultProfile
+
+if TYPE_CHECKING:  # the test servers need the [testing] extra: imported where used
+    from ..testing import FeedServer
+    from ..testing.faults import Fault
 
 __all__ = ["EXCHANGE", "PeatioExchange"]
 
@@ -94,6 +97,8 @@ class PeatioExchange(Exchange):
         **options: Any,
     ) -> AbstractAsyncContextManager[FeedServer]:
         """:func:`trio_feeds.testing.open_peatio_server` accepting the token."""
+        from ..testing import open_peatio_server  # noqa: PLC0415 - the [testing] extra, only here
+
         creds = credentials or self.test_credentials
         return open_peatio_server(token=creds.token or "", rate=rate, port=port, **options)
 
@@ -127,6 +132,8 @@ class PeatioExchange(Exchange):
 
     def demo_faults(self, duration: float) -> list[tuple[float, Fault]]:
         """A stalled server, then a restart close."""
+        from ..testing.faults import Fault  # noqa: PLC0415 - the [testing] extra, only here
+
         stall = f"{max(0.8, 0.12 * duration):.1f}"
         return [(0.40, Fault("blackhole", stall)), (0.80, Fault("close", "1012:service restart"))]
 
@@ -134,6 +141,12 @@ class PeatioExchange(Exchange):
         """A private stream, added on the live connection."""
         assert isinstance(feed, peatio.PeatioFeed)
         await feed.subscribe("order")
+
+    async def matrix_subscribe_books(self, feed: Feed[Any]) -> tuple[Hashable, ...]:
+        """The sequenced book of one market (``<market>.ob-inc``), added on the live connection."""
+        assert isinstance(feed, peatio.PeatioFeed)
+        await feed.subscribe("btcusd.ob-inc")
+        return ("btcusd",)
 
 
 EXCHANGE = PeatioExchange()

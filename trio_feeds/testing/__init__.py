@@ -103,13 +103,14 @@ with ``@pytest.mark.trio_feeds_server(rate=..., ...)``.
 
 from __future__ import annotations
 
-from ._server import SEQUENCE_EPOCH_MS, ConnectionRecord, FeedServer, Target
+from ._server import SEQUENCE_EPOCH_MS, BookState, ConnectionRecord, FeedServer, Target
 from .cryptology import CryptologyServer, open_cryptology_server
 from .gateway import GatewayServer, open_gateway_server, sign
 from .onyx import OnyxServer, open_onyx_server
 from .peatio import PeatioServer, open_peatio_server
 
 __all__ = [
+    "BookState",
     "SEQUENCE_EPOCH_MS",
     "ConnectionRecord",
     "CryptologyServer",

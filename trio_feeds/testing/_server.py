@@ -25,6 +25,7 @@ from wsproto.events import Request
 
 from .._codecs import Codec
 from ..errors import DecodeError
+from ._books import BookRecords, BookState
 from ._connection import Connection, ConnectionRecord, Frame, Gone, Target
 from ._controls import AuthFaults, FaultControls
 
@@ -32,6 +33,7 @@ __all__ = [
     "HOST",
     "SEQUENCE_EPOCH_MS",
     "AuthFaults",
+    "BookState",
     "Connection",
     "ConnectionRecord",
     "FeedServer",
@@ -53,13 +55,14 @@ Used where a protocol's message has no id field to carry the per-connection sequ
 _POLL = 0.05  # wait_for re-checks its predicate at least this often
 
 
-class FeedServer(FaultControls):
+class FeedServer(BookRecords, FaultControls):
     """Base of the protocol test servers: connection bookkeeping, streaming and fault controls.
 
     Not instantiated directly: use ``open_<protocol>_server``. Every method is meant to be
     called from the Trio task that opened the server (or tasks under it) while clients are
     connected. Fault controls that take ``connection=`` act on one connection (a
-    :class:`ConnectionRecord` or its ``id``) or, by default, on every open connection.
+    :class:`ConnectionRecord` or its ``id``) or, by default, on every open connection. A server
+    with order books keeps their true state (:meth:`book`, :meth:`book_as_of`).
     """
 
     protocol: ClassVar[str] = ""
@@ -67,6 +70,7 @@ class FeedServer(FaultControls):
     path: ClassVar[str] = "/"
 
     def __init__(self, *, rate: float | None, ws_ping_interval: float | None = None) -> None:
+        BookRecords.__init__(self)
         self.connections: list[ConnectionRecord] = []
         """Every accepted connection, oldest first (closed ones included)."""
         self.refused: list[ConnectionRecord] = []

@@ -27,6 +27,10 @@ server's form; a ``str``/``bytes`` frame goes as given, as with ``send_raw``. Fo
 of other types (errors, throttling) see :mod:`trio_feeds.cryptology.xdr
 <trio_feeds._codecs.cryptology_xdr>`'s ``pack_*`` functions.
 
+Order books: each ``OrderBookAgg`` is the whole aggregated book of its trade pair, so the true
+book of a pair is the last one sent: :meth:`~trio_feeds.testing.FeedServer.book`, and
+:meth:`~trio_feeds.testing.FeedServer.book_as_of` for the book a given frame carried.
+
 Subscription keys in :attr:`ConnectionRecord.subscriptions`: ``"order_book:<pair>"`` and
 ``"trades:<pair>"``, one each per trade pair, set when the connection opens.
 
@@ -38,7 +42,7 @@ with :meth:`~trio_feeds.testing.FeedServer.close`.
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -50,7 +54,7 @@ from .. import cryptology
 from .._types import MicrosTime, MillisTime
 from ..cryptology import AnonymousTradeMessage, AnonymousTradeV2, OrderBookAggMessage, OrderBookAggV2, xdr
 from ._accept import serve
-from ._server import Connection, FeedServer, Frame, Target, as_object
+from ._server import BookState, Connection, FeedServer, Frame, Target, as_object
 
 __all__ = ["CryptologyServer", "open_cryptology_server"]
 
@@ -164,11 +168,13 @@ class CryptologyServer(FeedServer):
                 legacy_book = OrderBookAggMessage(
                     type="OrderBookAggMessage", buy_levels=buy, sell_levels=sell, trade_pair=pair
                 )
-                return self._with_sequence(legacy_book, seq)
+                legacy_frame = self._with_sequence(legacy_book, seq)
+                return self._sent_book(legacy_frame, pair, _book_state(buy, sell))
             book = OrderBookAggV2(
                 type="OrderBookAgg", buy_levels=buy, sell_levels=sell, trade_pair=pair, current_order_id=seq
             )
-            return self.wrap(cryptology.encode(book))
+            frame = self.wrap(cryptology.encode(book))
+            return self._sent_book(frame, pair, _book_state(buy, sell))
         now = datetime.now(UTC)
         amount = Decimal("0.5") + Decimal(seq % 10) / 10
         if self.legacy:
@@ -196,6 +202,11 @@ class CryptologyServer(FeedServer):
         obj = cryptology.codec.unstructure(message)
         obj["current_order_id"] = seq
         return cryptology.codec.dumps(obj)
+
+
+def _book_state(buy: Mapping[str, Decimal], sell: Mapping[str, Decimal]) -> BookState:
+    """The whole aggregated book a message carries (each ``OrderBookAgg`` replaces the last)."""
+    return BookState.of(((Decimal(p), a) for p, a in buy.items()), ((Decimal(p), a) for p, a in sell.items()))
 
 
 @asynccontextmanager

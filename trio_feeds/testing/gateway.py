@@ -11,6 +11,10 @@ str(seq)``. :meth:`GatewayServer.sequence_of` reads it back.
 
 Subscription keys in :attr:`ConnectionRecord.subscriptions`: ``"<channel>:<exchange>:<symbol>"``,
 and ``"system_events:<exchange>"``.
+
+Order books: each ``orderbook`` message is the whole book at the subscribed depth, so the true
+book of ``(exchange, symbol)`` is the last one sent: :meth:`~trio_feeds.testing.FeedServer.book`,
+and :meth:`~trio_feeds.testing.FeedServer.book_as_of` for the book a given frame carried.
 """
 
 from __future__ import annotations
@@ -57,7 +61,16 @@ from ..gateway import (
     UnsubscribeRequest,
 )
 from ._accept import serve
-from ._server import SEQUENCE_EPOCH_MS, AuthFaults, Connection, FeedServer, Frame, Target, as_object
+from ._server import (
+    SEQUENCE_EPOCH_MS,
+    AuthFaults,
+    BookState,
+    Connection,
+    FeedServer,
+    Frame,
+    Target,
+    as_object,
+)
 
 __all__ = ["GatewayServer", "open_gateway_server", "sign"]
 
@@ -265,7 +278,14 @@ class GatewayServer(AuthFaults, FeedServer):
             return None
         seq = conn.record.next_sequence()
         depth = conn.state.get("depth", {}).get(key, 10)
-        return gateway.encode(_generated(key, seq, depth, self._now()))
+        message = _generated(key, seq, depth, self._now())
+        frame = gateway.encode(message)
+        if isinstance(message, OrderbookMessage):
+            # A snapshot per message: the true book is the one just sent.
+            book = message.data
+            state = BookState.of(book.bids, book.asks)
+            self._sent_book(frame, (message.exchange, message.symbol), state)
+        return frame
 
     # -- heartbeat and closing ----------------------------------------------------------------
 

@@ -55,13 +55,12 @@ from __future__ import annotations
 import re
 import ssl
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Hashable, Iterable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import attrs
 import trio
 from wsproto.events import Request
 
@@ -90,7 +89,7 @@ from ..peatio import (
     UnsubscribeRequest,
 )
 from ._accept import serve
-from ._server import AuthFaults, Connection, ConnectionRecord, FeedServer, Frame, Target, as_object
+from ._server import AuthFaults, BookState, Connection, ConnectionRecord, FeedServer, Frame, Target, as_object
 
 __all__ = ["AuthRejection", "BookState", "PeatioServer", "open_peatio_server"]
 
@@ -105,21 +104,6 @@ AuthRejection = Literal["401", "drop", "anonymous"]
 """How a wrong ``Authorization`` header is refused (see the module docstring)."""
 
 
-@attrs.frozen
-class BookState:
-    """A market's true order book, as the server's matching engine holds it.
-
-    Attributes:
-        bids: ``(price, amount)`` levels, best (highest) first.
-        asks: ``(price, amount)`` levels, best (lowest) first.
-        sequence: the sequence of the last increment (that the next snapshot would carry).
-    """
-
-    bids: list[tuple[Decimal, Decimal]]
-    asks: list[tuple[Decimal, Decimal]]
-    sequence: int
-
-
 class _Market:
     """One market's matching-engine book, and Ranger's store of its snapshot and increments."""
 
@@ -132,6 +116,7 @@ class _Market:
         self.ticks = 0
         self.stored = self.snapshot()
         self.increments: list[OrderBookIncrement] = []
+        self.states: list[BookState] = []  # the true book after each stored increment
 
     def snapshot(self) -> OrderBookSnapshot:
         return OrderBookSnapshot(
@@ -143,6 +128,11 @@ class _Market:
     def state(self) -> BookState:
         snap = self.snapshot()
         return BookState(bids=snap.bids, asks=snap.asks, sequence=self.sequence)
+
+    def stored_state(self) -> BookState:
+        """The book the stored snapshot carries (the engine's when it was taken)."""
+        snap = self.stored
+        return BookState(bids=list(snap.bids or ()), asks=list(snap.asks or ()), sequence=snap.sequence)
 
     def step(self) -> OrderBookIncrement:
         """Change one level (a deterministic walk that never crosses the book); the increment."""
@@ -161,6 +151,7 @@ class _Market:
             # sequence of the previous increment (the next increment repeats the change).
             self.stored = self.snapshot()
             self.increments = []
+            self.states = []
         self.sequence += 1
         wire: Any = (price, amount if amount else "")  # "": the engine's nil.to_s
         if side == "asks":
@@ -168,6 +159,7 @@ class _Market:
         else:
             inc = OrderBookIncrement(bids=wire, sequence=self.sequence)
         self.increments.append(inc)
+        self.states.append(self.state())
         return inc
 
     def restart(self) -> None:
@@ -175,6 +167,7 @@ class _Market:
         self.sequence = 1
         self.stored = self.snapshot()
         self.increments = []
+        self.states = []
 
 
 def _error(text: str, *, plain: bool = False) -> StreamMessage[Error]:
@@ -236,8 +229,14 @@ class PeatioServer(AuthFaults, FeedServer):
 
     # -- the books ------------------------------------------------------------------------------
 
-    def book(self, market: str) -> BookState:
-        """The true order book of ``market`` now (a market nobody asked for starts its book)."""
+    def book(self, market: Hashable, /) -> BookState:
+        """The true order book of ``market`` now (a market nobody asked for starts its book).
+
+        The matching engine's book, whatever reached the clients; see also
+        :meth:`~trio_feeds.testing.FeedServer.book_as_of`.
+        """
+        if not isinstance(market, str):
+            raise KeyError(market)
         return self._market(market).state()
 
     def skip_sequence(self, n: int = 1, *, market: str | None = None) -> None:
@@ -355,7 +354,12 @@ class PeatioServer(AuthFaults, FeedServer):
             if match and match.group(2) == "ob-inc":
                 m = self._market(match.group(1))
                 snap_stream = f"{m.name}.ob-snap"
-                frames = [self._frame(snap_stream, m.stored), *(self._frame(stream, i) for i in m.increments)]
+                snap = self._sent_book(self._frame(snap_stream, m.stored), m.name, m.stored_state())
+                incs = [
+                    self._sent_book(self._frame(stream, inc), m.name, state)
+                    for inc, state in zip(m.increments, m.states, strict=True)
+                ]
+                frames = [snap, *incs]
                 if not await self._try_send(conn, frames):
                     return
             subs.append(stream)
@@ -433,7 +437,8 @@ class PeatioServer(AuthFaults, FeedServer):
             market, kind = match.groups()
             m = self._market(market)
             if kind == "ob-inc":
-                frame = self._frame(stream, m.step())
+                inc = m.step()
+                frame = self._sent_book(self._frame(stream, inc), m.name, m.states[-1])
                 # One engine per market: every subscriber gets the same increment.
                 for other in self._conns.values():
                     if other is not conn and stream in other.record.subscriptions:
