@@ -105,6 +105,17 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def soak(session: nox.Session) -> None:
+    """Soak (not part of the default run): 30 min of every protocol under random faults; checks
+    RSS growth, latency creep, losses, duplicates and gaps; exits 1 when a check fails.
+
+    ``nox -s soak -- --duration 10m --output soak.json`` runs a shorter one (CI runs 60 s).
+    """
+    _install(session)
+    session.run("python", "benchmarks/soak.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def fuzz(session: nox.Session) -> None:
     """Codec fuzzing: 10^5 mutated frames per protocol, then a live feed through 1000 bad ones.
 

@@ -9,6 +9,8 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -135,6 +137,7 @@ BAD_ARGUMENTS = [
     (["explode"], "invalid choice"),
     (["demo", "--duration", "-1"], "must be > 0"),
     (["demo", "--duration", "soon"], "not a number"),
+    (["demo", "--metrics-port", "70000"], "port must be 0-65535"),
     (["serve", "nope"], "invalid choice"),
     (["serve", "gateway", "--port", "70000"], "port must be"),
     (["serve", "gateway", "--fault", "explode@1s"], "unknown fault"),
@@ -223,6 +226,43 @@ def test_demo_ctrl_c_prints_the_summary_and_exits_130() -> None:
     assert code == 130
     assert "Traceback" not in err
     assert "summary" in out
+
+
+def test_demo_serves_its_feeds_metrics_while_it_runs() -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def scrape(url: str) -> dict[tuple[str, str], float]:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            text = response.read().decode()
+        return {
+            (s.name, s.labels.get("feed", "")): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
+    with started("demo", "--duration", "5", "--json", "--metrics-port", "0", "--seed", "3") as proc:
+        line = json.loads(first_line(proc))
+        assert line["kind"] == "metrics"
+        url = line["url"]
+        assert url.startswith("http://127.0.0.1:")
+        first = scrape(url)
+        deadline = time.monotonic() + 4.5
+        while time.monotonic() < deadline:
+            later = scrape(url)
+            grew = all(
+                later.get(("trio_feeds_messages_total", p), 0)
+                > first.get(("trio_feeds_messages_total", p), 0)
+                for p in PROTOCOLS
+            )
+            reconnected = sum(later.get(("trio_feeds_reconnects_total", p), 0) for p in PROTOCOLS) >= 1
+            if grew and reconnected:
+                break
+            time.sleep(0.2)
+        code, _, err = interrupt(proc)
+    assert grew, later
+    assert reconnected, later
+    assert any(("trio_feeds_delivery_latency_seconds", p) in later for p in PROTOCOLS)
+    assert code in (0, 130), err
 
 
 # -- conform -------------------------------------------------------------------------------

@@ -88,6 +88,27 @@ class FeedHealth:
     decode_failures: int = 0
     failed: BaseException | None = None
 
+    def note(self, item: object) -> None:
+        """Update the health for one item of the feed (a message or a session event).
+
+        A group calls this for every item; :class:`trio_feeds.metrics.FeedMetrics` too, for a
+        feed outside a group. One type lookup and a counter per item.
+        """
+        kind = type(item)
+        if kind is ev.Connected:
+            self.connected = True
+        elif kind is ev.Disconnected:
+            self.connected = False
+        elif kind is ev.Reconnecting:
+            self.reconnects += 1
+        elif kind is ev.Gap:
+            self.gaps += 1
+        elif kind is ev.DecodeFailed:
+            self.decode_failures += 1
+        elif kind not in _EVENTS:
+            self.messages += 1
+            self.last_message_at = trio.current_time()
+
     def age(self, now: float | None = None) -> float | None:
         """Seconds since the last message (``now``: default ``trio.current_time()``)."""
         if self.last_message_at is None:
@@ -149,7 +170,7 @@ class FeedGroup:
                     task_status.started()
                     started = True
                     async for item in feed:
-                        self._note(health, item)
+                        health.note(item)
                         if (
                             self._normalized
                             and type(item) not in _EVENTS
@@ -169,23 +190,6 @@ class FeedGroup:
                 if not started:  # failed while opening: the group starts without it
                     task_status.started()
                 await send.send(Tagged(name, FeedFailed(exc)))
-
-    @staticmethod
-    def _note(health: FeedHealth, item: object) -> None:
-        kind = type(item)
-        if kind is ev.Connected:
-            health.connected = True
-        elif kind is ev.Disconnected:
-            health.connected = False
-        elif kind is ev.Reconnecting:
-            health.reconnects += 1
-        elif kind is ev.Gap:
-            health.gaps += 1
-        elif kind is ev.DecodeFailed:
-            health.decode_failures += 1
-        elif kind not in _EVENTS:
-            health.messages += 1
-            health.last_message_at = trio.current_time()
 
 
 _EVENTS = frozenset(

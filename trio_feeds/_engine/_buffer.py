@@ -26,6 +26,7 @@ class FeedStats:
         reconnects: reconnect attempts started (one per ``Reconnecting`` event).
         decode_errors: frames that could not be decoded, oversized ones included.
         dropped: messages dropped by ``overflow="drop_oldest"``.
+        gaps: data gaps reported (one per :class:`~trio_feeds.events.Gap` event).
     """
 
     frames: int = 0
@@ -33,6 +34,7 @@ class FeedStats:
     reconnects: int = 0
     decode_errors: int = 0
     dropped: int = 0
+    gaps: int = 0
 
 
 # Session events are never dropped and do not count against buffer_size. (Overflow is made

@@ -215,6 +215,7 @@ class Engine:
             )
             self.buffer.put_event(ev.Resubscribed(sess.resub_count, errors))
             if self.gap_since is not None:
+                self.stats.gaps += 1
                 self.buffer.put_event(ev.Gap(self.gap_since, now))
                 if self.account is not None:
                     self.account.gap(self.gap_since, now)

@@ -99,8 +99,16 @@ class Feed(Generic[ItemT_co]):
 
     @property
     def stats(self) -> FeedStats:
-        """Live counters (messages, reconnects, decode errors, drops)."""
+        """Live counters (frames, messages, reconnects, gaps, decode errors, drops)."""
         return self._engine.stats
+
+    @property
+    def buffered(self) -> int:
+        """Items waiting in the feed's buffer for the consumer now (messages and events).
+
+        At most ``config.buffer_size`` messages wait; the overflow policy applies beyond.
+        """
+        return len(self._engine.buffer)
 
     @property
     def books(self) -> Books[Any]:

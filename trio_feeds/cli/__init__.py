@@ -19,6 +19,7 @@ arguments, 130 interrupted by Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import math
 import os
@@ -148,6 +149,16 @@ def _add_demo(commands: _Commands[argparse.ArgumentParser]) -> None:
         "--json", action="store_true", help="print JSON lines (messages, events, faults, summary) instead"
     )
     demo.add_argument("--seed", type=int, default=None, metavar="N", help="seed the reconnect jitter")
+    demo.add_argument(
+        "--metrics-port",
+        type=_port,
+        default=None,
+        metavar="N",
+        help=(
+            "serve the feeds' metrics for Prometheus at http://127.0.0.1:N/metrics (0: any free "
+            "port, printed at the start); needs the metrics extra (prometheus-client)"
+        ),
+    )
 
 
 def _add_watch(commands: _Commands[argparse.ArgumentParser]) -> None:
@@ -474,7 +485,11 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "demo":
             from .demo import DemoOptions, run_demo  # noqa: PLC0415 - loaded for its command only
 
-            demo_options = DemoOptions(duration=args.duration, json=args.json, seed=args.seed)
+            if args.metrics_port is not None and importlib.util.find_spec("prometheus_client") is None:
+                parser.error("--metrics-port needs the metrics extra: pip install 'trio-feeds[metrics]'")
+            demo_options = DemoOptions(
+                duration=args.duration, json=args.json, seed=args.seed, metrics_port=args.metrics_port
+            )
             return run_trio(lambda stopper: run_demo(demo_options, stopper))
         if args.command == "watch":
             from .watch import WatchOptions, load_credentials, run_watch  # noqa: PLC0415 - loaded for its command only

@@ -12,7 +12,7 @@ import random
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import trio
@@ -45,6 +45,9 @@ from ._common import (
 )
 from ._lines import normalized_text
 from ._servers import SendTimes
+
+if TYPE_CHECKING:
+    from ..metrics import FeedMetrics
 
 __all__ = ["DemoOptions", "run_demo"]
 
@@ -102,6 +105,7 @@ class DemoOptions:
     duration: float = 15.0
     json: bool = False
     seed: int | None = None
+    metrics_port: int | None = None  # serve the feeds' metrics on 127.0.0.1 (0: any free port)
 
 
 @attrs.define
@@ -168,6 +172,7 @@ class Demo:
         self.trades: deque[tuple[float, str, str]] = deque(maxlen=20)  # normalized, every exchange
         self.final_books: dict[str, dict[str, dict[str, object]]] = {}
         self.t0 = 0.0
+        self.metrics: FeedMetrics | None = None
 
     def now(self) -> float:
         return trio.current_time() - self.t0
@@ -182,6 +187,8 @@ class Demo:
             for name, entry in self.entries.items():
                 servers[name] = await stack.enter_async_context(entry.open_server(rate=RATE))
             async with trio.open_nursery() as nursery:
+                if opts.metrics_port is not None:
+                    await self._serve_metrics(nursery, opts.metrics_port)
                 ready = {name: trio.Event() for name in self.entries}
                 for name, entry in self.entries.items():
                     times = SendTimes(servers[name])
@@ -202,6 +209,19 @@ class Demo:
                 nursery.cancel_scope.cancel()
         self.view.finish(self)
         return EXIT_OK
+
+    async def _serve_metrics(self, nursery: trio.Nursery, port: int) -> None:
+        """Serve the feeds' metrics from the demo's nursery (a task of it, ended with the demo)."""
+        # Loaded only here: prometheus-client is the metrics extra, checked by the command.
+        from prometheus_client import CollectorRegistry  # noqa: PLC0415
+
+        from ..metrics import FeedMetrics, serve_metrics  # noqa: PLC0415
+
+        registry = CollectorRegistry()
+        self.metrics = FeedMetrics()
+        registry.register(self.metrics)
+        endpoint = await nursery.start(serve_metrics, port, "127.0.0.1", registry)
+        self.view.metrics(self, endpoint.url)
 
     def book_summary(self) -> dict[str, dict[str, dict[str, object]]]:
         """Each feed's books: synced, best bid and ask (JSON-ready)."""
@@ -239,9 +259,14 @@ class Demo:
         try:
             async with feed_cm as feed, trio.open_nursery() as nursery:
                 self.feeds[protocol] = feed
+                metrics = self.metrics
+                if metrics is not None:
+                    metrics.add_feed(protocol, feed)
                 nursery.start_soon(_subscribe_all, entry, feed, ready)
                 async for item in feed:
                     now = trio.current_time()
+                    if metrics is not None:
+                        metrics.note(protocol, item)
                     if is_event(item):
                         self._on_event(state, server, item)
                         continue
@@ -257,6 +282,8 @@ class Demo:
                         if sent is not None:
                             latency = now - sent
                             state.latencies.append(latency)
+                            if metrics is not None:
+                                metrics.observe_latency(protocol, latency)
                     normals = feed.normalize(item)
                     state.latest = "; ".join(map(normalized_text, normals)) or kind
                     for normal in normals:
@@ -315,6 +342,9 @@ class _View:
     def fault(self, demo: Demo, protocol: str, fault: Fault) -> None:
         """A fault was injected."""
 
+    def metrics(self, demo: Demo, url: str) -> None:
+        """The feeds' metrics are served at ``url``."""
+
     def finish(self, demo: Demo) -> None:
         """The demo is over: show the summary."""
 
@@ -353,6 +383,9 @@ class JsonView(_View):
             "description": fault.describe(),
         }
         write_line(json_line(line))
+
+    def metrics(self, demo: Demo, url: str) -> None:
+        write_line(json_line({"t": round(demo.now(), 4), "protocol": None, "kind": "metrics", "url": url}))
 
     def finish(self, demo: Demo) -> None:
         states = demo.states
@@ -415,6 +448,9 @@ class RichView(_View):
             self.console.print(
                 f"{t:7.2f}s  {protocol:<11} FAULT {fault.describe()}", style="bold yellow", markup=False
             )
+
+    def metrics(self, demo: Demo, url: str) -> None:
+        self.console.print(f"metrics for Prometheus: {url}", style="bold", markup=False)
 
     def _render(self, demo: Demo) -> Any:
         elapsed = min(demo.now(), self.duration)
