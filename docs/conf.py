@@ -49,7 +49,7 @@ html_title = f"trio-feeds {release}"
 nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(abc|collections\.abc|contextlib|datetime|decimal|enum|os|pathlib|random|ssl|typing)\..*"),
-    (r"py:.*", r"(trio|_pytest|pytest|coredis)\..*"),
+    (r"py:.*", r"(trio|_pytest|pytest|coredis|prometheus_client)\..*"),
     (r"py:.*", r"trio_feeds\.(.*\.)?_\w+(\..*)?"),  # a private module or class
     (r"py:class", r"_\w+"),  # a private class named in its module's annotations
     (r"py:.*", r"trio_feeds\.(.*\.)?(K|V|T_co|FeedT)"),  # type variables
