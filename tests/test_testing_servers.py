@@ -681,3 +681,22 @@ def test_validator_sanity() -> None:
     # The schema helper used above really rejects a bad frame (guards against vacuous checks).
     with pytest.raises(jsonschema.ValidationError):
         validator("gateway", "ServerMessage").validate({"channel": "trades", "data": {}})
+
+
+def test_book_history_is_bounded_and_can_be_turned_off() -> None:
+    from decimal import Decimal
+
+    from trio_feeds.testing._books import BookRecords, BookState
+
+    records = BookRecords()
+    records.book_history = 3
+    states = [BookState.of([(Decimal(i), Decimal(1))], []) for i in range(5)]
+    for i, state in enumerate(states):
+        records._sent_book(f"frame {i}", "m", state)
+    assert records.book_as_of("frame 1") is None  # forgotten
+    assert records.book_as_of("frame 4") == ("m", states[4])
+    records.book_history = 0  # a long run: nothing remembered, the true book still kept
+    records._sent_book("frame 5", "m", states[0])
+    assert records.book_as_of("frame 5") is None
+    assert records.book_as_of("frame 4") is None
+    assert records.book("m") == states[0]

@@ -22,8 +22,11 @@ from ._connection import Frame
 
 __all__ = ["BOOK_HISTORY", "BookRecords", "BookState"]
 
-BOOK_HISTORY = 10_000
-"""How many book frames :meth:`BookRecords.book_as_of` remembers (the oldest are forgotten)."""
+BOOK_HISTORY = 1_000
+"""How many book frames :meth:`BookRecords.book_as_of` remembers by default (the oldest are
+forgotten). A client is never more than its socket buffers behind the server, a few hundred
+frames at most; each remembered frame holds its text and a whole book (a few KiB), so a long
+run (``trio-feeds serve``, a soak) sets :attr:`BookRecords.book_history` lower, or to 0."""
 
 
 @attrs.frozen
@@ -57,9 +60,15 @@ class BookState:
 
 
 class BookRecords:
-    """The true books of a server, now and as of each book frame it sent."""
+    """The true books of a server, now and as of each book frame it sent.
+
+    Attributes:
+        book_history: how many book frames :meth:`book_as_of` remembers (default
+            :data:`BOOK_HISTORY`; 0 remembers none, for long runs).
+    """
 
     def __init__(self) -> None:
+        self.book_history = BOOK_HISTORY  # book frames remembered for book_as_of; 0: none
         self._last_books: dict[Hashable, BookState] = {}
         self._book_frames: OrderedDict[Frame, tuple[Hashable, BookState]] = OrderedDict()
 
@@ -75,16 +84,17 @@ class BookRecords:
         """``(market key, true book)`` when the server sent ``frame``; ``None``: not a book frame.
 
         A frame is the exact ``str``/``bytes`` a client received. Only the last
-        :data:`~trio_feeds.testing._books.BOOK_HISTORY` book frames are remembered.
+        :attr:`book_history` book frames are remembered.
         """
         return self._book_frames.get(frame)
 
     def _sent_book(self, frame: Frame, key: Hashable, state: BookState) -> Frame:
         """Note that ``frame`` carries market ``key`` whose true book is ``state``; returns ``frame``."""
-        frames = self._book_frames
-        frames[frame] = (key, state)
-        frames.move_to_end(frame)
-        if len(frames) > BOOK_HISTORY:
-            frames.popitem(last=False)
         self._last_books[key] = state
+        frames = self._book_frames
+        if self.book_history > 0:
+            frames[frame] = (key, state)
+            frames.move_to_end(frame)
+        while len(frames) > self.book_history:
+            frames.popitem(last=False)
         return frame
