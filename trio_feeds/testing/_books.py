@@ -26,7 +26,7 @@ BOOK_HISTORY = 1_000
 """How many book frames :meth:`BookRecords.book_as_of` remembers by default (the oldest are
 forgotten). A client is never more than its socket buffers behind the server, a few hundred
 frames at most; each remembered frame holds its text and a whole book (a few KiB), so a long
-run (``trio-feeds serve``, a soak) sets :attr:`BookRecords.book_history` lower, or to 0."""
+run (``trio-feeds serve``, a soak) sets ``book_history`` lower, or to 0."""
 
 
 @attrs.frozen
@@ -84,7 +84,7 @@ class BookRecords:
         """``(market key, true book)`` when the server sent ``frame``; ``None``: not a book frame.
 
         A frame is the exact ``str``/``bytes`` a client received. Only the last
-        :attr:`book_history` book frames are remembered.
+        ``book_history`` book frames are remembered.
         """
         return self._book_frames.get(frame)
 
