@@ -17,7 +17,6 @@ import trio
 
 from trio_feeds import events, peatio
 from trio_feeds.books import Books
-from trio_feeds.normalized import Side
 from trio_feeds.testing import open_peatio_server
 
 
@@ -53,10 +52,10 @@ def build_by_hand() -> None:
     bids = [(Decimal("99"), Decimal("1"))]
     asks = [(Decimal("101"), Decimal("2"))]
     print(books.snapshot("btcusd", bids, asks, sequence=1))  # [BookSynced(key='btcusd')]
-    books.increment("btcusd", Side.BUY, Decimal("100"), Decimal("0.5"), sequence=2)
+    books.increment("btcusd", "bid", Decimal("100"), Decimal("0.5"), sequence=2)
     book = books["btcusd"]
     print(f"by hand: best {level(book.best_bid)} / {level(book.best_ask)}, spread {book.spread}")
-    print(books.increment("btcusd", Side.SELL, Decimal("102"), Decimal("1"), sequence=5))  # a jump
+    print(books.increment("btcusd", "ask", Decimal("102"), Decimal("1"), sequence=5))  # a jump
 
 
 if __name__ == "__main__":

@@ -143,3 +143,13 @@ def test_levels_view() -> None:
         ob.asks[2]
     assert repr(ob.bids) == "Levels([(3, 3), (2, 2), (1, 1)])"
     assert "NOT synced (no snapshot yet)" in repr(OrderBook("x"))
+
+
+def test_a_side_other_than_bid_or_ask_is_refused() -> None:
+    # A trade side ("buy") once landed silently on the ask side.
+    books: Books[str] = Books()
+    books.snapshot("m", [(Decimal("99"), Decimal("1"))], [(Decimal("101"), Decimal("1"))], sequence=1)
+    with pytest.raises(ValueError, match="'bid' or 'ask'"):
+        books.increment("m", "buy", Decimal("100"), Decimal("1"), sequence=2)  # type: ignore[arg-type]
+    books.increment("m", "bid", Decimal("100"), Decimal("1"), sequence=2)
+    assert books["m"].best_bid == (Decimal("100"), Decimal("1"))

@@ -202,8 +202,18 @@ class OrderBook(Generic[K]):
         sequence: int | None = None,
         updated_at: datetime | None = None,
     ) -> None:
-        """Set one level (``amount`` 0 removes it)."""
-        (self._bids if side == "bid" else self._asks).set(price, amount)
+        """Set one level (``amount`` 0 removes it).
+
+        Raises:
+            ValueError: ``side`` is neither ``"bid"`` nor ``"ask"`` (a trade side such as
+                ``normalized.Side.BUY`` would otherwise land on the ask side unnoticed).
+        """
+        if side == "bid":
+            self._bids.set(price, amount)
+        elif side == "ask":
+            self._asks.set(price, amount)
+        else:
+            raise ValueError(f"side must be 'bid' or 'ask', not {side!r}")
         if sequence is not None:
             self.sequence = sequence
         if updated_at is not None:

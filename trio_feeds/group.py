@@ -42,6 +42,7 @@ from ._engine import Feed
 __all__ = ["FailurePolicy", "FeedFailed", "FeedGroup", "FeedHealth", "Tagged", "open_feeds"]
 
 T_co = TypeVar("T_co", covariant=True)
+FeedT = TypeVar("FeedT", bound="Feed[Any]")  # the feeds' common type: ``group[name]`` is one
 FailurePolicy = Literal["end", "isolate"]
 
 _CHANNEL_SIZE = 256  # items in flight between the feeds' tasks and the consumer
@@ -116,25 +117,29 @@ class FeedHealth:
         return (trio.current_time() if now is None else now) - self.last_message_at
 
 
-class FeedGroup:
-    """Running feeds, by name: iterate for :class:`Tagged` items; ``group[name]`` is a feed."""
+class FeedGroup(Generic[FeedT]):
+    """Running feeds, by name: iterate for :class:`Tagged` items; ``group[name]`` is a feed.
+
+    Generic in the feeds' type: a group of gateway feeds gives ``GatewayFeed``s, typed
+    ``subscribe`` included; a group of different exchanges gives their common base.
+    """
 
     def __init__(self, names: list[str], on_failure: FailurePolicy, *, normalized: bool = False) -> None:
         self._normalized = normalized
-        self._feeds: dict[str, Feed[Any]] = {}
+        self._feeds: dict[str, FeedT] = {}
         self._health = {name: FeedHealth() for name in names}
         self._on_failure = on_failure
         self._send, self._receive = trio.open_memory_channel[Tagged[object]](_CHANNEL_SIZE)
         self._ready = trio.Event()
 
-    def __getitem__(self, name: str) -> Feed[Any]:
+    def __getitem__(self, name: str) -> FeedT:
         return self._feeds[name]
 
     def __repr__(self) -> str:
         return f"<FeedGroup {sorted(self._health)} on_failure={self._on_failure!r}>"
 
     @property
-    def feeds(self) -> Mapping[str, Feed[Any]]:
+    def feeds(self) -> Mapping[str, FeedT]:
         """The open feeds, by name."""
         return dict(self._feeds)
 
@@ -156,7 +161,7 @@ class FeedGroup:
     async def _run_one(
         self,
         name: str,
-        opener: AbstractAsyncContextManager[Feed[Any]],
+        opener: AbstractAsyncContextManager[FeedT],
         send: trio.MemorySendChannel[Tagged[object]],
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
@@ -211,11 +216,11 @@ _EVENTS = frozenset(
 
 @asynccontextmanager
 async def open_feeds(
-    feeds: Mapping[str, AbstractAsyncContextManager[Feed[Any]]],
+    feeds: Mapping[str, AbstractAsyncContextManager[FeedT]],
     *,
     on_failure: FailurePolicy = "end",
     normalized: bool = False,
-) -> AsyncIterator[FeedGroup]:
+) -> AsyncIterator[FeedGroup[FeedT]]:
     """Run several feeds (any exchanges) in one nursery and merge their items.
 
     Args:
@@ -234,7 +239,7 @@ async def open_feeds(
         raise ValueError(f"on_failure must be 'end' or 'isolate', not {on_failure!r}")
     if not feeds:
         raise ValueError("open_feeds needs at least one feed")
-    group = FeedGroup(list(feeds), on_failure, normalized=normalized)
+    group: FeedGroup[FeedT] = FeedGroup(list(feeds), on_failure, normalized=normalized)
     try:
         async with trio.open_nursery() as nursery:
             async with group._send:

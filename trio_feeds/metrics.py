@@ -121,7 +121,7 @@ class FeedMetrics:
         self._capture_clock()
         self._feeds[name] = _Tracked(feed, health, deque(maxlen=self._latency_samples))
 
-    def add_group(self, group: FeedGroup, *, prefix: str = "") -> None:
+    def add_group(self, group: FeedGroup[Any], *, prefix: str = "") -> None:
         """Export every feed of ``group`` (as ``prefix + name``), with the group's health of each."""
         health = group.health
         for name, feed in group.feeds.items():

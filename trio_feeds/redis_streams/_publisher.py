@@ -511,7 +511,7 @@ class Publisher:
         self._progress = trio.Event()
 
 
-async def publish_feeds(group: FeedGroup, publisher: Publisher) -> None:
+async def publish_feeds(group: FeedGroup[Any], publisher: Publisher) -> None:
     """Publish everything a feed group (``open_feeds(..., normalized=True)``) yields, until it ends.
 
     Normalized items go to their streams, session events (and :class:`~trio_feeds.group.FeedFailed`
