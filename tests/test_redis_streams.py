@@ -386,6 +386,9 @@ async def test_restart_mid_publish_loses_nothing_acknowledged(redis_server: Redi
             if n == 400:
                 await trio.to_thread.run_sync(redis_server.stop)
             if n == 500:
+                # Let the writer try while Redis is down, so the test does not depend on whether
+                # it happened to write before the stop (then no reconnect would be needed).
+                await trio.sleep(0.3)
                 await trio.to_thread.run_sync(redis_server.start)
         with trio.fail_after(10):
             await publisher.flush()
