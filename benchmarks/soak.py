@@ -462,19 +462,7 @@ class FeedTrack:
 
 RECONCILE_EVERY = 2.0  # seconds between two loads of the open orders (see Soak.reconcile)
 
-_EVENTS = (
-    ev.Connected,
-    ev.Authenticated,
-    ev.Subscribed,
-    ev.Disconnected,
-    ev.Reconnecting,
-    ev.Resubscribed,
-    ev.Gap,
-    ev.Overflow,
-    ev.DecodeFailed,
-    ev.BookOutOfSync,
-    ev.BookSynced,
-)
+_EVENTS = ev.FEED_EVENT_TYPES
 
 
 class Soak:

@@ -13,6 +13,7 @@ None of these carries a credential: URLs are shown without their query string an
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import get_args
 
 import attrs
 
@@ -25,6 +26,7 @@ __all__ = [
     "Connected",
     "DecodeFailed",
     "Disconnected",
+    "FEED_EVENT_TYPES",
     "FeedEvent",
     "Gap",
     "Overflow",
@@ -189,3 +191,6 @@ SessionEvent = (
 
 FeedEvent = SessionEvent | DecodeFailed
 """Everything a feed yields besides its protocol's messages."""
+
+FEED_EVENT_TYPES = frozenset[type[FeedEvent]](get_args(FeedEvent))
+"""The classes of :data:`FeedEvent`, for ``type(item) in FEED_EVENT_TYPES`` (one set lookup)."""

@@ -197,21 +197,7 @@ class FeedGroup(Generic[FeedT]):
                 await send.send(Tagged(name, FeedFailed(exc)))
 
 
-_EVENTS = frozenset(
-    {
-        ev.Connected,
-        ev.Authenticated,
-        ev.Subscribed,
-        ev.Disconnected,
-        ev.Reconnecting,
-        ev.Resubscribed,
-        ev.Gap,
-        ev.Overflow,
-        ev.DecodeFailed,
-        ev.BookOutOfSync,
-        ev.BookSynced,
-    }
-)
+_EVENTS = ev.FEED_EVENT_TYPES
 
 
 @asynccontextmanager

@@ -156,22 +156,7 @@ def decode_item(tag: bytes, payload: bytes, source: bytes | None = None) -> nz.N
 
 # -- session events ------------------------------------------------------------------------------
 
-_EVENT_TYPES: Mapping[str, type] = {
-    cls.__name__: cls
-    for cls in (
-        ev.Connected,
-        ev.Authenticated,
-        ev.Subscribed,
-        ev.Disconnected,
-        ev.Reconnecting,
-        ev.Resubscribed,
-        ev.Gap,
-        ev.Overflow,
-        ev.DecodeFailed,
-        ev.BookOutOfSync,
-        ev.BookSynced,
-    )
-}
+_EVENT_TYPES: Mapping[str, type] = {cls.__name__: cls for cls in ev.FEED_EVENT_TYPES}
 
 
 def _plain(value: object) -> object:

@@ -530,21 +530,7 @@ async def publish_feeds(group: FeedGroup[Any], publisher: Publisher) -> None:
             )
 
 
-_SESSION_EVENTS = frozenset(
-    {
-        ev.Connected,
-        ev.Authenticated,
-        ev.Subscribed,
-        ev.Disconnected,
-        ev.Reconnecting,
-        ev.Resubscribed,
-        ev.Gap,
-        ev.Overflow,
-        ev.DecodeFailed,
-        ev.BookOutOfSync,
-        ev.BookSynced,
-    }
-)
+_SESSION_EVENTS = ev.FEED_EVENT_TYPES
 
 
 @asynccontextmanager
