@@ -312,7 +312,11 @@ def test_record_rotates_and_replay_follows_the_parts(tmp_path: Path) -> None:
     with started("serve", "cryptology", "--rate", "400") as server:
         url = first_line(server)
         with started("record", "cryptology", url, "-o", str(output), "--rotate-size", "2K") as recorder:
-            time.sleep(3.5)
+            # Until the recorder has rotated at least twice (a fixed sleep flaked on a loaded
+            # machine, where the commands take seconds to start).
+            deadline = time.monotonic() + 60
+            while len(list(tmp_path.glob("big.*.jsonl.gz"))) < 3 and time.monotonic() < deadline:
+                time.sleep(0.2)
             code, _, err = interrupt(recorder)
         interrupt(server)
     assert code == 130, err

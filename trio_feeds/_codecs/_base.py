@@ -24,9 +24,10 @@ import msgspec
 
 from ..errors import DecodeError
 from ._converter import Check, JSONObject, Numbers, _first_error, _make_converter
+from ._fastpath import FastDecoder, Route
 from ._scalars import MAX_DEPTH, json_type_name, nested_deeper_than
 
-__all__ = ["Codec", "JSONObject", "UnknownMessage", "model_classes", "tag_table"]
+__all__ = ["Codec", "JSONObject", "Route", "UnknownMessage", "model_classes", "tag_table"]
 
 
 @attrs.define(kw_only=True)
@@ -107,6 +108,9 @@ class Codec:
             as JSON numbers (parsed exactly, float-free).
         checks: per-class checks run after structuring, for schema rules the generated types
             cannot express (raise ``ValueError`` to reject).
+        routes: how ``classify`` picks the common classes, for the fast path (see
+            ``_fastpath.py``), in the order ``classify`` looks at their keys. Without routes,
+            every frame takes the strict path.
     """
 
     def __init__(
@@ -117,6 +121,7 @@ class Codec:
         *,
         numbers: Numbers = "string",
         checks: Mapping[type, Check] | None = None,
+        routes: Iterable[Route] = (),
     ) -> None:
         self.protocol = protocol
         self.classify = classify
@@ -130,6 +135,15 @@ class Codec:
         for cls in classes:
             self._structure[cls] = self.converter.get_structure_hook(cls)
             self._unstructure[cls] = self.converter.get_unstructure_hook(cls)
+        fast = FastDecoder(
+            self.converter,
+            routes,
+            numbers=numbers,
+            checks=checks or {},
+            float_hook=Decimal if numbers == "json" else None,
+        )
+        self.fast = fast
+        self._fast: Callable[[object], Any] | None = fast.decode if fast.routes else None
 
     def loads(self, frame: str | bytes) -> Any:
         """Parse JSON text; raise :class:`DecodeError` for anything that is not JSON."""
@@ -175,6 +189,15 @@ class Codec:
             DecodeError: for every frame that is not a message or an unknown message; no
                 other exception, whatever the frame.
         """
+        fast = self._fast
+        if fast is not None:
+            message = fast(frame)
+            if message is not None:
+                return message
+        return self.decode_strict(frame)
+
+    def decode_strict(self, frame: str | bytes) -> Any:
+        """:meth:`decode` without the fast path: the reference the fast path is tested against."""
         try:
             obj = self._loads(frame)
         except _PARSE_ERRORS as exc:

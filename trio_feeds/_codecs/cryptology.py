@@ -19,7 +19,7 @@ import re
 
 from ..models import cryptology as _models
 from ..models.cryptology import ClientMessage, OrderBookAgg, ServerMessage
-from ._base import Codec, JSONObject, UnknownMessage, model_classes, tag_table
+from ._base import Codec, JSONObject, Route, UnknownMessage, model_classes, tag_table
 from ._scalars import DECIMAL_PATTERN, _decimal_from_string
 
 __all__ = ["Message", "codec", "decode", "encode"]
@@ -80,6 +80,8 @@ codec = Codec(
     _classify,
     numbers="string",
     checks={cls: _check_price_keys for cls in _FORMS if issubclass(cls, OrderBookAgg)},
+    # As _classify: `_cls` first; `@type` only where `_cls` is absent or null.
+    routes=(Route("_cls", _LEGACY), Route("@type", _LATER, before=("_cls",))),
 )
 """The Cryptology :class:`~trio_feeds._codec.Codec`."""
 

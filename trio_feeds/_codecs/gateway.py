@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..models import gateway as _models
 from ..models.gateway import ClientMessage, ServerMessage
-from ._base import Codec, JSONObject, UnknownMessage, model_classes, tag_table
+from ._base import Codec, JSONObject, Route, UnknownMessage, model_classes, tag_table
 
 __all__ = ["Message", "codec", "decode", "encode"]
 
@@ -35,7 +35,14 @@ def _classify(obj: JSONObject) -> tuple[str | None, type | None]:
     return None, None
 
 
-codec = Codec("gateway", model_classes(_models), _classify, numbers="json")
+codec = Codec(
+    "gateway",
+    model_classes(_models),
+    _classify,
+    numbers="json",
+    # As _classify: each key only where the keys before it are absent or null.
+    routes=[Route(key, table, before=_TAG_KEYS[:i]) for i, (key, table) in enumerate(_BY_KEY)],
+)
 """The gateway :class:`~trio_feeds._codec.Codec`."""
 
 

@@ -24,7 +24,7 @@ from ..models.onyx import (
     TickersFilter,
     UnsubscribeRequest,
 )
-from ._base import Codec, JSONObject, UnknownMessage, model_classes
+from ._base import Codec, JSONObject, Route, UnknownMessage, model_classes
 
 __all__ = ["Message", "codec", "decode", "encode"]
 
@@ -75,6 +75,9 @@ codec = Codec(
     _classify,
     numbers="string",
     checks={TickersFilter: _check_tickers_filter},
+    # Events with `message_type` (which _classify reads as events) and a plain channel; the
+    # two `dashboards` shapes share a channel and take the strict path.
+    routes=(Route("channel", _CHANNELS, require=("message_type",)),),
 )
 """The Onyx :class:`~trio_feeds._codec.Codec`."""
 

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
 import attrs
+import msgspec
 
 from ..errors import DecodeError
 from ..models import peatio as _models
@@ -43,6 +46,12 @@ from ..models.peatio import (
 )
 from ._base import Codec, JSONObject, UnknownMessage, _loads_numbers, model_classes
 from ._converter import constructor
+from ._fastpath import FastDecoder
+
+# An envelope with its values as text: msgspec checks them as JSON (the payload's own decode,
+# with unknown fields refused, then checks every value of it, see _fastpath.py).
+_envelope: Callable[[Any], dict[str, msgspec.Raw]] = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+_loads_numbers_hook = Decimal  # the float_hook of _loads_numbers
 
 # The generated `<Type>Frame` models (and the object halves `<Type>Frame1` of frames that also
 # have an array form) describe envelopes; decode never returns them.
@@ -198,6 +207,36 @@ class _RangerCodec(Codec):
         for alias in _ALIASES:
             self._structure[alias] = self.converter.get_structure_hook(alias)  # type: ignore[index]
         self._alias_out = {alias: self.converter.get_unstructure_hook(alias) for alias in _ALIASES}
+        # The fast path (see _fastpath.py): the envelope's one key read with the payload left
+        # as text, then the payload decoded typed, for the streams whose payload is a model.
+        self.fast = FastDecoder(
+            self.converter, (), numbers="string", checks={}, float_hook=_loads_numbers_hook
+        )
+        payloads = {*_NAMED_STREAMS.values(), *(cls for _, cls in _MARKET_STREAMS)}
+        self._payload_decoders = {
+            cls: decode
+            for cls in payloads
+            if attrs.has(cls) and (decode := self.fast.model_decoder(cls)) is not None
+        }
+        self._fast = self._fast_stream
+
+    def _fast_stream(self, frame: object) -> Any:
+        """The message of an object frame whose payload has a fast form, or None (see ``Codec.decode``)."""
+        try:
+            envelope = _envelope(frame)
+        except Exception:  # noqa: BLE001 - not an object of raw values: the strict path explains
+            return None
+        if len(envelope) != 1:
+            return None
+        ((stream, raw),) = envelope.items()
+        decode = self._payload_decoders.get(payload_type(stream))
+        if decode is None:
+            return None
+        try:
+            data = decode(raw)
+        except Exception:  # noqa: BLE001 - the strict path decides and explains
+            return None
+        return _new_stream_message(stream=stream, data=data)
 
     # -- decoding ---------------------------------------------------------------------------------
 
