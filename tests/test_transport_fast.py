@@ -639,3 +639,50 @@ async def test_a_ping_after_our_close_ends_nothing_but_the_connection(transport:
         async with connected(server, transport=transport()) as conn:
             assert conn is not None
         assert pinged.is_set()
+
+
+# -- reading a plain TCP socket directly -----------------------------------------------------------
+
+
+async def test_a_cancelled_receive_loses_nothing_and_the_next_one_reads_on() -> None:
+    go = trio.Event()
+    frames = [f'{{"n":{i}}}' for i in range(50)]
+
+    async def handler(stream: trio.SocketStream, ws: WSConnection) -> None:
+        await go.wait()
+        for f in frames:  # one write per frame: many small reads, each draining the socket
+            await stream.send_all(ws.send(TextMessage(f)))
+        await trio.sleep_forever()
+
+    server = RawServer(handler=handler)
+    async with raw_serving(server), connected(server) as conn:
+        assert isinstance(conn, FastConnection)
+        assert conn._fd_socket is not None  # plain TCP on POSIX: the socket read (see _read_socket)
+        with trio.move_on_after(0.05) as scope:
+            await conn.receive()  # nothing yet: cancelled while waiting for readability
+        assert scope.cancelled_caught
+        go.set()
+        with trio.fail_after(5):
+            got = [await conn.receive() for _ in frames]
+    assert got == frames
+
+
+async def test_aclose_from_another_task_ends_a_waiting_receive() -> None:
+    server = RawServer()  # completes the handshake, then sends nothing
+    async with raw_serving(server), connected(server) as conn:
+        outcome: list[BaseException] = []
+
+        async def reader() -> None:
+            try:
+                await conn.receive()
+            except TransportClosed as exc:
+                outcome.append(exc)
+
+        with trio.fail_after(5):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(reader)
+                await trio.sleep(0.05)  # the reader waits for readability
+                await conn.aclose(grace=0.2)
+        assert len(outcome) == 1
+        with pytest.raises(TransportClosed):
+            await conn.receive()

@@ -387,7 +387,9 @@ class _Emitter:
         if convert is None:
             return ["pass"]
         if convert is _decimal:
-            return [f"v = _Decimal(v) if ({_DECIMAL_TEST}) else _decimal(v)"]
+            # msgspec made it a str: the test's first clause is known to hold.
+            test = _DECIMAL_TEST.removeprefix("type(v) is str and ")
+            return [f"v = _Decimal(v) if ({test}) else _decimal(v)"]
         if convert is _int64:
             return [f"if not ({INT_MIN} <= v <= {INT_MAX}): v = _int64(v)"]
         self.consts[f"_c{k}"] = convert

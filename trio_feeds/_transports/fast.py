@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import secrets
 import ssl
 from collections import deque
@@ -111,12 +112,15 @@ class FastConnection:
         "_chunk",
         "_close_seen",
         "_closed",
+        "_drained",
         "_fast_path",
+        "_fd_socket",
         "_frames",
         "_parts",
         "_pings",
         "_proto",
         "_reading",
+        "_receive_some",
         "_send_lock",
         "_since_yield",
         "_stream",
@@ -134,6 +138,10 @@ class FastConnection:
         fast_path: bool = True,
     ) -> None:
         self._stream = stream
+        # A plain TCP stream on POSIX is read straight from its socket (see _read_socket).
+        self._fd_socket = stream.socket if type(stream) is trio.SocketStream and os.name == "posix" else None
+        self._receive_some = self._read_socket if self._fd_socket is not None else stream.receive_some
+        self._drained = True  # the last read did not fill the chunk: wait before reading
         self._fast_path = fast_path and not proto.extensions
         self._tail = b""  # an incomplete plain frame held back by the fast path
         self._yield_every = yield_every if yield_every > 0 else 1 << 62
@@ -271,7 +279,7 @@ class FastConnection:
             return
         self._reading = True
         try:  # STREAM_ERRORS mapped as map_exceptions does, without a context manager per read
-            data = await self._stream.receive_some(self._chunk)
+            data = await self._receive_some(self._chunk)
         except _STREAM_ERROR_TYPES as exc:
             self._set_closed(_stream_closed(exc))
             return
@@ -310,6 +318,40 @@ class FastConnection:
                 await self._flush()
         if self._closed is None and (not data or proto.parser_exc is not None):
             self._closed_by_protocol()
+
+    async def _read_socket(self, size: int) -> bytes:
+        """``receive_some`` of a plain TCP stream, read from its socket without Trio's sandwich.
+
+        Trio's ``receive_some`` first tries the read: after a read that emptied the socket,
+        as nearly every read of a live feed does (a message or two at a time), the try fails
+        with ``BlockingIOError`` through a context manager, and only then does it wait. Here a
+        read that did not fill ``size`` is taken to have emptied the socket, and the next
+        one waits for readability first; after a full read it reads again at once, behind a
+        checkpoint. Either way each call yields once and can be cancelled (before reading,
+        so no data is lost), as ``receive_some`` does. Errors are the stream's: a socket
+        error is ``BrokenResourceError``, a closed socket ``ClosedResourceError``.
+        """
+        sock = self._fd_socket
+        assert sock is not None
+        while True:
+            fd = sock.fileno()
+            if fd == -1:
+                raise trio.ClosedResourceError("the socket was closed")
+            if self._drained:
+                await trio.lowlevel.wait_readable(sock)
+            else:
+                await trio.lowlevel.checkpoint()
+            try:
+                data = os.read(fd, size)
+            except BlockingIOError:
+                self._drained = True  # a wake-up with nothing to read: wait again
+                continue
+            except OSError as exc:
+                if sock.fileno() == -1:
+                    raise trio.ClosedResourceError("the socket was closed") from None
+                raise trio.BrokenResourceError(f"socket error: {exc}") from exc
+            self._drained = len(data) < size
+            return data
 
     def _process(self, events: list[Event]) -> None:
         frames = self._frames
