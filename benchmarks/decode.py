@@ -26,6 +26,10 @@ import msgspec
 import orjson
 
 from trio_feeds import cryptology, gateway, onyx, peatio
+from trio_feeds._codecs import cryptology as cryptology_codec
+from trio_feeds._codecs import gateway as gateway_codec
+from trio_feeds._codecs import onyx as onyx_codec
+from trio_feeds._codecs import peatio as peatio_codec
 
 # -- frames ------------------------------------------------------------------------------------
 
@@ -205,6 +209,14 @@ CASES: list[tuple[str, bytes, Callable[[bytes], Any], Callable[[bytes], Any]]] =
 ]
 
 
+STRICT: dict[str, Callable[[bytes], Any]] = {
+    "cryptology": cryptology_codec.codec.decode_strict,
+    "onyx": onyx_codec.codec.decode_strict,
+    "peatio": peatio_codec.codec.decode_strict,
+    "gateway": gateway_codec.codec.decode_strict,
+}
+
+
 def rate(fn: Callable[[bytes], Any], frame: bytes, seconds: float) -> float:
     """Messages per second: median of 5 runs, each sized to take about ``seconds / 5``."""
     number = max(1, int(timeit.Timer(lambda: fn(frame)).autorange()[0]))
@@ -222,10 +234,14 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     for name, frame, ours, typed in CASES:
+        # The same decode without its fast path (trio_feeds/_codecs/_fastpath.py): what the
+        # fast path gains, in the same run.
+        strict = STRICT[name.split()[0]]
         # Same frames, same process: check each decoder accepts them before timing.
-        ours(frame)
+        assert ours(frame) == strict(frame)
         typed(frame)
         r_ours = rate(ours, frame, args.seconds)
+        r_strict = rate(strict, frame, args.seconds)
         r_orjson = rate(orjson.loads, frame, args.seconds)
         r_msgspec = rate(typed, frame, args.seconds)
         rows.append(
@@ -233,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
                 "message": name,
                 "bytes": len(frame),
                 "trio_feeds_per_s": round(r_ours),
+                "strict_path_per_s": round(r_strict),
                 "orjson_loads_per_s": round(r_orjson),
                 "msgspec_typed_per_s": round(r_msgspec),
                 "ours_over_msgspec": round(r_ours / r_msgspec, 3),
@@ -242,12 +259,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({"python": sys.version.split()[0], "rows": rows}, indent=2))
         return 0
-    header = f"{'message':<28}{'bytes':>7}{'ours/s':>11}{'orjson/s':>11}{'msgspec/s':>11}{'ours/msgspec':>14}"
+    header = (
+        f"{'message':<28}{'bytes':>7}{'ours/s':>11}{'strict/s':>11}{'orjson/s':>11}{'msgspec/s':>11}"
+        f"{'ours/msgspec':>14}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
         print(
-            f"{r['message']:<28}{r['bytes']:>7}{r['trio_feeds_per_s']:>11,}{r['orjson_loads_per_s']:>11,}"
+            f"{r['message']:<28}{r['bytes']:>7}{r['trio_feeds_per_s']:>11,}{r['strict_path_per_s']:>11,}"
+            f"{r['orjson_loads_per_s']:>11,}"
             f"{r['msgspec_typed_per_s']:>11,}{r['ours_over_msgspec']:>14.2f}"
         )
     return 0
