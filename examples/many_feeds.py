@@ -30,14 +30,18 @@ async def main() -> None:
             "cr": cryptology.open_feed(cr.url, config=config),
         }
         async with open_feeds(feeds, normalized=True, on_failure="isolate") as group:
-            await group["gw"].subscribe(["trades"], symbols=["BTCUSDT"])
+            # The group's feeds have their common type; the gateway's own methods need its class.
+            gw_feed = group["gw"]
+            assert isinstance(gw_feed, gateway.GatewayFeed)
+            await gw_feed.subscribe(["trades"], symbols=["BTCUSDT"])
             trades = {"gw": 0, "cr": 0}
             async for tagged in group:
                 item = tagged.item
                 if isinstance(item, normalized.Trade):
                     trades[tagged.feed] += 1
                     if trades[tagged.feed] <= 2:
-                        print(f"{tagged.feed}: {item.symbol} {item.side.name} {item.amount} @ {item.price}")
+                        side = item.side.name if item.side is not None else "?"
+                        print(f"{tagged.feed}: {item.symbol} {side} {item.amount} @ {item.price}")
                     if min(trades.values()) == 2 and cr.connections[-1].open:
                         health = {name: h.connected for name, h in group.health.items()}
                         print("health:", health)
