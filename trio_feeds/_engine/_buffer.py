@@ -172,7 +172,7 @@ class Buffer:
                     out = item
                     if is_message:
                         self._data -= 1
-                # Let the reader, pinger and writer run while a backlog waits, so heartbeats
+                # Let the reader, the clock and the writer run while a backlog waits, so heartbeats
                 # are answered meanwhile: at least every _YIELD_INTERVAL, not after every item.
                 # A scheduler round per item (~15 us) would cap a fast transport, whose reader
                 # parses a whole socket read (hundreds of frames) per turn, far below its speed.

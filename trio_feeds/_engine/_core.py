@@ -5,12 +5,17 @@ owns the socket, the tasks and the clock. The task tree, all of it structured:
 
 ``run_feed`` (its own nursery) or the caller's nursery (``start_feed``)
   └─ ``Engine.run``: a nursery holding
-       ├─ the request clock (``Waiters.run_clock``): one deadline per awaited request id
+       ├─ the clock (``Engine.clock``): every deadline of the feed, in one task: one per
+       │  awaited request id, and the live connection's (silence, authentication, next ping)
        └─ the reconnect loop; per connection (``Engine.connect_once``) one nursery holding
             ├─ the transport's reader, if it has one (trio-websocket's; the default fast
             │  transport parses inside the reader loop and has no task of its own)
-            ├─ ``Session.writer``, ``Session.pinger``, ``Session.ticker``
+            ├─ ``Session.writer`` while frames wait, ``Session.ping`` while a ping is out
             └─ the nursery's own body: ``Session.read_loop`` (frame → protocol → actions)
+
+An idle feed on the fast transport thus runs two tasks: its reader and its clock. Each task
+that sleeps costs frames, cancel scopes and Trio's bookkeeping, a few KiB; with thousands of
+feeds in one process that is most of their memory.
 
 Design points:
 
@@ -54,7 +59,7 @@ from ..config import FeedConfig
 from ..errors import AuthenticationError, DecodeError, FeedClosed
 from ..state import Account
 from ._buffer import Buffer, FeedStats
-from ._requests import Waiters
+from ._requests import Alarm, Waiters
 from ._session import TRANSPORT_SIZE_FACTOR, Ending, Session
 from ._tap import Tap
 
@@ -80,7 +85,8 @@ class Engine:
             stats=self.stats,
             on_event=None if tap is None else tap.event,
         )
-        self.waiters = Waiters()
+        self.alarm = Alarm()  # wakes the clock when a deadline changes
+        self.waiters = Waiters(self.alarm.ring)
         self.session: Session | None = None
         self.connections = 0
         self.gap_since: float | None = None
@@ -90,12 +96,30 @@ class Engine:
         self.in_user_call = False  # execute() runs actions returned to subscribe/unsubscribe
 
     async def run(self) -> None:
-        """Run the request clock and the reconnect loop until cancelled or a fatal error."""
+        """Run the clock and the reconnect loop until cancelled or a fatal error.
+
+        A replay's engine has no clock (see ``_tap.py``): its recording says when requests
+        expired, pings went unanswered or the server fell silent.
+        """
         async with trio.open_nursery() as nursery:
             if self.tap is None or self.tap.timers:
-                nursery.start_soon(self.waiters.run_clock, self.expire_request)
+                nursery.start_soon(self.clock)
             await self.reconnect_loop()
             nursery.cancel_scope.cancel()  # pragma: no cover - the loop only ends by raising
+
+    async def clock(self) -> None:
+        """Act on each deadline as it passes (forever): request answers, and the live session's.
+
+        Woken early (:attr:`alarm`) when a deadline is added: a request, a connection, a pong.
+        """
+        waiters = self.waiters
+        while True:
+            now = trio.current_time()
+            deadline = waiters.expire_due(now, self.expire_request)
+            sess = self.session
+            if sess is not None and sess.live:
+                deadline = min(deadline, sess.tick(now))
+            await self.alarm.sleep_until(deadline)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -318,7 +342,7 @@ class Engine:
                 await sess.read_loop()
         finally:
             self.session = None
-            sess.outbox_send.close()
+            sess.stop_sending()
             lost_actions = protocol.connection_lost()
             if sess.resub_done_at is not None:
                 # Data flowed on this connection: a gap starts at its last sign of data.

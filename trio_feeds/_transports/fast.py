@@ -12,7 +12,7 @@ its Close) is flushed right away by the task that fed it, i.e. by the engine's r
 never waits for the consumer: pings are answered however slow the consumer is.
 
 Concurrency: the engine's reader calls :meth:`receive`; its writer calls :meth:`send`; its
-pinger calls :meth:`ping`. All writes go through one lock, and each writer drains the
+ping task calls :meth:`ping`. All writes go through one lock, and each writer drains the
 protocol's pending output *inside* the lock, so bytes reach the socket in the order the
 protocol produced them. ``ping`` does not read: it waits on a :class:`trio.Event` that the
 reader sets when the matching pong goes by.
