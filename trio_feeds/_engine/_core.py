@@ -94,14 +94,26 @@ class Engine:
         # Orders, balances and positions, for a protocol whose messages carry them.
         self.account: Account | None = Account() if protocol.keeps_account else None
         self.in_user_call = False  # execute() runs actions returned to subscribe/unsubscribe
+        # run()'s nursery scope, so cancel() needs no scope of its own (one less per feed).
+        self._scope: trio.CancelScope | None = None
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        """Stop :meth:`run` (it returns), or make it return at once if it has not started yet."""
+        self._cancelled = True
+        if self._scope is not None:
+            self._scope.cancel()
 
     async def run(self) -> None:
-        """Run the clock and the reconnect loop until cancelled or a fatal error.
+        """Run the clock and the reconnect loop until :meth:`cancel` (then return) or a fatal error.
 
         A replay's engine has no clock (see ``_tap.py``): its recording says when requests
         expired, pings went unanswered or the server fell silent.
         """
         async with trio.open_nursery() as nursery:
+            self._scope = nursery.cancel_scope
+            if self._cancelled:
+                nursery.cancel_scope.cancel()
             if self.tap is None or self.tap.timers:
                 nursery.start_soon(self.clock)
             await self.reconnect_loop()
@@ -193,7 +205,7 @@ class Engine:
         if waiter is not None and waiter.kind == "subscribe" and error is None:
             self.buffer.put_event(ev.Subscribed(request_id))
         if sess is not None and request_id in sess.resub_pending:
-            sess.resub_pending.discard(request_id)
+            sess.resub_pending -= {request_id}
             if error is not None:
                 sess.resub_errors.append(error)
             if not sess.resub_pending:
@@ -207,7 +219,7 @@ class Engine:
         self.waiters.complete(request_id, "timed out", timed_out=True)
         sess = self.session
         if sess is not None and request_id in sess.resub_pending:
-            sess.resub_pending.discard(request_id)
+            sess.resub_pending -= {request_id}
             sess.resub_errors.append(f"{request_id}: not answered within request_timeout")
             if not sess.resub_pending:
                 self.resubscription_done(sess)
@@ -220,7 +232,7 @@ class Engine:
         sess.resub_started = now
         frames = [a for a in actions if isinstance(a, Send)]
         sess.resub_count = len(frames)
-        sess.resub_pending = {f.request_id for f in frames if f.request_id is not None}
+        sess.resub_pending = frozenset(f.request_id for f in frames if f.request_id is not None)
         deadline = now + self.config.request_timeout
         for request_id in sess.resub_pending:
             if request_id not in self.waiters:  # a user's request re-sent keeps its own waiter
