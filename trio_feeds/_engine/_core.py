@@ -60,7 +60,7 @@ from ..errors import AuthenticationError, DecodeError, FeedClosed
 from ..state import Account
 from ._buffer import Buffer, FeedStats
 from ._requests import Alarm, Waiters
-from ._session import TRANSPORT_SIZE_FACTOR, Ending, Session
+from ._session import NO_REQUESTS, TRANSPORT_SIZE_FACTOR, Ending, Session
 from ._tap import Tap
 
 __all__ = ["Engine"]
@@ -205,7 +205,7 @@ class Engine:
         if waiter is not None and waiter.kind == "subscribe" and error is None:
             self.buffer.put_event(ev.Subscribed(request_id))
         if sess is not None and request_id in sess.resub_pending:
-            sess.resub_pending -= {request_id}
+            sess.resub_pending = sess.resub_pending - {request_id} or NO_REQUESTS
             if error is not None:
                 sess.resub_errors.append(error)
             if not sess.resub_pending:
@@ -219,7 +219,7 @@ class Engine:
         self.waiters.complete(request_id, "timed out", timed_out=True)
         sess = self.session
         if sess is not None and request_id in sess.resub_pending:
-            sess.resub_pending -= {request_id}
+            sess.resub_pending = sess.resub_pending - {request_id} or NO_REQUESTS
             sess.resub_errors.append(f"{request_id}: not answered within request_timeout")
             if not sess.resub_pending:
                 self.resubscription_done(sess)
@@ -232,7 +232,8 @@ class Engine:
         sess.resub_started = now
         frames = [a for a in actions if isinstance(a, Send)]
         sess.resub_count = len(frames)
-        sess.resub_pending = frozenset(f.request_id for f in frames if f.request_id is not None)
+        ids = frozenset(f.request_id for f in frames if f.request_id is not None)
+        sess.resub_pending = ids or NO_REQUESTS
         deadline = now + self.config.request_timeout
         for request_id in sess.resub_pending:
             if request_id not in self.waiters:  # a user's request re-sent keeps its own waiter

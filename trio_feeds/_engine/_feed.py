@@ -64,7 +64,8 @@ class Feed(Generic[ItemT_co]):
         config = config if config is not None else FeedConfig()
         self._engine = Engine(protocol, config, transport, recorder)
         self._started = False
-        self._done = trio.Event()
+        self._done = False  # the run ended (or never will: see _finish)
+        self._done_event: trio.Event | None = None  # made for aclose() to wait on, if it must
         self._closed = False  # closed by the user
         self._end_error: BaseException | None = None  # why the feed ended, if not by aclose
         self._abort_error: BaseException | None = None  # a fatal error found outside the engine
@@ -76,7 +77,7 @@ class Feed(Generic[ItemT_co]):
             recorder.attach(self._engine, self._replay_setup(), controls)
 
     def __repr__(self) -> str:
-        state = "closed" if self._done.is_set() else "connected" if self.connected else "connecting"
+        state = "closed" if self._done else "connected" if self.connected else "connecting"
         return f"<{type(self).__name__} protocol={self._engine.protocol.name!r} {state}>"
 
     # -- public API --------------------------------------------------------------------------
@@ -165,8 +166,14 @@ class Feed(Generic[ItemT_co]):
         ``close_timeout``). Idempotent.
         """
         self._stop()
-        if self._started:
-            await self._done.wait()
+        if not self._started:
+            return
+        if self._done:
+            await trio.lowlevel.checkpoint()  # as a wait on a set Event would
+            return
+        if self._done_event is None:
+            self._done_event = trio.Event()
+        await self._done_event.wait()
 
     # -- for the protocol subclasses -------------------------------------------------------------
 
@@ -247,7 +254,7 @@ class Feed(Generic[ItemT_co]):
     def _raise_if_ended(self) -> None:
         if self._closed:
             raise FeedClosed("the feed was closed")
-        if self._done.is_set():
+        if self._done:
             raise FeedClosed(f"the feed has ended: {self._end_error!r}") from self._end_error
 
     def _execute_outside_engine(self, actions: Sequence[Action]) -> None:
@@ -314,7 +321,9 @@ class Feed(Generic[ItemT_co]):
         self._end_error = end_error
         self._engine.buffer.close(end_error, discard=self._closed)
         self._engine.waiters.release_all()
-        self._done.set()
+        self._done = True
+        if self._done_event is not None:
+            self._done_event.set()
 
 
 def _leaves(error: BaseException) -> list[BaseException]:

@@ -110,13 +110,11 @@ class Alarm:
             self._rung = False
             await trio.lowlevel.checkpoint()
             return
-        task = trio.lowlevel.current_task()
-
-        def abort(_: object) -> trio.lowlevel.Abort:
-            # The deadline passed (or the feed is cancelled): not rung any more.
-            self._task = None
-            return trio.lowlevel.Abort.SUCCEEDED
-
         with trio.move_on_at(deadline):
-            self._task = task
-            await trio.lowlevel.wait_task_rescheduled(abort)
+            self._task = trio.lowlevel.current_task()
+            await trio.lowlevel.wait_task_rescheduled(self._abort)
+
+    def _abort(self, _: object) -> trio.lowlevel.Abort:
+        # The deadline passed (or the feed is cancelled): not rung any more.
+        self._task = None
+        return trio.lowlevel.Abort.SUCCEEDED

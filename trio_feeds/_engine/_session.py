@@ -20,7 +20,7 @@ the engine then closes the connection (bounded, shielded) and acts on the :class
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -33,7 +33,10 @@ from ..errors import DecodeError
 if TYPE_CHECKING:
     from ._core import Engine
 
-__all__ = ["Ending", "Session"]
+__all__ = ["NO_REQUESTS", "Ending", "Session"]
+
+NO_REQUESTS: frozenset[str] = frozenset()
+"""The one empty ``Session.resub_pending``, shared (Python makes a new empty frozenset each time)."""
 
 # A frame may be up to this many times max_frame_size before the WebSocket layer refuses to
 # buffer it (and closes with 1009); between the two it is read and reported as a bad frame.
@@ -112,8 +115,9 @@ class Session:
         self.auth_deadline = now + wait
         self.resub_started: float | None = None
         self.resub_done_at: float | None = None
-        # A frozenset: the empty one is shared, where an empty set takes 216 bytes per session.
-        self.resub_pending: frozenset[str] = frozenset()
+        # A frozenset, so that sessions share one empty value (NO_REQUESTS): an empty set or
+        # frozenset takes 216 bytes.
+        self.resub_pending: frozenset[str] = NO_REQUESTS
         self.resub_count = 0
         self.resub_errors: list[str] = []
 
@@ -208,6 +212,8 @@ class Session:
         execute = engine.execute
         max_size = engine.config.max_frame_size
         current_time = trio.current_time
+        frame: str | bytes = ""
+        actions: Sequence[Action] = ()
         while True:
             try:
                 frames = await receive_batch()
@@ -236,7 +242,11 @@ class Session:
                 if self.ending is not None:
                     await trio.lowlevel.checkpoint()  # the session's scope is cancelled: leave
                     return  # pragma: no cover - the checkpoint raises Cancelled
-            frames = ()  # not kept (nor its last frames) while the next read waits
+            # Not kept while the next read waits: the batch, its last frame, and the actions
+            # of that frame (its decoded message, which only the consumer needs now).
+            frames = ()
+            frame = ""
+            actions = ()
 
     def _frame(self, frame: str | bytes, now: float) -> None:
         """One received frame: size check, the protocol, its actions."""
