@@ -43,7 +43,7 @@ from websockets.client import ClientProtocol
 from websockets.exceptions import InvalidStatus, InvalidURI, PayloadTooBig
 from websockets.frames import Frame, Opcode
 from websockets.protocol import OPEN, Event
-from websockets.uri import parse_uri
+from websockets.uri import WebSocketURI, parse_uri
 from websockets.version import version as _websockets_version
 
 from .._sansio._protocol import ConnectTarget
@@ -590,20 +590,14 @@ class FastTransport:
             uri = parse_uri(target.url)
         except InvalidURI:
             raise ConnectFailed(f"invalid WebSocket URL: {redact_url(target.url)}") from None
-        proto = ClientProtocol(uri, max_size=max_message_size, logger=_logger)
-        # websockets' debug logging prints frames and headers, credentials included: never.
-        proto.debug = False
-        request = proto.connect()
-        for name, value in target.headers:
-            if name.lower() == "host":
-                del request.headers["Host"]
-            request.headers[name] = value
-        proto.send_request(request)
         stream: trio.abc.Stream | None = None
         done = False
         try:
             with map_exceptions(CONNECT_ERRORS, timeout=connect_timeout):
                 stream = await open_stream(host, port, tls, self._ssl_context)
+                # Made once TCP is up, not while it may take long to come up: with thousands
+                # of feeds connecting at once, their requests would all wait in memory.
+                proto = _client_protocol(uri, target, max_message_size)
                 conn = FastConnection(
                     stream, proto, chunk=self._chunk, yield_every=self._yield_every, fast_path=self._fast_path
                 )
@@ -614,6 +608,20 @@ class FastTransport:
         finally:
             if not done and stream is not None:
                 await trio.aclose_forcefully(stream)
+
+
+def _client_protocol(uri: WebSocketURI, target: ConnectTarget, max_message_size: int) -> ClientProtocol:
+    """A client protocol for ``uri`` with its handshake request (``target``'s headers) queued."""
+    proto = ClientProtocol(uri, max_size=max_message_size, logger=_logger)
+    # websockets' debug logging prints frames and headers, credentials included: never.
+    proto.debug = False
+    request = proto.connect()
+    for name, value in target.headers:
+        if name.lower() == "host":
+            del request.headers["Host"]
+        request.headers[name] = value
+    proto.send_request(request)
+    return proto
 
 
 async def _handshake(
