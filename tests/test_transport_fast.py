@@ -657,7 +657,7 @@ async def test_a_cancelled_receive_loses_nothing_and_the_next_one_reads_on() -> 
     server = RawServer(handler=handler)
     async with raw_serving(server), connected(server) as conn:
         assert isinstance(conn, FastConnection)
-        assert conn._fd_socket is not None  # plain TCP on POSIX: the socket read (see _read_socket)
+        assert conn._socket is not None  # plain TCP: read from the socket (see _read_socket)
         with trio.move_on_after(0.05) as scope:
             await conn.receive()  # nothing yet: cancelled while waiting for readability
         assert scope.cancelled_caught

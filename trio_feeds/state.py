@@ -143,7 +143,9 @@ class Tracked(Mapping[K, V], Generic[K, V]):
     def __init__(self, *, complete: bool = False) -> None:
         self._items: dict[K, V] = {}
         self._stale: Stale | None = None if complete else _NO_FULL_STATE
-        self._suspect: set[K] = set()
+        # Keys held when a gap began and not updated since; None while there are none (most
+        # containers never see a gap, and an empty set takes 216 bytes).
+        self._suspect: set[K] | None = None
 
     # -- the mapping ------------------------------------------------------------------------------
 
@@ -158,7 +160,7 @@ class Tracked(Mapping[K, V], Generic[K, V]):
 
     def __repr__(self) -> str:
         state = "complete" if self._stale is None else f"stale {self._stale}"
-        unconfirmed = len(self._suspect)
+        unconfirmed = len(self._suspect or ())
         return f"<{type(self).__name__} {len(self._items)} entries, {state}, {unconfirmed} unconfirmed>"
 
     # -- staleness --------------------------------------------------------------------------------
@@ -174,11 +176,11 @@ class Tracked(Mapping[K, V], Generic[K, V]):
     @property
     def stale_keys(self) -> frozenset[K]:
         """Entries held when a gap began and not updated since: they may be outdated."""
-        return frozenset(self._suspect)
+        return frozenset(self._suspect or ())
 
     def is_stale(self, key: K) -> bool:
         """The entry of ``key`` was held when a gap began and has not been updated since."""
-        return key in self._suspect
+        return self._suspect is not None and key in self._suspect
 
     def disconnected(self, at: float) -> None:
         """The connection dropped at ``at`` (engine clock): from here updates may be missed."""
@@ -209,22 +211,27 @@ class Tracked(Mapping[K, V], Generic[K, V]):
             if until is not None and old.until is not None:
                 until = max(old.until, until)
             self._stale = Stale(start, until, old.reason)
-        self._suspect.update(self._items)
+        if self._suspect is None:
+            self._suspect = set(self._items)
+        else:
+            self._suspect.update(self._items)
 
     # -- changes (for subclasses) -----------------------------------------------------------------
 
     def _store(self, key: K, value: V) -> None:
         self._items[key] = value
-        self._suspect.discard(key)
+        if self._suspect:
+            self._suspect.discard(key)
 
     def _remove(self, key: K) -> None:
         self._items.pop(key, None)
-        self._suspect.discard(key)
+        if self._suspect:
+            self._suspect.discard(key)
 
     def _load(self, items: Mapping[K, V]) -> None:
         """Replace every entry with a full state: nothing is stale any more."""
         self._items = dict(items)
-        self._suspect.clear()
+        self._suspect = None
         self._stale = None
 
 

@@ -5,12 +5,17 @@ owns the socket, the tasks and the clock. The task tree, all of it structured:
 
 ``run_feed`` (its own nursery) or the caller's nursery (``start_feed``)
   └─ ``Engine.run``: a nursery holding
-       ├─ the request clock (``Waiters.run_clock``): one deadline per awaited request id
+       ├─ the clock (``Engine.clock``): every deadline of the feed, in one task: one per
+       │  awaited request id, and the live connection's (silence, authentication, next ping)
        └─ the reconnect loop; per connection (``Engine.connect_once``) one nursery holding
             ├─ the transport's reader, if it has one (trio-websocket's; the default fast
             │  transport parses inside the reader loop and has no task of its own)
-            ├─ ``Session.writer``, ``Session.pinger``, ``Session.ticker``
+            ├─ ``Session.writer`` while frames wait, ``Session.ping`` while a ping is out
             └─ the nursery's own body: ``Session.read_loop`` (frame → protocol → actions)
+
+An idle feed on the fast transport thus runs two tasks: its reader and its clock. Each task
+that sleeps costs frames, cancel scopes and Trio's bookkeeping, a few KiB; with thousands of
+feeds in one process that is most of their memory.
 
 Design points:
 
@@ -54,8 +59,8 @@ from ..config import FeedConfig
 from ..errors import AuthenticationError, DecodeError, FeedClosed
 from ..state import Account
 from ._buffer import Buffer, FeedStats
-from ._requests import Waiters
-from ._session import TRANSPORT_SIZE_FACTOR, Ending, Session
+from ._requests import Alarm, Waiters
+from ._session import NO_REQUESTS, TRANSPORT_SIZE_FACTOR, Ending, Session
 from ._tap import Tap
 
 __all__ = ["Engine"]
@@ -80,7 +85,8 @@ class Engine:
             stats=self.stats,
             on_event=None if tap is None else tap.event,
         )
-        self.waiters = Waiters()
+        self.alarm = Alarm()  # wakes the clock when a deadline changes
+        self.waiters = Waiters(self.alarm.ring)
         self.session: Session | None = None
         self.connections = 0
         self.gap_since: float | None = None
@@ -88,14 +94,44 @@ class Engine:
         # Orders, balances and positions, for a protocol whose messages carry them.
         self.account: Account | None = Account() if protocol.keeps_account else None
         self.in_user_call = False  # execute() runs actions returned to subscribe/unsubscribe
+        # run()'s nursery scope, so cancel() needs no scope of its own (one less per feed).
+        self._scope: trio.CancelScope | None = None
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        """Stop :meth:`run` (it returns), or make it return at once if it has not started yet."""
+        self._cancelled = True
+        if self._scope is not None:
+            self._scope.cancel()
 
     async def run(self) -> None:
-        """Run the request clock and the reconnect loop until cancelled or a fatal error."""
+        """Run the clock and the reconnect loop until :meth:`cancel` (then return) or a fatal error.
+
+        A replay's engine has no clock (see ``_tap.py``): its recording says when requests
+        expired, pings went unanswered or the server fell silent.
+        """
         async with trio.open_nursery() as nursery:
+            self._scope = nursery.cancel_scope
+            if self._cancelled:
+                nursery.cancel_scope.cancel()
             if self.tap is None or self.tap.timers:
-                nursery.start_soon(self.waiters.run_clock, self.expire_request)
+                nursery.start_soon(self.clock)
             await self.reconnect_loop()
             nursery.cancel_scope.cancel()  # pragma: no cover - the loop only ends by raising
+
+    async def clock(self) -> None:
+        """Act on each deadline as it passes (forever): request answers, and the live session's.
+
+        Woken early (:attr:`alarm`) when a deadline is added: a request, a connection, a pong.
+        """
+        waiters = self.waiters
+        while True:
+            now = trio.current_time()
+            deadline = waiters.expire_due(now, self.expire_request)
+            sess = self.session
+            if sess is not None and sess.live:
+                deadline = min(deadline, sess.tick(now))
+            await self.alarm.sleep_until(deadline)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -169,7 +205,7 @@ class Engine:
         if waiter is not None and waiter.kind == "subscribe" and error is None:
             self.buffer.put_event(ev.Subscribed(request_id))
         if sess is not None and request_id in sess.resub_pending:
-            sess.resub_pending.discard(request_id)
+            sess.resub_pending = sess.resub_pending - {request_id} or NO_REQUESTS
             if error is not None:
                 sess.resub_errors.append(error)
             if not sess.resub_pending:
@@ -183,7 +219,7 @@ class Engine:
         self.waiters.complete(request_id, "timed out", timed_out=True)
         sess = self.session
         if sess is not None and request_id in sess.resub_pending:
-            sess.resub_pending.discard(request_id)
+            sess.resub_pending = sess.resub_pending - {request_id} or NO_REQUESTS
             sess.resub_errors.append(f"{request_id}: not answered within request_timeout")
             if not sess.resub_pending:
                 self.resubscription_done(sess)
@@ -196,7 +232,8 @@ class Engine:
         sess.resub_started = now
         frames = [a for a in actions if isinstance(a, Send)]
         sess.resub_count = len(frames)
-        sess.resub_pending = {f.request_id for f in frames if f.request_id is not None}
+        ids = frozenset(f.request_id for f in frames if f.request_id is not None)
+        sess.resub_pending = ids or NO_REQUESTS
         deadline = now + self.config.request_timeout
         for request_id in sess.resub_pending:
             if request_id not in self.waiters:  # a user's request re-sent keeps its own waiter
@@ -318,7 +355,7 @@ class Engine:
                 await sess.read_loop()
         finally:
             self.session = None
-            sess.outbox_send.close()
+            sess.stop_sending()
             lost_actions = protocol.connection_lost()
             if sess.resub_done_at is not None:
                 # Data flowed on this connection: a gap starts at its last sign of data.

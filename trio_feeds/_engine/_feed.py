@@ -63,13 +63,13 @@ class Feed(Generic[ItemT_co]):
             transport = _fast.FastTransport()
         config = config if config is not None else FeedConfig()
         self._engine = Engine(protocol, config, transport, recorder)
-        self._run_scope = trio.CancelScope()
         self._started = False
-        self._done = trio.Event()
+        self._done = False  # the run ended (or never will: see _finish)
+        self._done_event: trio.Event | None = None  # made for aclose() to wait on, if it must
         self._closed = False  # closed by the user
         self._end_error: BaseException | None = None  # why the feed ended, if not by aclose
         self._abort_error: BaseException | None = None  # a fatal error found outside the engine
-        self._no_books: Books[Any] = Books()
+        self._no_books: Books[Any] | None = None  # made on first use (most protocols have books)
         if recorder is not None:
             controls = FeedControls(
                 end=lambda: self._stop(discard=False), fail=self._fail, closed=lambda: self._closed
@@ -77,7 +77,7 @@ class Feed(Generic[ItemT_co]):
             recorder.attach(self._engine, self._replay_setup(), controls)
 
     def __repr__(self) -> str:
-        state = "closed" if self._done.is_set() else "connected" if self.connected else "connecting"
+        state = "closed" if self._done else "connected" if self.connected else "connecting"
         return f"<{type(self).__name__} protocol={self._engine.protocol.name!r} {state}>"
 
     # -- public API --------------------------------------------------------------------------
@@ -120,7 +120,11 @@ class Feed(Generic[ItemT_co]):
         order with the messages when that changes.
         """
         books = self._engine.protocol.books
-        return books if books is not None else self._no_books
+        if books is not None:
+            return books
+        if self._no_books is None:
+            self._no_books = Books()
+        return self._no_books
 
     @property
     def account(self) -> Account | None:
@@ -162,8 +166,14 @@ class Feed(Generic[ItemT_co]):
         ``close_timeout``). Idempotent.
         """
         self._stop()
-        if self._started:
-            await self._done.wait()
+        if not self._started:
+            return
+        if self._done:
+            await trio.lowlevel.checkpoint()  # as a wait on a set Event would
+            return
+        if self._done_event is None:
+            self._done_event = trio.Event()
+        await self._done_event.wait()
 
     # -- for the protocol subclasses -------------------------------------------------------------
 
@@ -244,7 +254,7 @@ class Feed(Generic[ItemT_co]):
     def _raise_if_ended(self) -> None:
         if self._closed:
             raise FeedClosed("the feed was closed")
-        if self._done.is_set():
+        if self._done:
             raise FeedClosed(f"the feed has ended: {self._end_error!r}") from self._end_error
 
     def _execute_outside_engine(self, actions: Sequence[Action]) -> None:
@@ -257,7 +267,7 @@ class Feed(Generic[ItemT_co]):
             # Whatever ends the feed must end it even when found in a user's task: hand it to
             # the engine (which raises it out of the feed) and raise it here too.
             self._abort_error = exc
-            self._run_scope.cancel()
+            engine.cancel()
             raise
         finally:
             engine.in_user_call = False
@@ -266,7 +276,7 @@ class Feed(Generic[ItemT_co]):
 
     def _stop(self, *, discard: bool = True) -> None:
         self._closed = True
-        self._run_scope.cancel()
+        self._engine.cancel()
         self._engine.buffer.close(None, discard=discard)
         self._engine.waiters.release_all()
 
@@ -274,7 +284,7 @@ class Feed(Generic[ItemT_co]):
         # Ends the feed with ``error``, raised after what is buffered (as an engine error is).
         if self._abort_error is None:
             self._abort_error = error
-        self._run_scope.cancel()
+        self._engine.cancel()
 
     async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Run the engine until the feed is closed or fails; raise what failed it."""
@@ -283,9 +293,11 @@ class Feed(Generic[ItemT_co]):
         self._started = True
         error: BaseException | None = None
         try:
-            with self._run_scope:
-                task_status.started()
-                await self._engine.run()
+            task_status.started()
+            # The status object holds the nursery that start() opened, with its cancel scope
+            # and sets, for as long as this frame lives: about 1 KiB per feed.
+            del task_status
+            await self._engine.run()  # returns once cancelled (Engine.cancel)
             self._raise_abort_error()
         except BaseException as exc:
             error = exc
@@ -309,7 +321,9 @@ class Feed(Generic[ItemT_co]):
         self._end_error = end_error
         self._engine.buffer.close(end_error, discard=self._closed)
         self._engine.waiters.release_all()
-        self._done.set()
+        self._done = True
+        if self._done_event is not None:
+            self._done_event.set()
 
 
 def _leaves(error: BaseException) -> list[BaseException]:

@@ -2,7 +2,8 @@
 
 The sans-IO protocols track requests on the wire (``_sansio/_requests.py``); the engine owns
 the clock, so every request id it waits for (a user's subscribe, a resubscription) has one
-deadline here. :meth:`Waiters.run_clock` completes the expired ones and tells the protocol.
+deadline here. The feed's clock task (``Engine.clock``) completes the expired ones
+(:meth:`Waiters.expire_due`) and tells the protocol; it sleeps on an :class:`Alarm`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Literal
 
 import trio
 
-__all__ = ["Waiter", "WaiterKind", "Waiters"]
+__all__ = ["Alarm", "Waiter", "WaiterKind", "Waiters"]
 
 WaiterKind = Literal["subscribe", "unsubscribe", "resubscribe"]
 
@@ -35,9 +36,11 @@ class Waiter:
 class Waiters:
     """Every request id the engine waits for, with one deadline each."""
 
-    def __init__(self) -> None:
+    __slots__ = ("_changed", "_waiters")
+
+    def __init__(self, changed: Callable[[], None]) -> None:
         self._waiters: dict[str, Waiter] = {}
-        self._changed = trio.Event()
+        self._changed = changed  # called when a deadline is added (it may be the next one)
 
     def __contains__(self, request_id: str) -> bool:
         return request_id in self._waiters
@@ -45,7 +48,7 @@ class Waiters:
     def add(self, request_id: str, kind: WaiterKind, deadline: float) -> Waiter:
         """Wait for ``request_id`` until ``deadline`` (engine clock)."""
         waiter = self._waiters[request_id] = Waiter(kind, deadline)
-        self._changed.set()
+        self._changed()
         return waiter
 
     def complete(self, request_id: str, error: str | None, *, timed_out: bool = False) -> Waiter | None:
@@ -68,14 +71,50 @@ class Waiters:
         for waiter in self._waiters.values():
             waiter.event.set()
 
-    async def run_clock(self, expire: Callable[[str], None]) -> None:
-        """Call ``expire(request_id)`` for each id whose deadline passed, as it passes (forever)."""
-        while True:
-            now = trio.current_time()
-            for request_id, waiter in list(self._waiters.items()):
-                if waiter.deadline <= now:
-                    expire(request_id)
-            next_deadline = min((w.deadline for w in self._waiters.values()), default=math.inf)
-            self._changed = trio.Event()
-            with trio.move_on_at(next_deadline):
-                await self._changed.wait()
+    def expire_due(self, now: float, expire: Callable[[str], None]) -> float:
+        """Call ``expire(request_id)`` for each id whose deadline passed; return the next deadline."""
+        waiters = self._waiters
+        if not waiters:
+            return math.inf
+        for request_id, waiter in list(waiters.items()):
+            if waiter.deadline <= now:
+                expire(request_id)
+        return min((w.deadline for w in waiters.values()), default=math.inf)
+
+
+class Alarm:
+    """One task's sleep until a deadline, which other code can cut short with :meth:`ring`.
+
+    The feed's clock task sleeps on it. Parked with Trio's low-level primitives rather than a
+    ``trio.Event`` made per sleep: with thousands of feeds, each holds one of these asleep.
+    """
+
+    __slots__ = ("_rung", "_task")
+
+    def __init__(self) -> None:
+        self._task: trio.lowlevel.Task | None = None  # the task asleep, if it is
+        self._rung = False  # rung while nobody slept: the next sleep returns at once
+
+    def ring(self) -> None:
+        """Wake the sleeper now (or make its next sleep return at once): a deadline changed."""
+        task = self._task
+        if task is None:
+            self._rung = True
+        else:
+            self._task = None
+            trio.lowlevel.reschedule(task)
+
+    async def sleep_until(self, deadline: float) -> None:
+        """Sleep until ``deadline`` (engine clock) or until rung, whichever comes first."""
+        if self._rung:
+            self._rung = False
+            await trio.lowlevel.checkpoint()
+            return
+        with trio.move_on_at(deadline):
+            self._task = trio.lowlevel.current_task()
+            await trio.lowlevel.wait_task_rescheduled(self._abort)
+
+    def _abort(self, _: object) -> trio.lowlevel.Abort:
+        # The deadline passed (or the feed is cancelled): not rung any more.
+        self._task = None
+        return trio.lowlevel.Abort.SUCCEEDED

@@ -5,9 +5,13 @@ the connection's nursery (owned by ``Engine.connect_once``):
 
 * the reader loop (the nursery's body, :meth:`Session.read_loop`): frame -> protocol ->
   actions, executed by the engine at once;
-* ``writer``: the only task that writes frames; drains the session's outbox;
-* ``pinger``: a WebSocket ping every ``ping_interval``, pong within ``ping_timeout``;
-* ``ticker``: heartbeat silence and the authentication deadline.
+* ``writer``, only while frames wait in the outbox: the only task that writes frames;
+* ``ping``, only while a WebSocket ping waits for its pong (at most ``ping_timeout``).
+
+Idle, a connection holds no task but its reader: with thousands of feeds in one process,
+every sleeping task costs its frames, its cancel scopes and its bookkeeping. The deadlines
+(heartbeat silence, the authentication deadline, the next ping) are checked by the feed's
+one clock task (``Engine.clock``), which calls :meth:`Session.tick`.
 
 The session ends with the first reason found (:meth:`Session.end`), which cancels its scope;
 the engine then closes the connection (bounded, shielded) and acts on the :class:`Ending`.
@@ -16,7 +20,7 @@ the engine then closes the connection (bounded, shielded) and acts on the :class
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -29,7 +33,10 @@ from ..errors import DecodeError
 if TYPE_CHECKING:
     from ._core import Engine
 
-__all__ = ["Ending", "Session"]
+__all__ = ["NO_REQUESTS", "Ending", "Session"]
+
+NO_REQUESTS: frozenset[str] = frozenset()
+"""The one empty ``Session.resub_pending``, shared (Python makes a new empty frozenset each time)."""
 
 # A frame may be up to this many times max_frame_size before the WebSocket layer refuses to
 # buffer it (and closes with 1009); between the two it is read and reported as a bad frame.
@@ -72,14 +79,16 @@ class Session:
         "engine",
         "is_reconnect",
         "last_frame",
-        "outbox_recv",
-        "outbox_send",
+        "next_ping",
+        "nursery",
+        "outbox",
         "resub_count",
         "resub_done_at",
         "resub_errors",
         "resub_pending",
         "resub_started",
         "scope",
+        "sending",
         "url",
     )
 
@@ -91,9 +100,14 @@ class Session:
         self.last_frame = now
         self.is_reconnect = is_reconnect
         self.scope = trio.CancelScope()
-        # Unbounded on purpose: puts come from synchronous code (the reader must not block);
-        # a socket that stops taking writes is found dead by the pinger within its timeout.
-        self.outbox_send, self.outbox_recv = trio.open_memory_channel[str | bytes](math.inf)
+        self.nursery: trio.Nursery | None = None  # the connection's, once started
+        # Frames waiting for the writer; None while no writer runs. Unbounded on purpose: puts
+        # come from synchronous code (the reader must not block); a socket that stops taking
+        # writes is found dead by a ping within its timeout. A list, taken whole by the writer:
+        # it holds a frame or two, where a deque would take 0.7 KiB.
+        self.outbox: list[str | bytes] | None = None
+        self.sending = True  # False once the engine is done with the connection
+        self.next_ping = math.inf  # when the next WebSocket ping is due; inf while one is out
         self.ending: Ending | None = None
         cfg = engine.config
         auth_deadline = engine.protocol.heartbeat.auth_deadline
@@ -101,7 +115,9 @@ class Session:
         self.auth_deadline = now + wait
         self.resub_started: float | None = None
         self.resub_done_at: float | None = None
-        self.resub_pending: set[str] = set()
+        # A frozenset, so that sessions share one empty value (NO_REQUESTS): an empty set or
+        # frozenset takes 216 bytes.
+        self.resub_pending: frozenset[str] = NO_REQUESTS
         self.resub_count = 0
         self.resub_errors: list[str] = []
 
@@ -115,37 +131,57 @@ class Session:
         if self.ending is None:
             self.ending = ending
         self.scope.cancel()
-        self.outbox_send.close()
 
     def end_dead(self, reason: str) -> None:
         """End a connection found dead (no pong, silence): no graceful close, then retry."""
         self.end(Ending(None, reason, CloseVerdict.RETRY, graceful=False, connected_at=self.connected_at))
 
     def send(self, frame: str | bytes) -> None:
-        """Queue a frame for the writer; dropped once the session is ending (see the caller)."""
-        if self.ending is None:
-            self.outbox_send.send_nowait(frame)
+        """Queue a frame for the writer, starting one if none runs.
+
+        Dropped once the session is ending (see the caller).
+        """
+        if self.ending is not None or not self.sending:
+            return
+        outbox = self.outbox
+        if outbox is None:
+            assert self.nursery is not None  # start() comes before any action is executed
+            self.outbox = [frame]
+            self.nursery.start_soon(self.writer)
+        else:
+            outbox.append(frame)
+
+    def stop_sending(self) -> None:
+        """The engine is done with this connection: drop frames from now on."""
+        self.sending = False
 
     def start(self, nursery: trio.Nursery) -> None:
-        """Start the writer, pinger and ticker in the connection's nursery.
+        """Take the connection's nursery for the writer and pings; wake the clock for our deadlines.
 
-        A replay's engine has no timers (see ``_tap.py``): its recording says when a ping went
-        unanswered or the server fell silent, so neither pinger nor ticker runs.
+        A replay's engine has no clock (see ``_tap.py``): its recording says when a ping went
+        unanswered or the server fell silent, so no ping is sent and no deadline checked.
         """
-        nursery.start_soon(self.writer)
-        tap = self.engine.tap
-        if tap is None or tap.timers:
-            nursery.start_soon(self.pinger)
-            nursery.start_soon(self.ticker)
+        self.nursery = nursery
+        hb = self.engine.protocol.heartbeat
+        interval, _ = self.engine.config.pings(hb.ping_interval, hb.ping_timeout)
+        self.next_ping = trio.current_time() + interval
+        self.engine.alarm.ring()
 
     # -- tasks ----------------------------------------------------------------------------------
 
-    async def read_loop(self) -> None:
-        """Read frames until the connection ends; hand each to the protocol, run its actions."""
+    def read_loop(self) -> Awaitable[None]:
+        """Read frames until the connection ends; hand each to the protocol, run its actions.
+
+        Returns the loop's coroutine rather than awaiting it in one of its own: a frame less
+        on the stack of every connection's reader, for its whole life.
+        """
         receive_batch = getattr(self.conn, "receive_batch", None)
         if receive_batch is not None:
-            await self._read_batches(receive_batch)
-            return
+            return self._read_batches(receive_batch)
+        return self._read_frames()
+
+    async def _read_frames(self) -> None:
+        """:meth:`read_loop` for a transport that hands out one frame per call."""
         # Locals: this loop runs once per frame.
         engine = self.engine
         receive = self.conn.receive
@@ -176,6 +212,8 @@ class Session:
         execute = engine.execute
         max_size = engine.config.max_frame_size
         current_time = trio.current_time
+        frame: str | bytes = ""
+        actions: Sequence[Action] = ()
         while True:
             try:
                 frames = await receive_batch()
@@ -204,7 +242,11 @@ class Session:
                 if self.ending is not None:
                     await trio.lowlevel.checkpoint()  # the session's scope is cancelled: leave
                     return  # pragma: no cover - the checkpoint raises Cancelled
-            frames = ()  # not kept (nor its last frames) while the next read waits
+            # Not kept while the next read waits: the batch, its last frame, and the actions
+            # of that frame (its decoded message, which only the consumer needs now).
+            frames = ()
+            frame = ""
+            actions = ()
 
     def _frame(self, frame: str | bytes, now: float) -> None:
         """One received frame: size check, the protocol, its actions."""
@@ -223,56 +265,78 @@ class Session:
             engine.execute(actions, self)
         if self.resub_started is None and engine.protocol.ready:
             # This frame completed the protocol's opening handshake (no auth answer to
-            # start it): the session is ready now, not at the ticker's next poll.
+            # start it): the session is ready now, not at the clock's next poll.
             engine.start_resubscription(self, ())
 
     async def writer(self) -> None:
-        """Write queued frames in order; the only task that writes."""
+        """Write the queued frames in order, then end; the only task that writes frames.
+
+        Frames queued meanwhile are written by this task too: :meth:`send` starts another
+        writer only once this one has found the outbox empty and let it go.
+        """
         try:
-            async for frame in self.outbox_recv:
-                await self.conn.send(frame)
+            while batch := self.outbox:
+                self.outbox = []  # frames queued while we write go here, after the batch
+                for frame in batch:
+                    await self.conn.send(frame)
         except TransportClosed as exc:
             self.transport_closed(exc)
+            return  # the session ends: the frames left are dropped with it
+        self.outbox = None
 
     def transport_closed(self, exc: TransportClosed) -> None:
         """End the session for the close (or drop) the transport reported."""
         verdict = self.engine.protocol.classify_close(exc.code, exc.reason)
         self.end(Ending(exc.code, exc.reason, verdict, connected_at=self.connected_at))
 
-    async def pinger(self) -> None:
-        """A WebSocket ping every ``ping_interval``; no pong within ``ping_timeout`` ends the session."""
+    async def ping(self) -> None:
+        """One WebSocket ping; no pong within ``ping_timeout`` ends the session.
+
+        Started by the clock (:meth:`tick`) when a ping is due; the next one is due
+        ``ping_interval`` after this one's pong, as with a task pinging in a loop.
+        """
         hb = self.engine.protocol.heartbeat
         interval, timeout = self.engine.config.pings(hb.ping_interval, hb.ping_timeout)
-        while True:
-            await trio.sleep(interval)
-            try:
-                answered = await self.conn.ping(timeout)
-            except TransportClosed:
-                return  # the reader reports the close with its code
-            if not answered:
-                self.end_dead(f"no pong within ping_timeout ({timeout:g} s)")
-                return
+        try:
+            answered = await self.conn.ping(timeout)
+        except TransportClosed:
+            return  # the reader reports the close with its code; no more pings
+        if not answered:
+            self.end_dead(f"no pong within ping_timeout ({timeout:g} s)")
+            return
+        self.next_ping = trio.current_time() + interval
+        self.engine.alarm.ring()
 
-    async def ticker(self) -> None:
-        """End the session on heartbeat silence, or when not authenticated in time."""
+    def tick(self, now: float) -> float:
+        """Check this connection's deadlines (the clock calls this); return the next one.
+
+        Ends the session on heartbeat silence or when not authenticated in time, and starts a
+        ping when one is due. The clock calls again at least every ``poll_interval``.
+        """
         engine = self.engine
         protocol = engine.protocol
         cfg = engine.config
         promised = protocol.heartbeat.server_heartbeat
-        stale_after = None if promised is None else promised + cfg.stale_grace
-        while True:
-            now = trio.current_time()
-            if stale_after is not None and now - self.last_frame >= stale_after:
+        deadline = math.inf
+        if promised is not None:
+            stale_after = promised + cfg.stale_grace
+            if now - self.last_frame >= stale_after:
                 self.end_dead(f"no frame for {stale_after:g} s (server heartbeat {promised:g} s + grace)")
-                return
-            deadline = self.last_frame + stale_after if stale_after is not None else math.inf
-            if self.resub_started is None:
-                if protocol.ready:
-                    engine.start_resubscription(self, ())
-                elif now >= self.auth_deadline:
-                    reason = protocol.not_ready_reason(self.auth_deadline - self.connected_at)
-                    self.end(Ending(None, reason, CloseVerdict.RETRY, connected_at=self.connected_at))
-                    return
-                else:
-                    deadline = min(deadline, self.auth_deadline)
-            await trio.sleep_until(min(deadline, now + cfg.poll_interval))
+                return math.inf
+            deadline = self.last_frame + stale_after
+        if self.resub_started is None:
+            if protocol.ready:
+                engine.start_resubscription(self, ())
+            elif now >= self.auth_deadline:
+                reason = protocol.not_ready_reason(self.auth_deadline - self.connected_at)
+                self.end(Ending(None, reason, CloseVerdict.RETRY, connected_at=self.connected_at))
+                return math.inf
+            else:
+                deadline = min(deadline, self.auth_deadline)
+        if now >= self.next_ping:
+            self.next_ping = math.inf  # until this ping's pong (see ping)
+            assert self.nursery is not None
+            self.nursery.start_soon(self.ping)
+        else:
+            deadline = min(deadline, self.next_ping)
+        return min(deadline, now + cfg.poll_interval)

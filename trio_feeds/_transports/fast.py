@@ -12,7 +12,7 @@ its Close) is flushed right away by the task that fed it, i.e. by the engine's r
 never waits for the consumer: pings are answered however slow the consumer is.
 
 Concurrency: the engine's reader calls :meth:`receive`; its writer calls :meth:`send`; its
-pinger calls :meth:`ping`. All writes go through one lock, and each writer drains the
+ping task calls :meth:`ping`. All writes go through one lock, and each writer drains the
 protocol's pending output *inside* the lock, so bytes reach the socket in the order the
 protocol produced them. ``ping`` does not read: it waits on a :class:`trio.Event` that the
 reader sets when the matching pong goes by.
@@ -31,6 +31,7 @@ message instead of misbehaving.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import secrets
@@ -43,7 +44,7 @@ from websockets.client import ClientProtocol
 from websockets.exceptions import InvalidStatus, InvalidURI, PayloadTooBig
 from websockets.frames import Frame, Opcode
 from websockets.protocol import OPEN, Event
-from websockets.uri import parse_uri
+from websockets.uri import WebSocketURI, parse_uri
 from websockets.version import version as _websockets_version
 
 from .._sansio._protocol import ConnectTarget
@@ -88,17 +89,32 @@ _CLOSE: Final = Opcode.CLOSE
 _INVALID_DATA = 1007
 _logger = logging.getLogger("trio_feeds.transport")
 _MAX_HANDSHAKE = 64 * 1024  # a handshake response bigger than this is not one
-_STREAM_ERROR_TYPES = tuple(STREAM_ERRORS)
+_STREAM_ERROR_TYPES: tuple[type[BaseException], ...] = (*STREAM_ERRORS, OSError)  # see _stream_closed
+_POSIX = os.name == "posix"  # where a socket's fd can be read with os.read (see _read_socket)
+_CLOSED_ERRNOS = frozenset({errno.EBADF, errno.ENOTSOCK})  # trio.SocketStream's: socket closed
 
 
 def _stream_closed(exc: BaseException) -> TransportClosed:
-    """What ``map_exceptions(STREAM_ERRORS)`` raises for ``exc`` (a stream error)."""
+    """What ``map_exceptions(STREAM_ERRORS)`` raises for ``exc`` (a stream error).
+
+    An ``OSError`` comes from a socket read or written directly (see ``_read_once``): it is
+    taken as the error ``trio.SocketStream`` would have raised for it.
+    """
+    if isinstance(exc, OSError):
+        exc = _socket_error(exc)
     for source, factory in STREAM_ERRORS.items():
         if isinstance(exc, source):
             closed = factory(exc)
             if isinstance(closed, TransportClosed):
                 return closed
     return TransportClosed(None, f"connection lost: {type(exc).__name__}")  # pragma: no cover
+
+
+def _socket_error(exc: OSError) -> trio.BrokenResourceError | trio.ClosedResourceError:
+    """What ``trio.SocketStream`` raises for an ``OSError`` of its socket."""
+    if exc.errno in _CLOSED_ERRNOS:
+        return trio.ClosedResourceError("this socket was already closed")
+    return trio.BrokenResourceError(f"socket connection broken: {exc}")
 
 
 class FastConnection:
@@ -114,15 +130,14 @@ class FastConnection:
         "_closed",
         "_drained",
         "_fast_path",
-        "_fd_socket",
         "_frames",
         "_parts",
         "_pings",
         "_proto",
         "_reading",
-        "_receive_some",
         "_send_lock",
         "_since_yield",
+        "_socket",
         "_stream",
         "_tail",
         "_yield_every",
@@ -138,22 +153,24 @@ class FastConnection:
         fast_path: bool = True,
     ) -> None:
         self._stream = stream
-        # A plain TCP stream on POSIX is read straight from its socket (see _read_socket).
-        self._fd_socket = stream.socket if type(stream) is trio.SocketStream and os.name == "posix" else None
-        self._receive_some = self._read_socket if self._fd_socket is not None else stream.receive_some
-        self._drained = True  # the last read did not fill the chunk: wait before reading
+        # A plain TCP stream is read and written through its socket (see _read_socket and
+        # _send_all).
+        self._socket = stream.socket if isinstance(stream, trio.SocketStream) else None
+        self._drained = True  # the last socket read did not fill the chunk: wait before reading
         self._fast_path = fast_path and not proto.extensions
         self._tail = b""  # an incomplete plain frame held back by the fast path
         self._yield_every = yield_every if yield_every > 0 else 1 << 62
         self._since_yield = 0
         self._proto = proto
         self._chunk = chunk
-        self._frames: deque[str | bytes] = deque()
+        # Messages parsed and not yet handed out; None until a read brings some. An idle
+        # connection holds no deque (a deque takes about 0.7 KiB even when empty).
+        self._frames: deque[str | bytes] | None = None
         # Fragments of a message in progress (first opcode, parts); None when none.
         self._parts: tuple[Opcode, list[bytes]] | None = None
         # Why the connection is closed; raised once the frames before it were handed out.
         self._closed: TransportClosed | None = None
-        self._close_seen = trio.Event()  # set with _closed
+        self._close_seen: trio.Event | None = None  # set with _closed; made when awaited
         self._send_lock = trio.Lock()
         self._pings: dict[bytes, trio.Event] = {}  # payload -> set when its pong arrives
         self._reading = False  # a task is inside receive_some (only one may be)
@@ -182,6 +199,7 @@ class FastConnection:
             if self._closed is not None:
                 raise self._closed
             await self._read_once()
+            frames = self._frames
             if frames:
                 return frames.popleft()
 
@@ -195,13 +213,12 @@ class FastConnection:
         if frames:
             await trio.lowlevel.checkpoint_if_cancelled()
         else:
-            while True:
+            while not frames:
                 if self._closed is not None:
                     raise self._closed
                 await self._read_once()  # a checkpoint (the socket read)
-                if frames:
-                    break
-        self._frames = deque()
+                frames = self._frames
+        self._frames = None
         return frames
 
     async def send(self, frame: str | bytes) -> None:
@@ -266,7 +283,8 @@ class FastConnection:
     def _set_closed(self, exc: TransportClosed) -> None:
         if self._closed is None:
             self._closed = exc
-            self._close_seen.set()
+            if self._close_seen is not None:
+                self._close_seen.set()
             for event in self._pings.values():
                 event.set()  # ping() sees _closed and raises
 
@@ -275,11 +293,24 @@ class FastConnection:
         proto = self._proto
         if self._reading:
             # Another task reads (aclose while the reader is in receive): it reports the end.
+            if self._close_seen is None:
+                self._close_seen = trio.Event()
+                if self._closed is not None:
+                    self._close_seen.set()
             await self._close_seen.wait()
             return
         self._reading = True
+        sock = self._socket
+        data: bytes | bytearray
         try:  # STREAM_ERRORS mapped as map_exceptions does, without a context manager per read
-            data = await self._receive_some(self._chunk)
+            if sock is None:
+                data = await self._stream.receive_some(self._chunk)
+            elif _POSIX:
+                data = await _read_socket(self, sock, self._chunk)
+            else:
+                # SocketStream.receive_some minus its error-translating context manager, which
+                # an idle connection keeps alive (a generator and its frames) while it waits.
+                data = await sock.recv(self._chunk)
         except _STREAM_ERROR_TYPES as exc:
             self._set_closed(_stream_closed(exc))
             return
@@ -296,7 +327,7 @@ class FastConnection:
                 and proto.current_size is None
             ):
                 done, incomplete = take_simple_frames(
-                    data, self._frames, self._proto.max_message_size, self._chunk
+                    data, self._queue(), self._proto.max_message_size, self._chunk
                 )
                 if done == len(data):
                     return
@@ -312,92 +343,19 @@ class FastConnection:
             proto.receive_eof()
         events = proto.events_received()
         if events:
-            self._process(events)
+            _process(self, events)
         if proto.writes:
             with contextlib.suppress(TransportClosed):  # reported below, or on the next read
                 await self._flush()
         if self._closed is None and (not data or proto.parser_exc is not None):
             self._closed_by_protocol()
 
-    async def _read_socket(self, size: int) -> bytes:
-        """``receive_some`` of a plain TCP stream, read from its socket without Trio's sandwich.
-
-        Trio's ``receive_some`` first tries the read: after a read that emptied the socket,
-        as nearly every read of a live feed does (a message or two at a time), the try fails
-        with ``BlockingIOError`` through a context manager, and only then does it wait. Here a
-        read that did not fill ``size`` is taken to have emptied the socket, and the next
-        one waits for readability first; after a full read it reads again at once, behind a
-        checkpoint. Either way each call yields once and can be cancelled (before reading,
-        so no data is lost), as ``receive_some`` does. Errors are the stream's: a socket
-        error is ``BrokenResourceError``, a closed socket ``ClosedResourceError``.
-        """
-        sock = self._fd_socket
-        assert sock is not None
-        while True:
-            fd = sock.fileno()
-            if fd == -1:
-                raise trio.ClosedResourceError("the socket was closed")
-            if self._drained:
-                await trio.lowlevel.wait_readable(sock)
-            else:
-                await trio.lowlevel.checkpoint()
-            try:
-                data = os.read(fd, size)
-            except BlockingIOError:
-                self._drained = True  # a wake-up with nothing to read: wait again
-                continue
-            except OSError as exc:
-                if sock.fileno() == -1:
-                    raise trio.ClosedResourceError("the socket was closed") from None
-                raise trio.BrokenResourceError(f"socket error: {exc}") from exc
-            self._drained = len(data) < size
-            return data
-
-    def _process(self, events: list[Event]) -> None:
+    def _queue(self) -> deque[str | bytes]:
+        """The deque that parsed messages go to, made when the first one comes."""
         frames = self._frames
-        for event in events:
-            if not isinstance(event, Frame):  # pragma: no cover - the Response came in connect()
-                continue
-            opcode = event.opcode
-            if opcode is _TEXT or opcode is _BINARY:
-                if not event.fin:
-                    self._parts = (opcode, [bytes(event.data)])
-                    continue
-                if opcode is _BINARY:
-                    frames.append(bytes(event.data))
-                    continue
-                try:
-                    frames.append(str(event.data, "utf-8"))
-                except UnicodeDecodeError:
-                    self._invalid_utf8()
-                    return
-            elif opcode is _CONT:
-                if self._parts is None:  # pragma: no cover - the protocol rejects it first
-                    continue
-                first, parts = self._parts
-                parts.append(bytes(event.data))
-                if event.fin:
-                    self._parts = None
-                    whole = b"".join(parts)
-                    if first is _BINARY:
-                        frames.append(whole)
-                    else:
-                        try:
-                            frames.append(str(whole, "utf-8"))
-                        except UnicodeDecodeError:
-                            self._invalid_utf8()
-                            return
-            elif opcode is _PONG:
-                self._pong(bytes(event.data))
-            elif opcode is _CLOSE:
-                rcvd = self._proto.close_rcvd
-                if rcvd is not None:
-                    code = int(rcvd.code)
-                    if code == ABNORMAL_CLOSURE:  # pragma: no cover - never on the wire
-                        self._set_closed(TransportClosed(None, rcvd.reason or "abnormal closure"))
-                    else:
-                        self._set_closed(TransportClosed(code, rcvd.reason))
-            # PING: the protocol already queued the pong; the caller flushes it.
+        if frames is None:
+            frames = self._frames = deque()
+        return frames
 
     def _pong(self, payload: bytes) -> None:
         pings = self._pings
@@ -432,16 +390,116 @@ class FastConnection:
             if not data:
                 return
             done = False
+            # STREAM_ERRORS mapped as map_exceptions does, without a context manager: with
+            # thousands of connections starting at once, thousands of writes are under way.
             try:
-                with map_exceptions(STREAM_ERRORS):
-                    await self._stream.send_all(data)
+                await _send_all(self._stream, self._socket, data)
                 done = True
-            except TransportClosed as exc:
-                self._set_closed(exc)
+            except _STREAM_ERROR_TYPES as exc:
+                self._set_closed(_stream_closed(exc))
                 raise TransportClosed(None, "connection lost while sending") from None
             finally:
                 if not done:
                     self._broken = True  # cancelled or failed mid-frame
+
+
+async def _read_socket(conn: FastConnection, sock: trio.socket.SocketType, size: int) -> bytes:
+    """``receive_some`` of a plain TCP stream on POSIX, read from its socket ``sock`` directly.
+
+    Trio's ``receive_some`` first tries the read: after a read that emptied the socket, as
+    nearly every read of a live feed does (a message or two at a time), the try fails with
+    ``BlockingIOError`` through a context manager, and only then does it wait. Here a read that
+    did not fill ``size`` is taken to have emptied the socket, and the next one waits for
+    readability first; after a full read it reads again at once, behind a checkpoint. Either
+    way each call yields once and can be cancelled before it reads (no data is lost), as
+    ``receive_some``. Errors are the stream's: ``ClosedResourceError`` for a closed socket,
+    ``BrokenResourceError`` for a socket error (as _socket_error maps them).
+    """
+    while True:
+        fd = sock.fileno()
+        if fd == -1:
+            raise trio.ClosedResourceError("this socket was already closed")
+        if conn._drained:
+            await trio.lowlevel.wait_readable(sock)
+        else:
+            await trio.lowlevel.checkpoint()
+        try:
+            data = os.read(fd, size)
+        except BlockingIOError:
+            conn._drained = True  # a wake-up with nothing to read: wait again
+            continue
+        except OSError as exc:
+            if sock.fileno() == -1:
+                raise trio.ClosedResourceError("this socket was already closed") from None
+            raise _socket_error(exc) from exc
+        conn._drained = len(data) < size
+        return data
+
+
+async def _send_all(stream: trio.abc.Stream, sock: trio.socket.SocketType | None, data: bytes) -> None:
+    """``stream.send_all(data)``; on plain TCP straight on its socket ``sock``, as reads are.
+
+    Only ``FastConnection._flush`` calls this, under the send lock: no write can interleave.
+    """
+    if sock is None:
+        await stream.send_all(data)
+        return
+    with memoryview(data) as view:
+        sent = 0
+        while sent < len(view):
+            with view[sent:] as rest:
+                sent += await sock.send(rest)
+
+
+def _process(conn: FastConnection, events: list[Event]) -> None:
+    """Queue the messages of parsed ``events`` on ``conn``; note pongs and the server's Close.
+
+    A function beside the class rather than a method of it, which is long enough as it is.
+    """
+    frames = conn._queue()
+    for event in events:
+        if not isinstance(event, Frame):  # pragma: no cover - the Response came in connect()
+            continue
+        opcode = event.opcode
+        if opcode is _TEXT or opcode is _BINARY:
+            if not event.fin:
+                conn._parts = (opcode, [bytes(event.data)])
+                continue
+            if opcode is _BINARY:
+                frames.append(bytes(event.data))
+                continue
+            try:
+                frames.append(str(event.data, "utf-8"))
+            except UnicodeDecodeError:
+                conn._invalid_utf8()
+                return
+        elif opcode is _CONT:
+            if conn._parts is None:  # pragma: no cover - the protocol rejects it first
+                continue
+            first, parts = conn._parts
+            parts.append(bytes(event.data))
+            if event.fin:
+                conn._parts = None
+                whole = b"".join(parts)
+                if first is _BINARY:
+                    frames.append(whole)
+                else:
+                    try:
+                        frames.append(str(whole, "utf-8"))
+                    except UnicodeDecodeError:
+                        conn._invalid_utf8()
+                        return
+        elif opcode is _PONG:
+            conn._pong(bytes(event.data))
+        elif opcode is _CLOSE:
+            rcvd = conn._proto.close_rcvd
+            if rcvd is not None:
+                code = int(rcvd.code)
+                if code == ABNORMAL_CLOSURE:  # pragma: no cover - never on the wire
+                    conn._set_closed(TransportClosed(None, rcvd.reason or "abnormal closure"))
+                else:
+                    conn._set_closed(TransportClosed(code, rcvd.reason))
+        # PING: the protocol already queued the pong; the caller flushes it.
 
 
 def _why_protocol_closed(proto: ClientProtocol) -> TransportClosed:
@@ -572,20 +630,14 @@ class FastTransport:
             uri = parse_uri(target.url)
         except InvalidURI:
             raise ConnectFailed(f"invalid WebSocket URL: {redact_url(target.url)}") from None
-        proto = ClientProtocol(uri, max_size=max_message_size, logger=_logger)
-        # websockets' debug logging prints frames and headers, credentials included: never.
-        proto.debug = False
-        request = proto.connect()
-        for name, value in target.headers:
-            if name.lower() == "host":
-                del request.headers["Host"]
-            request.headers[name] = value
-        proto.send_request(request)
         stream: trio.abc.Stream | None = None
         done = False
         try:
             with map_exceptions(CONNECT_ERRORS, timeout=connect_timeout):
                 stream = await open_stream(host, port, tls, self._ssl_context)
+                # Made once TCP is up, not while it may take long to come up: with thousands
+                # of feeds connecting at once, their requests would all wait in memory.
+                proto = _client_protocol(uri, target, max_message_size)
                 conn = FastConnection(
                     stream, proto, chunk=self._chunk, yield_every=self._yield_every, fast_path=self._fast_path
                 )
@@ -596,6 +648,20 @@ class FastTransport:
         finally:
             if not done and stream is not None:
                 await trio.aclose_forcefully(stream)
+
+
+def _client_protocol(uri: WebSocketURI, target: ConnectTarget, max_message_size: int) -> ClientProtocol:
+    """A client protocol for ``uri`` with its handshake request (``target``'s headers) queued."""
+    proto = ClientProtocol(uri, max_size=max_message_size, logger=_logger)
+    # websockets' debug logging prints frames and headers, credentials included: never.
+    proto.debug = False
+    request = proto.connect()
+    for name, value in target.headers:
+        if name.lower() == "host":
+            del request.headers["Host"]
+        request.headers[name] = value
+    proto.send_request(request)
+    return proto
 
 
 async def _handshake(
@@ -620,11 +686,13 @@ async def _handshake(
                 raise ConnectFailed(f"WebSocket handshake failed: {failure}")
             raise ConnectFailed("connection closed during the WebSocket handshake")
         if events:
-            conn._process(events[1:])  # the Response, then frames sent right after it
+            _process(conn, events[1:])  # the Response, then frames sent right after it
             if proto.writes:
                 await conn._flush()
             if conn._closed is None and proto.parser_exc is not None:
                 conn._closed_by_protocol()
+            if len(events) == 1 and head.find(b"\r\n\r\n") == len(head) - 4:
+                _restart_parser(proto)
             return
         if not data:  # pragma: no cover - the parser reports EOF as a handshake failure
             raise ConnectFailed("connection closed during the WebSocket handshake")
@@ -632,6 +700,22 @@ async def _handshake(
         status = _rejected_status(head)
         if status is not None:
             raise HandshakeRejected(status)
+
+
+def _restart_parser(proto: ClientProtocol) -> None:
+    """Give ``proto`` a fresh frame parser once the handshake is done and no byte followed it.
+
+    The parser that read the handshake is a generator that keeps the whole ``Response``
+    (status, headers) in its frame for the connection's life: over 1 KiB per connection. A
+    new one, made while the state is OPEN, starts straight at the frame loop. Safe only when
+    the old one stands at a frame boundary with nothing buffered: the read that completed the
+    response ended with it (``head`` ends at its blank line; ``head`` holds every byte read
+    while it is below ``_MAX_HANDSHAKE``) and no frame came with it.
+    """
+    if proto.state is not OPEN or proto.reader.buffer or proto.parser_exc is not None:
+        return
+    proto.parser = proto.parse()
+    next(proto.parser)  # as the protocol does with each parser it makes: run to the first read
 
 
 def _rejected_status(head: bytes | bytearray) -> int | None:
