@@ -593,7 +593,7 @@ class FastTransport:
             every millisecond, so the two take turns in batches rather than per message.
         fast_path: cut plain data frames out of the stream without the protocol's per-frame
             machinery when its parser stands at a frame boundary (see
-            ``FastConnection._take_simple_frames``); False: every byte goes through the protocol.
+            ``take_simple_frames`` in this module); False: every byte goes through the protocol.
     """
 
     def __init__(
