@@ -2,9 +2,12 @@
 
 ``python -m tests.redis_consumer URL PREFIX GROUP NAME OUTPUT [SECONDS [COUNT]]``: SECONDS the
 time it takes per item (a slow consumer holds entries it read ahead), COUNT its batch size.
-It claims entries idle for 3 s (ReaderConfig.claim_idle): a consumer holds at most three
-batches, which must take it less than that. SIGINT or SIGTERM ends it
-normally (the last item acknowledged), SIGKILL is a dead consumer.
+It claims entries idle for 8 s (ReaderConfig.claim_idle): longer than a consumer holds entries
+(at most three batches), and longer than the test's Redis crash and restart take on a loaded
+machine, while which no entry can be acknowledged (with 3 s, a restart that took long let one
+consumer claim what the other had handled but not yet acknowledged: a second delivery the test
+does not expect). SIGINT or SIGTERM ends it normally (the last item acknowledged), SIGKILL is a
+dead consumer.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ async def main(argv: list[str]) -> None:
     config = ReaderConfig(
         count=int(count),
         block=0.2,
-        claim_idle=3.0,
+        claim_idle=8.0,
         claim_interval=0.3,
         discover_interval=0.3,
         backoff_initial=0.05,
