@@ -138,7 +138,6 @@ class Codec:
         fast = FastDecoder(
             self.converter,
             routes,
-            numbers=numbers,
             checks=checks or {},
             float_hook=Decimal if numbers == "json" else None,
         )

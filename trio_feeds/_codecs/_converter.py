@@ -595,6 +595,36 @@ def _inline(
     return None
 
 
+def _hook_line(
+    hook: Callable[[Any, Any], Any], a: attrs.Attribute[Any], k: int, consts: dict[str, Any]
+) -> str:
+    """The emitted line that converts ``v`` for field ``k`` (``a``) with ``hook``.
+
+    The hook's inline test (see :func:`_inline`) where it has one, so the common case makes no
+    call; ``hook`` and the field's type go into ``consts`` as ``_h{k}`` and ``_t{k}``.
+    """
+    consts[f"_h{k}"] = hook
+    consts[f"_t{k}"] = a.type
+    inline = _inline(hook, a.type, consts, k)
+    if inline is None:
+        return f"v = _h{k}(v, _t{k})"
+    if inline[1] == "v":
+        return f"if not ({inline[0]}): v = _h{k}(v, _t{k})"
+    return f"v = {inline[1]} if ({inline[0]}) else _h{k}(v, _t{k})"
+
+
+def _default_expr(cls: type, a: attrs.Attribute[Any], k: int, consts: dict[str, Any]) -> str:
+    """The emitted expression of field ``k``'s default (``a`` absent from the frame), as ``_d{k}``."""
+    default: Any = a.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        if default.takes_self:  # pragma: no cover - the generated models have none
+            raise TypeError(f"{cls.__name__}.{a.name}: a default that takes self")
+        consts[f"_d{k}"] = default.factory
+        return f"_d{k}()"
+    consts[f"_d{k}"] = default
+    return f"_d{k}"
+
+
 def _emit_structure(
     cls: type,
     fields: tuple[attrs.Attribute[Any], ...],
@@ -624,28 +654,12 @@ def _emit_structure(
         lines.append("    if type(o) is not dict: raise _WrongType('object', o)")
     sets = []
     for k, (a, hook) in enumerate(zip(fields, hooks, strict=True)):
-        consts[f"_h{k}"] = hook
-        consts[f"_t{k}"] = a.type
         wire = wires.get(a.name, a.name)
-        inline = _inline(hook, a.type, consts, k)
-        if inline is None:
-            convert = f"v = _h{k}(v, _t{k})"
-        elif inline[1] == "v":
-            convert = f"if not ({inline[0]}): v = _h{k}(v, _t{k})"
-        else:
-            convert = f"v = {inline[1]} if ({inline[0]}) else _h{k}(v, _t{k})"
+        convert = _hook_line(hook, a, k, consts)
         if _is_required(a):  # tags too: required on the wire, whatever their default
             lines += [f"    v = o[{wire!r}]", f"    {convert}", f"    f{k} = v"]
         else:
-            default: Any = a.default
-            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-                if default.takes_self:  # pragma: no cover - the generated models have none
-                    raise TypeError(f"{cls.__name__}.{a.name}: a default that takes self")
-                consts[f"_d{k}"] = default.factory
-                absent = f"_d{k}()"
-            else:
-                consts[f"_d{k}"] = default
-                absent = f"_d{k}"
+            absent = _default_expr(cls, a, k, consts)
             lines += [
                 f"    if {wire!r} in o:",
                 f"        v = o[{wire!r}]",

@@ -51,10 +51,10 @@ from .._types import ExplicitNulls
 from ._converter import (
     _DECIMAL_TEST,
     Check,
-    Numbers,
     _constrained,
+    _default_expr,
     _field_wire_names,
-    _inline,
+    _hook_line,
     _is_nullable_optional,
     _is_required,
     _is_union,
@@ -109,9 +109,8 @@ class _Unmirrored(Exception):
 class _Builder:
     """Wire structs and conversion functions for the classes of one codec."""
 
-    def __init__(self, converter: cattrs.Converter, numbers: Numbers, checks: Mapping[type, Check]) -> None:
+    def __init__(self, converter: cattrs.Converter, checks: Mapping[type, Check]) -> None:
         self.converter = converter
-        self.numbers = numbers
         self.checks = checks
         # Per model class: (wire struct, conversion) or None when the class has no fast form.
         self.models: dict[type, tuple[type, Callable[[Any], Any]] | None] = {}
@@ -205,6 +204,17 @@ class _Builder:
         wire_of = {a.name: wires.get(a.name, a.name) for a in fields}
         taken = set(wire_of.values())
         struct_fields: list[tuple[str, Any, Any]] = []
+        if route is not None:
+            for i, key in enumerate(route.before):
+                if key in taken:
+                    return None  # the route's own key order cannot be expressed for this class
+                absent = msgspec.field(default=msgspec.UNSET, name=key)
+                struct_fields.append((f"b{i}", _ABSENT_OR_NULL, absent))
+            for i, key in enumerate(route.require):
+                if key not in taken:
+                    struct_fields.append((f"r{i}", Any, msgspec.field(name=key)))
+                elif not any(_is_required(a) for a in fields if wire_of[a.name] == key):
+                    return None  # present-but-optional: classify would not see it required
         emit = _Emitter(cls, self.checks.get(cls))
         for k, a in enumerate(fields):
             wire = wire_of[a.name]
@@ -212,11 +222,12 @@ class _Builder:
                 emit.constant(a.name, tag[1])
                 continue
             optional = not _is_required(a)
-            hook = _constrained(self.hook(a.type), a)
+            plain = self.hook(a.type)
+            hook = _constrained(plain, a)
             wire_type: Any = Any
             convert: Convert = None
             use_hook = True
-            if hook is self.hook(a.type):  # no bounds or pattern on the field
+            if hook is plain:  # no bounds or pattern on the field
                 try:
                     wire_type, convert = self.mirror(a.type)
                     use_hook = False
@@ -232,17 +243,6 @@ class _Builder:
                 emit.hooked(a, k, hook, optional)
             else:
                 emit.mirrored(a, k, convert, optional)
-        if route is not None:
-            for i, key in enumerate(route.before):
-                if key in taken:
-                    return None  # the route's own key order cannot be expressed for this class
-                absent = msgspec.field(default=msgspec.UNSET, name=key)
-                struct_fields.append((f"b{i}", _ABSENT_OR_NULL, absent))
-            for i, key in enumerate(route.require):
-                if key not in taken:
-                    struct_fields.append((f"r{i}", Any, msgspec.field(name=key)))
-                elif not any(_is_required(a) for a in fields if wire_of[a.name] == key):
-                    return None  # present-but-optional: classify would not see it required
         # forbid_unknown_fields: msgspec skips an unknown field's value without the checks of a
         # parse (UTF-8, a float's range, an integer's digits), which the strict path makes on
         # the whole frame. A frame with a field its model does not declare takes the strict path.
@@ -348,16 +348,6 @@ class _Emitter:
         self.consts[f"_tag_{name}"] = value
         self.lines.append(f"    self.{name} = _tag_{name}")
 
-    def _absent(self, a: attrs.Attribute[Any], k: int) -> str:
-        default: Any = a.default
-        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-            if default.takes_self:  # pragma: no cover - the generated models have none
-                raise TypeError(f"{self.cls.__name__}.{a.name}: a default that takes self")
-            self.consts[f"_d{k}"] = default.factory
-            return f"_d{k}()"
-        self.consts[f"_d{k}"] = default
-        return f"_d{k}"
-
     def _field(self, a: attrs.Attribute[Any], k: int, convert_lines: list[str], optional: bool) -> None:
         name = a.name
         if not optional:
@@ -366,7 +356,11 @@ class _Emitter:
                 return
             self.lines += [f"    v = s.f{k}", *(f"    {line}" for line in convert_lines)]
         else:
-            self.lines += [f"    v = s.f{k}", "    if v is _UNSET:", f"        v = {self._absent(a, k)}"]
+            self.lines += [
+                f"    v = s.f{k}",
+                "    if v is _UNSET:",
+                f"        v = {_default_expr(self.cls, a, k, self.consts)}",
+            ]
             if _is_nullable_optional(a):
                 # Sent as null: None, and remembered (ExplicitNulls), as the strict path does.
                 self.nulls = True
@@ -399,16 +393,7 @@ class _Emitter:
         self, a: attrs.Attribute[Any], k: int, hook: Callable[[Any, Any], Any], optional: bool
     ) -> None:
         # The strict path's code for this field (see _converter._emit_structure).
-        self.consts[f"_h{k}"] = hook
-        self.consts[f"_t{k}"] = a.type
-        inline = _inline(hook, a.type, self.consts, k)
-        if inline is None:
-            line = f"v = _h{k}(v, _t{k})"
-        elif inline[1] == "v":
-            line = f"if not ({inline[0]}): v = _h{k}(v, _t{k})"
-        else:
-            line = f"v = {inline[1]} if ({inline[0]}) else _h{k}(v, _t{k})"
-        self._field(a, k, [line], optional)
+        self._field(a, k, [_hook_line(hook, a, k, self.consts)], optional)
 
     def function(self) -> Callable[[Any], Any]:
         name = self.cls.__name__
@@ -436,7 +421,6 @@ class FastDecoder:
     Args:
         converter: the codec's fast strict converter (its hooks convert what is left to them).
         routes: in the order the protocol's ``classify`` looks at their keys.
-        numbers: as for the codec: how decimals travel.
         checks: the codec's per-class checks, run as the strict path runs them.
         float_hook: the strict path's parser's (``Decimal`` where it reads non-integer numbers
             as exact decimals), so that values left to a hook are parsed the same way.
@@ -447,11 +431,10 @@ class FastDecoder:
         converter: cattrs.Converter,
         routes: Iterable[Route],
         *,
-        numbers: Numbers,
         checks: Mapping[type, Check],
         float_hook: Callable[[str], Any] | None,
     ) -> None:
-        self._builder = builder = _Builder(converter, numbers, checks)
+        self._builder = builder = _Builder(converter, checks)
         self._float_hook = float_hook
         self.routes: tuple[tuple[Callable[[Any], Any], dict[type, Callable[[Any], Any]]], ...] = ()
         self.classes: set[type] = set()

@@ -51,7 +51,6 @@ from ._fastpath import FastDecoder
 # An envelope with its values as text: msgspec checks them as JSON (the payload's own decode,
 # with unknown fields refused, then checks every value of it, see _fastpath.py).
 _envelope: Callable[[Any], dict[str, msgspec.Raw]] = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
-_loads_numbers_hook = Decimal  # the float_hook of _loads_numbers
 
 # The generated `<Type>Frame` models (and the object halves `<Type>Frame1` of frames that also
 # have an array form) describe envelopes; decode never returns them.
@@ -210,7 +209,10 @@ class _RangerCodec(Codec):
         # The fast path (see _fastpath.py): the envelope's one key read with the payload left
         # as text, then the payload decoded typed, for the streams whose payload is a model.
         self.fast = FastDecoder(
-            self.converter, (), numbers="string", checks={}, float_hook=_loads_numbers_hook
+            self.converter,
+            (),
+            checks={},
+            float_hook=Decimal,  # as _loads_numbers parses
         )
         payloads = {*_NAMED_STREAMS.values(), *(cls for _, cls in _MARKET_STREAMS)}
         self._payload_decoders = {
