@@ -21,6 +21,10 @@ Measurements (each receiver in the same run, against its own fresh sender):
 * delivery latency p50/p99 at 10 k msg/s (the sender stamps ``data.id`` with
   ``time.time_ns()``, as ``data.timestamp`` is milliseconds; sender and receiver share the
   host clock);
+* cost per message against the number of feeds: 10 k msg/s through 1 feed, then through 100
+  feeds at 100 msg/s each, CPU time per message in a fresh process each; and the same two
+  rates without trio-feeds: Trio tasks that only read their sockets, and aiohttp + json (how
+  much of the growth a wake-up per read costs the event loop itself);
 * reconnect: the sender drops TCP every K messages; time from the drop to the first message
   after re-subscription, p50/p99 (config: ``healthy_after=0`` so every drop is a first
   attempt, delay ``uniform(0, backoff_initial)``);
@@ -838,6 +842,118 @@ def scaling_child(url: str, feeds: int, seconds: float, out: Any) -> None:
     out.send(trio.run(main))
 
 
+def _mean_frame_bytes() -> float:
+    """The sender's frames' mean size on the wire: raw receivers count bytes, not frames."""
+    frames = [trade_frame(i, 1647356789123) for i in range(1000)]
+    return sum(map(len, frames)) / len(frames)
+
+
+def _upgrade_request(port: int) -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (
+        f"GET /ws HTTP/1.1\r\nHost: {HOST}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+
+
+def scaling_baseline_child(port: int, conns: int, seconds: float, kind: str, out: Any) -> None:
+    """The scaling test's baselines, in this (fresh) process: ``conns`` connections, no trio-feeds.
+
+    ``trio-sockets``: one task per connection reading its socket (``receive_some``) and counting
+    bytes, nothing else: what a wake-up per read costs Trio itself. ``aiohttp``: the end-to-end
+    peer pipeline (``ws.receive()`` + ``json.loads`` + dict access), one task per connection.
+    """
+    frame_bytes = _mean_frame_bytes()
+    counted = [0] * conns  # trio-sockets: bytes; aiohttp: messages
+
+    def result(before: int, after: int, cpu: float, wall: float) -> dict[str, Any]:
+        messages = (after - before) / frame_bytes if kind == "trio-sockets" else after - before
+        return {
+            "baseline": kind,
+            "feeds": conns,
+            "messages": round(messages),
+            "msgs_per_s": round(messages / wall),
+            "cpu_us_per_msg": round(cpu / max(messages, 1) * 1e6, 2),
+            "cpu_share": round(cpu / wall, 3),
+        }
+
+    if kind == "trio-sockets":
+        import trio
+
+        async def trio_main() -> dict[str, Any]:
+            up = 0
+            all_up = trio.Event()
+
+            async def one(i: int) -> None:
+                nonlocal up
+                stream = await trio.open_tcp_stream(HOST, port)
+                async with stream:
+                    await stream.send_all(_upgrade_request(port))
+                    head = b""
+                    while b"\r\n\r\n" not in head:
+                        head += await stream.receive_some(65536)
+                    up += 1
+                    if up == conns:
+                        all_up.set()
+                    while data := await stream.receive_some(65536):
+                        counted[i] += len(data)
+
+            async with trio.open_nursery() as nursery:
+                for i in range(conns):
+                    nursery.start_soon(one, i)
+                with trio.fail_after(60):
+                    await all_up.wait()
+                await trio.sleep(1.0)
+                gc.collect()
+                before, cpu0, t0 = sum(counted), time.process_time(), time.perf_counter()
+                await trio.sleep(seconds)
+                after, cpu, wall = sum(counted), time.process_time() - cpu0, time.perf_counter() - t0
+                nursery.cancel_scope.cancel()
+            return result(before, after, cpu, wall)
+
+        out.send(trio.run(trio_main))
+        return
+
+    import aiohttp
+
+    async def aiohttp_main() -> dict[str, Any]:
+        up = 0
+        all_up = asyncio.Event()
+
+        async def one(session: aiohttp.ClientSession, i: int) -> None:
+            nonlocal up
+            async with session.ws_connect(f"ws://{HOST}:{port}/ws", max_msg_size=1 << 22) as ws:
+                up += 1
+                if up == conns:
+                    all_up.set()
+                while True:
+                    m = await ws.receive()
+                    if m.type != aiohttp.WSMsgType.TEXT:
+                        return
+                    msg = json.loads(m.data)
+                    _ = msg["data"]["price"]
+                    counted[i] += 1
+
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            tasks = [asyncio.create_task(one(session, i)) for i in range(conns)]
+            try:
+                async with asyncio.timeout(60):
+                    await all_up.wait()
+                await asyncio.sleep(1.0)
+                gc.collect()
+                before, cpu0, t0 = sum(counted), time.process_time(), time.perf_counter()
+                await asyncio.sleep(seconds)
+                after, cpu, wall = sum(counted), time.process_time() - cpu0, time.perf_counter() - t0
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+        return result(before, after, cpu, wall)
+
+    out.send(asyncio.run(aiohttp_main()))
+
+
 def run_scaling(rate: float, seconds: float, feed_counts: Sequence[int] = (1, 100)) -> list[dict[str, Any]]:
     """The same total rate through 1 feed and through N feeds (rate/N each), one process each."""
     rows = []
@@ -865,11 +981,53 @@ def run_scaling(rate: float, seconds: float, feed_counts: Sequence[int] = (1, 10
             f" {result.get('cpu_us_per_msg', 0):6.2f} us CPU per message",
             flush=True,
         )
+    _ratios(rows)
+    return rows
+
+
+def run_scaling_baselines(
+    rate: float, seconds: float, conn_counts: Sequence[int] = (1, 100)
+) -> dict[str, list[dict[str, Any]]]:
+    """:func:`run_scaling`'s test without trio-feeds: how the same rates cost Trio and aiohttp."""
+    ctx = multiprocessing.get_context("spawn")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for kind in ("trio-sockets", "aiohttp"):
+        rows = []
+        for conns in conn_counts:
+            per_conn = rate / conns
+            spec = {
+                "mode": "raw",
+                "count": int(per_conn * (seconds + 90)),
+                "rate": per_conn,
+                "max_conns": conns + 1,
+                "max_seconds": seconds + 120,
+            }
+            with SenderProcess(spec) as sender:
+                parent, child = ctx.Pipe()
+                proc = ctx.Process(
+                    target=scaling_baseline_child, args=(sender.port, conns, seconds, kind, child)
+                )
+                proc.start()
+                result = parent.recv() if parent.poll(seconds + 100) else {"error": "no result"}
+                proc.join(10)
+                if proc.is_alive():
+                    proc.kill()
+            rows.append({"rate": rate, "rate_per_feed": per_conn, **result})
+            print(
+                f"  {kind:<12} {conns:>4} conns x {per_conn:>8,.0f} msg/s:"
+                f" {result.get('cpu_us_per_msg', 0):6.2f} us CPU per message",
+                flush=True,
+            )
+        _ratios(rows)
+        out[kind] = rows
+    return out
+
+
+def _ratios(rows: list[dict[str, Any]]) -> None:
     base = rows[0].get("cpu_us_per_msg")
     for r in rows:
         if base and r.get("cpu_us_per_msg"):
             r["cost_ratio_to_first"] = round(r["cpu_us_per_msg"] / base, 2)
-    return rows
 
 
 # -- decode only -------------------------------------------------------------------------------
@@ -971,6 +1129,16 @@ def evaluate(results: dict[str, Any]) -> dict[str, Any]:
     if len(scaling) > 1 and scaling[-1].get("cost_ratio_to_first"):
         out["scaling_cost_ratio"] = scaling[-1]["cost_ratio_to_first"]
         out["scaling_met"] = scaling[-1]["cost_ratio_to_first"] <= 1.2
+    for kind, rows in results.get("scaling_baselines", {}).items():
+        # Not targets: the same growth without trio-feeds, and our cost over theirs at the most
+        # connections, in the same run.
+        name = kind.replace("-", "_")
+        if len(rows) > 1 and rows[-1].get("cost_ratio_to_first"):
+            out[f"scaling_{name}_cost_ratio"] = rows[-1]["cost_ratio_to_first"]
+        if scaling and scaling[-1].get("cpu_us_per_msg") and rows[-1].get("cpu_us_per_msg"):
+            out[f"scaling_most_feeds_cpu_over_{name}"] = round(
+                scaling[-1]["cpu_us_per_msg"] / rows[-1]["cpu_us_per_msg"], 2
+            )
     for r in results.get("reconnect", []):
         if "p99" in r:
             out[f"reconnect_{r['transport']}_met"] = r["p99"] <= r["target_p99_ms"]
@@ -1025,6 +1193,8 @@ def main(argv: list[str] | None = None) -> int:
             f"cost per message: 10k msg/s through 1 feed, then through 100 feeds, {seconds:g} s:", flush=True
         )
         results["scaling"] = run_scaling(10_000, seconds)
+        print("  the same without trio-feeds (what a wake-up per read costs the event loop):", flush=True)
+        results["scaling_baselines"] = run_scaling_baselines(10_000, seconds)
     if "reconnect" in parts:
         drops = 20 if quick else 50
         print(f"reconnect after a TCP drop ({drops} drops):", flush=True)
@@ -1075,6 +1245,12 @@ def print_table(results: dict[str, Any]) -> None:
         for r in results["scaling"]:
             print(
                 f"{str(r.get('feeds')) + ' feeds':<40}{r.get('msgs_per_s', 0):>10,}"
+                f"{r.get('cpu_us_per_msg', 0):>12.2f}{r.get('cost_ratio_to_first', 0):>9.2f}"
+            )
+    for kind, rows in results.get("scaling_baselines", {}).items():
+        for r in rows:
+            print(
+                f"{kind + ', ' + str(r.get('feeds')) + ' conns':<40}{r.get('msgs_per_s', 0):>10,}"
                 f"{r.get('cpu_us_per_msg', 0):>12.2f}{r.get('cost_ratio_to_first', 0):>9.2f}"
             )
     if results.get("reconnect"):

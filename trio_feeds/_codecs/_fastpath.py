@@ -62,7 +62,7 @@ from ._converter import (
 )
 from ._scalars import INT_MAX, INT_MIN, _bool, _decimal_from_string, _int, _str, decimals_from_strings
 
-__all__ = ["FastDecoder", "Route"]
+__all__ = ["FastDecoder", "Route", "strict_decides"]
 
 
 @attrs.frozen
@@ -261,8 +261,7 @@ def _each(convert: Convert) -> Convert:
         return _decimals
     if convert is _decimal_pair:
         return _decimal_pairs
-    c = convert
-    return lambda v: [c(x) for x in v]
+    return _Each(convert)
 
 
 def _decimals(v: list[str]) -> list[Decimal]:
@@ -302,8 +301,28 @@ def _items(converts: list[Convert]) -> Convert:
     return lambda v: tuple(c(x) for c, x in zip(cs, v, strict=True))
 
 
+def strict_decides(frame: Any) -> None:
+    """The fallback of ``FastDecoder.decode``: no message, the strict path decides."""
+    return None
+
+
 def _same(v: Any) -> Any:
     return v
+
+
+class _Each:
+    """The conversion of a list: ``inner`` on each item.
+
+    A class rather than a closure so that the emitter can see ``inner`` and inline the loop.
+    """
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Callable[[Any], Any]) -> None:
+        self.inner = inner
+
+    def __call__(self, v: list[Any]) -> list[Any]:
+        return list(map(self.inner, v))
 
 
 class _OrNone:
@@ -386,6 +405,11 @@ class _Emitter:
             return [f"v = _Decimal(v) if ({test}) else _decimal(v)"]
         if convert is _int64:
             return [f"if not ({INT_MIN} <= v <= {INT_MAX}): v = _int64(v)"]
+        if isinstance(convert, _Each):
+            # A list of models (a book's levels, a frame's trades): map() calls each item's
+            # function from C, with no frame of its own for the loop.
+            self.consts[f"_c{k}"] = convert.inner
+            return [f"v = list(map(_c{k}, v))"]
         self.consts[f"_c{k}"] = convert
         return [f"v = _c{k}(v)"]
 
@@ -437,6 +461,8 @@ class FastDecoder:
         self._builder = builder = _Builder(converter, checks)
         self._float_hook = float_hook
         self.routes: tuple[tuple[Callable[[Any], Any], dict[type, Callable[[Any], Any]]], ...] = ()
+        # The message of a frame, or None when the strict path must decide (see decoder()).
+        self.decode: Callable[[Any], Any]
         self.classes: set[type] = set()
         for route in routes:
             converts: dict[type, Callable[[Any], Any]] = {}
@@ -450,13 +476,14 @@ class FastDecoder:
                 union: Any = typing.Union[tuple(converts)]  # noqa: UP007 - built at run time
                 decoder = msgspec.json.Decoder(union, float_hook=float_hook)
                 self.routes += ((decoder.decode, converts),)
+        self.decode = self.decoder(strict_decides)
 
-    def model_decoder(self, cls: type) -> Callable[[Any], Any] | None:
-        """A function from a JSON object's text (``str``, ``bytes``, ``msgspec.Raw``) to ``cls``.
+    def model_parts(self, cls: type) -> tuple[Callable[[Any], Any], Callable[[Any], Any]] | None:
+        """``(decode, convert)``: ``convert(decode(text))`` is ``cls`` from a JSON object's text.
 
         For protocols whose frames are not tagged objects (Ranger's ``{"<stream>": payload}``):
-        the caller picks the class. The function raises for anything it cannot take (the
-        strict path then decides); None when ``cls`` has no fast form.
+        the caller picks the class. The two raise for anything they cannot take (the strict
+        path then decides); None when ``cls`` has no fast form.
         """
         built = self._builder.model(cls)
         if built is None:
@@ -464,28 +491,42 @@ class FastDecoder:
         struct, convert = built
         decode: Callable[[Any], Any] = msgspec.json.Decoder(struct, float_hook=self._float_hook).decode
         self.classes.add(cls)
+        return decode, convert
 
-        def decode_model(text: Any) -> Any:
-            return convert(decode(text))
+    def decoder(self, fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """A function from a frame to its message: the fast path, else ``fallback(frame)``.
 
-        return decode_model
-
-    def decode(self, frame: object) -> Any:
-        """The message of ``frame``, or None when the strict path must decide."""
+        :attr:`decode` is ``decoder(lambda frame: None)``; a codec passes its strict decode, so
+        that a frame costs one Python call before msgspec (this runs once per frame).
+        """
+        routes = self.routes
+        if not routes:
+            return fallback
         # At most one route can take a frame: route k requires its key to hold a string tag,
         # and every later route requires that key absent or null. So the order of the tries
         # does not change the result, and the route that took the last frame goes first: a
         # connection speaks one form (a feed's data all under `channel`, say), so the first
-        # try is nearly always the one. (Replacing the tuple is atomic: a decode running in
-        # another thread keeps iterating over the one it started with.)
-        routes = self.routes
-        for i, (decode, converts) in enumerate(routes):
+        # try is nearly always the one. Another thread may see the pair half replaced: then
+        # the first try fails (a KeyError, caught) and the loop tries every route.
+        first_decode, first_converts = routes[0]
+
+        def decode(frame: Any) -> Any:
+            nonlocal first_decode, first_converts
             try:
-                struct = decode(frame)
-                message = converts[type(struct)](struct)
+                struct = first_decode(frame)
+                return first_converts[type(struct)](struct)
             except Exception:  # noqa: BLE001 - rule 2: the strict path decides and explains
-                continue
-            if i:
-                self.routes = (routes[i], *routes[:i], *routes[i + 1 :])
-            return message
-        return None
+                pass
+            for route_decode, converts in routes:
+                if route_decode is first_decode:
+                    continue
+                try:
+                    struct = route_decode(frame)
+                    message = converts[type(struct)](struct)
+                except Exception:  # noqa: BLE001 - as above
+                    continue
+                first_decode, first_converts = route_decode, converts
+                return message
+            return fallback(frame)
+
+        return decode

@@ -16,6 +16,7 @@ binary XDR frames; :mod:`trio_feeds._codecs.cryptology_xdr` packs and unpacks th
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ..models import cryptology as _models
 from ..models.cryptology import ClientMessage, OrderBookAgg, ServerMessage
@@ -84,6 +85,11 @@ codec = Codec(
     routes=(Route("_cls", _LEGACY), Route("@type", _LATER, before=("_cls",))),
 )
 """The Cryptology :class:`~trio_feeds._codec.Codec`."""
+
+
+# The codec's decode itself, typed: the sans-IO protocol calls it once per frame, without the
+# call decode() adds.
+decode_frame: Callable[[str | bytes], ServerMessage | ClientMessage | UnknownMessage] = codec.decode
 
 
 def decode(frame: str | bytes) -> ServerMessage | ClientMessage | UnknownMessage:

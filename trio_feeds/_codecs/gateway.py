@@ -8,6 +8,8 @@ parsed straight to :class:`decimal.Decimal`, never through a binary float.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..models import gateway as _models
 from ..models.gateway import ClientMessage, ServerMessage
 from ._base import Codec, JSONObject, Route, UnknownMessage, model_classes, tag_table
@@ -44,6 +46,11 @@ codec = Codec(
     routes=[Route(key, table, before=_TAG_KEYS[:i]) for i, (key, table) in enumerate(_BY_KEY)],
 )
 """The gateway :class:`~trio_feeds._codec.Codec`."""
+
+
+# The codec's decode itself, typed: the sans-IO protocol calls it once per frame, without the
+# call decode() adds.
+decode_frame: Callable[[str | bytes], ServerMessage | ClientMessage | UnknownMessage] = codec.decode
 
 
 def decode(frame: str | bytes) -> ServerMessage | ClientMessage | UnknownMessage:

@@ -9,6 +9,7 @@ and then one dashboard per event (``DashboardsIncrementEvent``: 1 update, 2 crea
 from __future__ import annotations
 
 import typing
+from collections.abc import Callable
 
 from ..models import onyx as _models
 from ..models.onyx import (
@@ -80,6 +81,11 @@ codec = Codec(
     routes=(Route("channel", _CHANNELS, require=("message_type",)),),
 )
 """The Onyx :class:`~trio_feeds._codec.Codec`."""
+
+
+# The codec's decode itself, typed: the sans-IO protocol calls it once per frame, without the
+# call decode() adds.
+decode_frame: Callable[[str | bytes], ServerMessage | ClientMessage | UnknownMessage] = codec.decode
 
 
 def decode(frame: str | bytes) -> ServerMessage | ClientMessage | UnknownMessage:

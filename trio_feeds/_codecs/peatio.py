@@ -46,7 +46,7 @@ from ..models.peatio import (
 )
 from ._base import Codec, JSONObject, UnknownMessage, _loads_numbers, model_classes
 from ._converter import constructor
-from ._fastpath import FastDecoder
+from ._fastpath import FastDecoder, strict_decides
 
 # An envelope with its values as text: msgspec checks them as JSON (the payload's own decode,
 # with unknown fields refused, then checks every value of it, see _fastpath.py).
@@ -215,30 +215,43 @@ class _RangerCodec(Codec):
             float_hook=Decimal,  # as _loads_numbers parses
         )
         payloads = {*_NAMED_STREAMS.values(), *(cls for _, cls in _MARKET_STREAMS)}
-        self._payload_decoders = {
-            cls: decode
+        self._payload_parts = {
+            cls: parts
             for cls in payloads
-            if attrs.has(cls) and (decode := self.fast.model_decoder(cls)) is not None
+            if attrs.has(cls) and (parts := self.fast.model_parts(cls)) is not None
         }
-        self._fast = self._fast_stream
+        self._fast = self._stream_decoder(strict_decides)
+        self.decode = self._stream_decoder(self.decode_strict)
 
-    def _fast_stream(self, frame: object) -> Any:
-        """The message of an object frame whose payload has a fast form, or None (see ``Codec.decode``)."""
-        try:
-            envelope = _envelope(frame)
-        except Exception:  # noqa: BLE001 - not an object of raw values: the strict path explains
-            return None
-        if len(envelope) != 1:
-            return None
-        ((stream, raw),) = envelope.items()
-        decode = self._payload_decoders.get(payload_type(stream))
-        if decode is None:
-            return None
-        try:
-            data = decode(raw)
-        except Exception:  # noqa: BLE001 - the strict path decides and explains
-            return None
-        return _new_stream_message(stream=stream, data=data)
+    def _stream_decoder(self, fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """A frame's message by the fast path when its payload has a fast form, else ``fallback(frame)``.
+
+        One function per frame, as ``FastDecoder.decoder``: the envelope's one key read with the
+        payload left as text, then the payload decoded typed.
+        """
+        parts = self._payload_parts
+        new = object.__new__
+
+        def decode_frame(frame: Any) -> Any:
+            try:
+                envelope = _envelope(frame)
+                if len(envelope) == 1:
+                    ((stream, raw),) = envelope.items()
+                    found = parts.get(payload_type(stream))
+                    if found is not None:
+                        decode, convert = found
+                        # StreamMessage's __init__ only sets its fields (_new_stream_message
+                        # relies on that too): set them here, one call less per frame.
+                        message = new(StreamMessage)
+                        message.data = convert(decode(raw))
+                        message.stream = stream
+                        message.form = "object"
+                        return message
+            except Exception:  # noqa: BLE001 - the strict path decides and explains
+                pass
+            return fallback(frame)
+
+        return decode_frame
 
     # -- decoding ---------------------------------------------------------------------------------
 
@@ -316,6 +329,11 @@ class _RangerCodec(Codec):
 
 codec = _RangerCodec()
 """The Peatio Ranger :class:`~trio_feeds._codec.Codec`."""
+
+
+# The codec's decode itself, typed: the sans-IO protocol calls it once per frame, without the
+# call decode() adds.
+decode_frame: Callable[[str | bytes], StreamMessage[Payload] | ClientMessage | UnknownMessage] = codec.decode
 
 
 def decode(frame: str | bytes) -> StreamMessage[Payload] | ClientMessage | UnknownMessage:

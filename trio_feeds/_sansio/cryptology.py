@@ -316,7 +316,7 @@ class CryptologyProtocol(FeedProtocol):
 
     def _json(self, text: str) -> Sequence[Action]:
         try:
-            msg = _codec_module.decode(text)
+            msg = _codec_module.decode_frame(text)
         except DecodeError as exc:
             if self._version is not None and self._version != xdr.VERSION:
                 return [self._bad(exc.reason, tag=exc.tag, path=exc.path)]

@@ -283,7 +283,7 @@ class GatewayProtocol(FeedProtocol):
     def receive_frame(self, frame: str | bytes, now: float) -> Sequence[Action]:
         """Decode a frame; answer pings, follow auth and acks, deliver data."""
         try:
-            msg = _codec.decode(frame)
+            msg = _codec.decode_frame(frame)
         except DecodeError as exc:
             return [BadFrame(exc)]
         if type(msg) in _JUST_DELIVERED:  # market data: the per-frame path

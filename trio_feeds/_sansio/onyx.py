@@ -157,7 +157,7 @@ class OnyxProtocol(FeedProtocol):
     def receive_frame(self, frame: str | bytes, now: float) -> Sequence[Action]:
         """Decode; correlate responses by id; deliver events."""
         try:
-            msg = _codec.decode(frame)
+            msg = _codec.decode_frame(frame)
         except DecodeError as exc:
             return [BadFrame(exc)]
         if isinstance(msg, Response):

@@ -298,7 +298,7 @@ class PeatioProtocol(FeedProtocol):
             # server that does happy.
             return [Send("pong")]
         try:
-            msg: Any = _codec.decode(frame)
+            msg: Any = _codec.decode_frame(frame)
         except DecodeError as exc:
             return [BadFrame(exc)]
         if isinstance(msg, StreamMessage):
