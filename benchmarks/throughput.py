@@ -20,7 +20,7 @@ Measurements (each receiver in the same run, against its own fresh sender):
 * decode only (``benchmarks/decode.py``'s cases);
 * delivery latency p50/p99 at 10 k msg/s (the sender stamps ``data.id`` with
   ``time.time_ns()``, as ``data.timestamp`` is milliseconds; sender and receiver share the
-  host clock);
+  host clock), with the fast transport alone + json and aiohttp + json beside it;
 * cost per message against the number of feeds: 10 k msg/s through 1 feed, then through 100
   feeds at 100 msg/s each, CPU time per message in a fresh process each; and the same two
   rates without trio-feeds: Trio tasks that only read their sockets, and aiohttp + json (how
@@ -584,12 +584,57 @@ def latency_websockets_asyncio(url: str, seconds: float) -> list[float]:
     return asyncio.run(main())
 
 
+def latency_fast_raw(url: str, seconds: float) -> list[float]:
+    """The fast transport's ``receive()`` + ``json.loads``: the Trio floor under the library."""
+    import trio
+
+    from trio_feeds._sansio._protocol import ConnectTarget
+    from trio_feeds.transports import FastTransport
+
+    async def main() -> list[float]:
+        lat: list[float] = []
+        async with trio.open_nursery() as nursery:
+            conn = await FastTransport().connect(
+                nursery, ConnectTarget(url), connect_timeout=10, max_message_size=1 << 22
+            )
+            try:
+                with trio.move_on_after(seconds):
+                    while True:
+                        msg = json.loads(await conn.receive())
+                        lat.append((time.time_ns() - int(msg["data"]["id"])) / 1e6)
+            finally:
+                await conn.aclose(grace=0.2)
+        return lat
+
+    return trio.run(main)
+
+
+def latency_aiohttp(url: str, seconds: float) -> list[float]:
+    import aiohttp
+
+    async def main() -> list[float]:
+        lat: list[float] = []
+        async with aiohttp.ClientSession() as session, session.ws_connect(url, max_msg_size=1 << 22) as ws:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    while True:
+                        m = await ws.receive()
+                        msg = json.loads(m.data)
+                        lat.append((time.time_ns() - int(msg["data"]["id"])) / 1e6)
+        return lat
+
+    return asyncio.run(main())
+
+
 def run_latency(rate: float, seconds: float) -> list[dict[str, Any]]:
     rows = []
     cases: list[tuple[str, str, Callable[..., list[float]], tuple[Any, ...]]] = [
         ("trio-feeds typed, trio-websocket transport", "gateway", latency_trio_feeds, ("trio_websocket",)),
         ("trio-feeds typed, fast transport", "gateway", latency_trio_feeds, ("fast",)),
         ("websockets asyncio + json.loads", "raw", latency_websockets_asyncio, ()),
+        # Not targets: the transport alone under trio-feeds, and the fastest peer pipeline.
+        ("fast transport receive() + json.loads", "raw", latency_fast_raw, ()),
+        ("aiohttp + json.loads", "raw", latency_aiohttp, ()),
     ]
     for name, mode, fn, args in cases:
         spec = {
@@ -1125,6 +1170,9 @@ def evaluate(results: dict[str, Any]) -> dict[str, Any]:
     if ours and theirs:
         out["latency_p99_fast_over_asyncio"] = round(ours / theirs, 2)
         out["latency_p99_met"] = ours <= 0.6 * theirs
+    floor = lat.get("fast transport receive() + json.loads")
+    if ours and floor:
+        out["latency_p99_fast_over_transport_alone"] = round(ours / floor, 2)
     scaling = results.get("scaling", [])
     if len(scaling) > 1 and scaling[-1].get("cost_ratio_to_first"):
         out["scaling_cost_ratio"] = scaling[-1]["cost_ratio_to_first"]

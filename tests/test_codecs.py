@@ -925,3 +925,26 @@ def test_a_bad_decimal_in_a_book_side_is_found_at_its_path(bad: str) -> None:
     with pytest.raises(DecodeError) as info:
         cryptology.decode(json.dumps(book))
     assert info.value.path == '$.buy_levels["2"]'
+
+
+def test_a_model_encodes_with_wire_names_before_anything_was_decoded(tmp_path: Any) -> None:
+    # Hooks are made on first use. An encode that comes first (a test server's first answer)
+    # must still find the nested model's wire names: Onyx's ResponseDetail is {"Message": ...}.
+    # A fresh interpreter: in this one, earlier tests have made the hooks already.
+    import subprocess
+    import sys
+
+    code = (
+        "from trio_feeds._codecs import onyx\n"
+        "from trio_feeds.models.onyx import Response, ResponseDetail\n"
+        "print(onyx.codec.encode(Response(id='1', method='auth', message=ResponseDetail(text='ok'), error=False)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60, cwd=tmp_path
+    )
+    assert json.loads(proc.stdout) == {
+        "id": "1",
+        "method": "auth",
+        "message": {"Message": "ok"},
+        "error": False,
+    }

@@ -312,3 +312,18 @@ def test_bad_frames_still_get_the_strict_paths_errors() -> None:
         cryptology.codec.decode(frame)
     assert info.value.path == "$.price"
     assert load_json(frame)["price"] == "1e5"
+
+
+@pytest.mark.parametrize("protocol", CODECS)
+def test_every_class_gets_its_hooks(protocol: str) -> None:
+    # A codec makes each class's strict hooks on first use (at import they cost every process a
+    # tenth of a second): each must still be makeable, and a class the codec does not know
+    # stays a KeyError, as in the plain dict before.
+    codec = CODECS[protocol]
+    assert codec._classes
+    for cls in codec._classes:
+        assert callable(codec._structure[cls])
+        assert callable(codec._unstructure[cls])
+    with pytest.raises(KeyError):
+        codec._structure[int]
+    assert int not in codec._structure

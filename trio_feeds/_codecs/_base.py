@@ -17,7 +17,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, TypeVar
 
 import attrs
 import msgspec
@@ -96,6 +96,29 @@ _PARSE_ERRORS = (ValueError, RecursionError, ArithmeticError)
 Classifier: TypeAlias = Callable[[JSONObject], "tuple[str | None, type | None]"]
 
 
+_H = TypeVar("_H")
+
+
+class _Hooks(dict[type, _H]):
+    """A codec's hook per class, each made on its first use.
+
+    A codec knows every class of its protocol (a hundred for Cryptology) and a feed meets a
+    few: made up front, they cost every process that imports the codec a tenth of a second.
+    A class the codec does not know is a ``KeyError``, as in a plain dict.
+    """
+
+    def __init__(self, classes: frozenset[type], make: Callable[[type], _H]) -> None:
+        super().__init__()
+        self._known = classes
+        self._make = make
+
+    def __missing__(self, cls: type) -> _H:
+        if cls not in self._known:
+            raise KeyError(cls)
+        hook = self[cls] = self._make(cls)
+        return hook
+
+
 class Codec:
     """Decode frames into a protocol's generated models and encode models back to frames.
 
@@ -128,13 +151,15 @@ class Codec:
         self.converter = _make_converter(numbers, detailed=False, checks=checks or {})
         self._detailed = _make_converter(numbers, detailed=True, checks=checks or {})
         self._loads = _loads_strings if numbers == "string" else _loads_numbers
-        self._structure: dict[type, Callable[[Any, Any], Any]] = {}
-        self._unstructure: dict[type, Callable[[Any], Any]] = {}
+        self._classes = frozenset(classes)
+        self._structure: dict[type, Callable[[Any, Any], Any]] = _Hooks(
+            self._classes, self.converter.get_structure_hook
+        )
+        self._unstructure: dict[type, Callable[[Any], Any]] = _Hooks(
+            self._classes, self.converter.get_unstructure_hook
+        )
         # A subclass with its own decode_object (Peatio's envelopes) gets it called by decode().
         self._own_decode_object = type(self).decode_object is not Codec.decode_object
-        for cls in classes:
-            self._structure[cls] = self.converter.get_structure_hook(cls)
-            self._unstructure[cls] = self.converter.get_unstructure_hook(cls)
         fast = FastDecoder(
             self.converter,
             routes,
@@ -266,7 +291,7 @@ class Codec:
 
     def _not_encodable(self, message: Any) -> TypeError:
         name = type(message).__name__
-        forms = sorted(c.__name__ for c in self._unstructure if issubclass(c, type(message)))
+        forms = sorted(c.__name__ for c in self._classes if issubclass(c, type(message)))
         if forms:
             # A concept class (Cryptology's BuyOrderPlaced): which wire form is not said.
             return TypeError(f"{name} has no wire form of its own: build one of {', '.join(forms)}")

@@ -518,6 +518,11 @@ class _Hooks:
         # Optional fields (default None) are left out when None, as the wire leaves them out,
         # except those the frame sent as null (ExplicitNulls); required nullable fields are
         # written as null, and tags always.
+        # The field types as types, not the strings of the models' `from __future__ import
+        # annotations`: with strings, cattrs unstructures a nested model (a union member) by
+        # attrs' defaults, without its wire names. The structure factory resolves them too, so
+        # this held only while every structure hook happened to be made first.
+        attrs.resolve_types(cls)
         wires = _field_wire_names(cls)
         fields = attrs.fields(cls)
         overrides = {
