@@ -978,3 +978,27 @@ async def test_start_feed_and_aclose() -> None:
         assert not feed_tasks()
         with trio.fail_after(1):
             await server.conns[0].closed.wait()
+
+
+async def test_a_parked_consumer_holds_no_queue() -> None:
+    # Thousands of idle feeds each park a consumer in get(): the emptied queue must not stay
+    # alive in the waiting frame (a 1 KiB deque per feed, found with tracemalloc).
+    buffer = Buffer(10, fail=False, stats=FeedStats())
+    buffer.put("a")
+    got: list[Any] = []
+    frames: list[Any] = []
+
+    async def consume() -> None:
+        got.append(await buffer.get())
+        coro = buffer.get()
+        frames.append(coro.cr_frame)
+        got.append(await coro)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(consume)
+        await trio.testing.wait_all_tasks_blocked()
+        assert got == ["a"]
+        assert buffer._items is None
+        assert frames[0].f_locals["items"] is None  # the parked get()'s own reference
+        buffer.put("b")
+    assert got == ["a", "b"]

@@ -194,7 +194,9 @@ class Buffer:
                 if self._error is not None:
                     raise self._error
                 raise StopAsyncIteration
-            self._items = None  # empty: not kept while we wait (see __init__)
+            # Empty: not kept while we wait (see __init__), by the buffer nor by this frame's
+            # local, which would hold it for as long as the consumer waits (1 KiB per feed).
+            self._items = items = None
             await self._park()
             self._last_yield = _perf_counter()
 
