@@ -13,7 +13,6 @@ import typing
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from itertools import chain
 from typing import Any, Literal, TypeAlias
 
 import attrs
@@ -62,6 +61,7 @@ from ._scalars import (
     _time_pair,
     _time_pair_out,
     _WrongType,
+    decimal_pairs_from_strings,
     decimals_from_strings,
     json_type_name,
 )
@@ -793,17 +793,16 @@ def _decimal_pairs(
 ) -> Callable[[object, object], list[Any]]:
     """The fast hook of ``list[tuple[Decimal, Decimal]]`` (book levels) for decimal strings.
 
-    Every pair is checked and parsed at once (see ``decimals_from_strings``); anything else
+    Every pair is checked and parsed at once (see ``decimal_pairs_from_strings``); anything else
     goes through ``one_by_one``, which structures (or explains) it item by item.
     """
     only_lists = frozenset({list})
 
     def structure(v: object, t: object) -> list[Any]:
         if type(v) is list and v and set(map(type, v)) <= only_lists and set(map(len, v)) == {2}:
-            values = decimals_from_strings(list(chain.from_iterable(v)))
-            if values is not None:
-                pairs = iter(values)
-                return list(zip(pairs, pairs))  # noqa: B905 - an even count, by construction
+            pairs = decimal_pairs_from_strings(v)
+            if pairs is not None:
+                return pairs
         return one_by_one(v, t)
 
     return structure

@@ -40,7 +40,6 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from itertools import chain
 from typing import Any, Literal
 
 import attrs
@@ -60,7 +59,16 @@ from ._converter import (
     _is_union,
     constructor,
 )
-from ._scalars import INT_MAX, INT_MIN, _bool, _decimal_from_string, _int, _str, decimals_from_strings
+from ._scalars import (
+    INT_MAX,
+    INT_MIN,
+    _bool,
+    _decimal_from_string,
+    _int,
+    _str,
+    decimal_pairs_from_strings,
+    decimals_from_strings,
+)
 
 __all__ = ["FastDecoder", "Route", "strict_decides"]
 
@@ -272,11 +280,8 @@ def _decimals(v: list[str]) -> list[Decimal]:
 
 def _decimal_pairs(v: list[tuple[str, str]]) -> list[tuple[Decimal, Decimal]]:
     # Book levels, as the strict path's _decimal_pairs: every value checked and parsed at once.
-    values = decimals_from_strings(list(chain.from_iterable(v)))
-    if values is None:
-        return list(map(_decimal_pair, v))
-    pairs = iter(values)
-    return list(zip(pairs, pairs))  # noqa: B905 - an even count, by construction
+    pairs = decimal_pairs_from_strings(v)
+    return list(map(_decimal_pair, v)) if pairs is None else pairs
 
 
 def _decimal_pair(v: tuple[str, str]) -> tuple[Decimal, Decimal]:

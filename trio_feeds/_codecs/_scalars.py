@@ -12,6 +12,7 @@ import typing
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from itertools import chain
 from typing import Any
 
 from .._types import WireTime, remember
@@ -207,6 +208,19 @@ def decimals_from_strings(values: list[Any]) -> list[Decimal] | None:
         return list(map(Decimal, values))
     except InvalidOperation:  # "", "-", "1-2", "1..2", "--1"
         return None
+
+
+def decimal_pairs_from_strings(pairs: list[Any]) -> list[tuple[Decimal, Decimal]] | None:
+    """Book levels (``pairs``: two-item sequences of decimal strings) as Decimal pairs, else None.
+
+    One :func:`decimals_from_strings` on all the values; the caller has checked that every
+    item has two, and goes one by one on None (to convert or explain each).
+    """
+    values = decimals_from_strings(list(chain.from_iterable(pairs)))
+    if values is None:
+        return None
+    it = iter(values)
+    return list(zip(it, it))  # noqa: B905 - an even count, by the caller's check
 
 
 def _quote(text: str, limit: int = 40) -> str:
