@@ -129,3 +129,25 @@ def test_one_exchange_loads_no_other_exchange(name: str, tmp_path: Path) -> None
         cwd=tmp_path,
     )
     assert proc.stdout.strip() == "[]"
+
+
+def test_the_testing_package_imports_a_server_when_asked(tmp_path: Path) -> None:
+    # trio_feeds.testing (which the command imports, for its faults) loads no server until one
+    # is asked for, and then only that one: each server imports its exchange's codec.
+    code = (
+        "import sys\n"
+        "import trio_feeds.testing.faults\n"
+        "print(sorted(m for m in sys.modules if m.startswith('trio_feeds.testing.')))\n"
+        "from trio_feeds.testing import open_gateway_server, GatewayServer, sign\n"
+        "print(sorted(m for m in sys.modules if m.startswith('trio_feeds.testing.')))\n"
+        "import trio_feeds.testing as t\n"
+        "print('open_peatio_server' in dir(t), hasattr(t, 'no_such_thing'))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True, cwd=tmp_path
+    )
+    before, after, names = proc.stdout.splitlines()
+    assert not any(server in before for server in ("gateway", "cryptology", "onyx", "peatio"))
+    assert "trio_feeds.testing.gateway" in after
+    assert not any(server in after for server in ("cryptology", "onyx", "peatio"))
+    assert names == "True False"

@@ -103,11 +103,45 @@ with ``@pytest.mark.trio_feeds_server(rate=..., ...)``.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._server import SEQUENCE_EPOCH_MS, BookState, ConnectionRecord, FeedServer, Target
-from .cryptology import CryptologyServer, open_cryptology_server
-from .gateway import GatewayServer, open_gateway_server, sign
-from .onyx import OnyxServer, open_onyx_server
-from .peatio import PeatioServer, open_peatio_server
+
+if TYPE_CHECKING:
+    from .cryptology import CryptologyServer, open_cryptology_server
+    from .gateway import GatewayServer, open_gateway_server, sign
+    from .onyx import OnyxServer, open_onyx_server
+    from .peatio import PeatioServer, open_peatio_server
+
+# Each server is imported when first asked for: a server module imports its exchange's codec,
+# and the command (which imports `trio_feeds.testing.faults`, so this package) or a test of one
+# exchange would otherwise pay for all four at start-up.
+_SERVERS = {
+    "CryptologyServer": "cryptology",
+    "open_cryptology_server": "cryptology",
+    "GatewayServer": "gateway",
+    "open_gateway_server": "gateway",
+    "sign": "gateway",
+    "OnyxServer": "onyx",
+    "open_onyx_server": "onyx",
+    "PeatioServer": "peatio",
+    "open_peatio_server": "peatio",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _SERVERS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SERVERS})
+
 
 __all__ = [
     "BookState",
