@@ -807,7 +807,6 @@ def run_memory(
     feeds: int, seconds: float, rate_per_feed: float, transports: Sequence[str] = ("fast",)
 ) -> list[dict[str, Any]]:
     rows = []
-    ctx = multiprocessing.get_context("spawn")
     for transport in transports:
         spec = {
             "mode": "gateway",
@@ -817,13 +816,7 @@ def run_memory(
             "max_seconds": seconds + 150,
         }
         with SenderProcess(spec) as sender:
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=memory_child, args=(sender.url, feeds, seconds, transport, child))
-            proc.start()
-            result = parent.recv() if parent.poll(seconds + 180) else {"error": "no result"}
-            proc.join(10)
-            if proc.is_alive():
-                proc.kill()
+            result = _child_result(memory_child, (sender.url, feeds, seconds, transport), seconds + 180)
         row = {"transport": transport, "rate_per_feed": rate_per_feed, **result}
         rows.append(row)
         print(
@@ -1002,24 +995,10 @@ def scaling_baseline_child(port: int, conns: int, seconds: float, kind: str, out
 def run_scaling(rate: float, seconds: float, feed_counts: Sequence[int] = (1, 100)) -> list[dict[str, Any]]:
     """The same total rate through 1 feed and through N feeds (rate/N each), one process each."""
     rows = []
-    ctx = multiprocessing.get_context("spawn")
     for feeds in feed_counts:
         per_feed = rate / feeds
-        spec = {
-            "mode": "gateway",
-            "count": int(per_feed * (seconds + 90)),
-            "rate": per_feed,
-            "max_conns": feeds + 1,
-            "max_seconds": seconds + 120,
-        }
-        with SenderProcess(spec) as sender:
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=scaling_child, args=(sender.url, feeds, seconds, child))
-            proc.start()
-            result = parent.recv() if parent.poll(seconds + 100) else {"error": "no result"}
-            proc.join(10)
-            if proc.is_alive():
-                proc.kill()
+        with SenderProcess(_paced_spec("gateway", feeds, per_feed, seconds)) as sender:
+            result = _child_result(scaling_child, (sender.url, feeds, seconds), seconds + 100)
         rows.append({"rate": rate, "rate_per_feed": per_feed, **result})
         print(
             f"  {feeds:>4} feeds x {per_feed:>8,.0f} msg/s: {result.get('msgs_per_s', 0):>8,} msg/s received,"
@@ -1034,29 +1013,14 @@ def run_scaling_baselines(
     rate: float, seconds: float, conn_counts: Sequence[int] = (1, 100)
 ) -> dict[str, list[dict[str, Any]]]:
     """:func:`run_scaling`'s test without trio-feeds: how the same rates cost Trio and aiohttp."""
-    ctx = multiprocessing.get_context("spawn")
     out: dict[str, list[dict[str, Any]]] = {}
     for kind in ("trio-sockets", "aiohttp"):
         rows = []
         for conns in conn_counts:
             per_conn = rate / conns
-            spec = {
-                "mode": "raw",
-                "count": int(per_conn * (seconds + 90)),
-                "rate": per_conn,
-                "max_conns": conns + 1,
-                "max_seconds": seconds + 120,
-            }
-            with SenderProcess(spec) as sender:
-                parent, child = ctx.Pipe()
-                proc = ctx.Process(
-                    target=scaling_baseline_child, args=(sender.port, conns, seconds, kind, child)
-                )
-                proc.start()
-                result = parent.recv() if parent.poll(seconds + 100) else {"error": "no result"}
-                proc.join(10)
-                if proc.is_alive():
-                    proc.kill()
+            with SenderProcess(_paced_spec("raw", conns, per_conn, seconds)) as sender:
+                args = (sender.port, conns, seconds, kind)
+                result = _child_result(scaling_baseline_child, args, seconds + 100)
             rows.append({"rate": rate, "rate_per_feed": per_conn, **result})
             print(
                 f"  {kind:<12} {conns:>4} conns x {per_conn:>8,.0f} msg/s:"
@@ -1066,6 +1030,30 @@ def run_scaling_baselines(
         _ratios(rows)
         out[kind] = rows
     return out
+
+
+def _paced_spec(mode: str, conns: int, per_conn: float, seconds: float) -> dict[str, Any]:
+    """A sender for the scaling runs: ``conns`` connections at ``per_conn`` msg/s each, long enough."""
+    return {
+        "mode": mode,
+        "count": int(per_conn * (seconds + 90)),
+        "rate": per_conn,
+        "max_conns": conns + 1,
+        "max_seconds": seconds + 120,
+    }
+
+
+def _child_result(target: Callable[..., None], args: tuple[Any, ...], timeout: float) -> dict[str, Any]:
+    """``target(*args, pipe)`` in a fresh process: what it sends back, or an error after ``timeout`` s."""
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=target, args=(*args, child))
+    proc.start()
+    result: dict[str, Any] = parent.recv() if parent.poll(timeout) else {"error": "no result"}
+    proc.join(10)
+    if proc.is_alive():
+        proc.kill()
+    return result
 
 
 def _ratios(rows: list[dict[str, Any]]) -> None:
