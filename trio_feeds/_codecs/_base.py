@@ -99,7 +99,7 @@ Classifier: TypeAlias = Callable[[JSONObject], "tuple[str | None, type | None]"]
 _H = TypeVar("_H")
 
 
-class _Hooks(dict[type, _H]):
+class _HooksByClass(dict[type, _H]):
     """A codec's hook per class, each made on its first use.
 
     A codec knows every class of its protocol (a hundred for Cryptology) and a feed meets a
@@ -152,10 +152,10 @@ class Codec:
         self._detailed = _make_converter(numbers, detailed=True, checks=checks or {})
         self._loads = _loads_strings if numbers == "string" else _loads_numbers
         self._classes = frozenset(classes)
-        self._structure: dict[type, Callable[[Any, Any], Any]] = _Hooks(
+        self._structure: dict[type, Callable[[Any, Any], Any]] = _HooksByClass(
             self._classes, self.converter.get_structure_hook
         )
-        self._unstructure: dict[type, Callable[[Any], Any]] = _Hooks(
+        self._unstructure: dict[type, Callable[[Any], Any]] = _HooksByClass(
             self._classes, self.converter.get_unstructure_hook
         )
         # A subclass with its own decode_object (Peatio's envelopes) gets it called by decode().

@@ -501,7 +501,7 @@ class FastDecoder:
     def decoder(self, fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """A function from a frame to its message: the fast path, else ``fallback(frame)``.
 
-        :attr:`decode` is ``decoder(lambda frame: None)``; a codec passes its strict decode, so
+        :attr:`decode` is ``decoder(strict_decides)``; a codec passes its strict decode, so
         that a frame costs one Python call before msgspec (this runs once per frame).
         """
         routes = self.routes
