@@ -225,8 +225,13 @@ async def test_connect_failures() -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind((HOST, 0))
         port = s.getsockname()[1]
-    with pytest.raises(ConnectFailed, match="OSError"):
+    # An IP address: one connect (no Happy Eyeballs race), its error naming the address.
+    with pytest.raises(ConnectFailed, match=rf"could not connect to {HOST}:{port}: Connection refused"):
         async with connected(f"ws://{HOST}:{port}/"):
+            pass
+    # A host name: trio's open_tcp_stream over its addresses, each attempt's error named.
+    with pytest.raises(ConnectFailed, match=rf"attempts to connect to localhost:{port} failed: .*refused"):
+        async with connected(f"ws://localhost:{port}/"):
             pass
     with pytest.raises(ConnectFailed, match="not a WebSocket URL"):
         async with connected(f"http://{HOST}:{port}/"):
@@ -657,7 +662,7 @@ async def test_a_cancelled_receive_loses_nothing_and_the_next_one_reads_on() -> 
     server = RawServer(handler=handler)
     async with raw_serving(server), connected(server) as conn:
         assert isinstance(conn, FastConnection)
-        assert conn._socket is not None  # plain TCP: read from the socket (see _read_socket)
+        assert conn._socket is not None  # plain TCP: read from the socket (see _read_ready)
         with trio.move_on_after(0.05) as scope:
             await conn.receive()  # nothing yet: cancelled while waiting for readability
         assert scope.cancelled_caught

@@ -7,7 +7,8 @@ owns the socket, the tasks and the clock. The task tree, all of it structured:
   └─ ``Engine.run``: a nursery holding
        ├─ the clock (``Engine.clock``): every deadline of the feed, in one task: one per
        │  awaited request id, and the live connection's (silence, authentication, next ping)
-       └─ the reconnect loop; per connection (``Engine.connect_once``) one nursery holding
+       └─ the reconnect loop (the nursery's body); per connection (``Engine.connect_once``)
+          one nursery, which is also the session's cancel scope, holding
             ├─ the transport's reader, if it has one (trio-websocket's; the default fast
             │  transport parses inside the reader loop and has no task of its own)
             ├─ ``Session.writer`` while frames wait, ``Session.ping`` while a ping is out
@@ -54,7 +55,7 @@ from .._sansio._protocol import (
     RequestDone,
     Send,
 )
-from .._transports import ConnectFailed, Connection, HandshakeRejected, Transport, redact_url
+from .._transports import ConnectFailed, HandshakeRejected, Transport, redact_url
 from ..config import FeedConfig
 from ..errors import AuthenticationError, DecodeError, FeedClosed
 from ..state import Account
@@ -116,8 +117,14 @@ class Engine:
                 nursery.cancel_scope.cancel()
             if self.tap is None or self.tap.timers:
                 nursery.start_soon(self.clock)
-            await self.reconnect_loop()
-            nursery.cancel_scope.cancel()  # pragma: no cover - the loop only ends by raising
+            # The reconnect loop: connect, run the connection, back off, reconnect; raise what
+            # ends the feed. Here, not in a coroutine of its own, as the session is in
+            # connect_once's: while a connection lives, only run() and connect_once() are on
+            # the reader's stack (each coroutine there is 0.3 KiB per feed).
+            attempt = 0  # reconnect attempts since the last healthy connection
+            while True:
+                ending = await self.connect_once(self.protocol.connect_target())
+                attempt = await self.back_off(ending, attempt)
 
     async def clock(self) -> None:
         """Act on each deadline as it passes (forever): request answers, and the live session's.
@@ -166,25 +173,10 @@ class Engine:
             elif isinstance(action, BadFrame):
                 self.bad_frame(action.error)
             elif isinstance(action, ProtocolClose):
-                self._protocol_close(action, sess)
+                if sess is not None:
+                    sess.close_for_protocol(action, by_user=self.in_user_call)
             else:
                 raise TypeError(f"unknown protocol action: {type(action).__name__}")
-
-    def _protocol_close(self, action: ProtocolClose, sess: Session | None) -> None:
-        if sess is None:
-            return
-        logger.info(
-            "%s: protocol closes the connection: code %s, %s", self.protocol.name, action.code, action.reason
-        )
-        ending = Ending(
-            action.code,
-            action.reason,
-            action.verdict,
-            close_code=action.code,
-            connected_at=sess.connected_at,
-            deliberate=self.in_user_call or action.deliberate,
-        )
-        sess.end(ending)
 
     def bad_frame(self, error: DecodeError) -> None:
         """Count a bad frame; report it in-band, or end the feed (``bad_frames="raise"``)."""
@@ -261,55 +253,62 @@ class Engine:
 
     # -- connections ---------------------------------------------------------------------------
 
-    async def reconnect_loop(self) -> None:
-        """Connect, run the connection, back off, reconnect; raise what ends the feed."""
+    async def back_off(self, ending: Ending, attempt: int) -> int:
+        """Report a connection's end, wait before the next attempt; return the attempt's number.
+
+        ``attempt`` counts reconnect attempts since the last healthy connection. Raises what
+        ends the feed: a fatal close, or ``max_attempts`` used up.
+        """
         cfg = self.config
         name = self.protocol.name
-        attempt = 0  # reconnect attempts since the last healthy connection
-        while True:
-            ending = await self.connect_once(self.protocol.connect_target())
-            self.last_failure = ending.reason
-            now = trio.current_time()
-            if ending.connected_at is not None:
-                self.buffer.put_event(ev.Disconnected(ending.code, ending.reason))
-                if self.account is not None:
-                    self.account.disconnected(now)
-                for tracked in self.protocol.tracked():
-                    tracked.disconnected(now)
-                self.execute(ending.after, None)  # e.g. the books are out of sync now
-                if ending.deliberate or now - ending.connected_at >= cfg.healthy_after:
-                    attempt = 0
-            if ending.verdict is CloseVerdict.FATAL:
-                raise FeedClosed(
-                    f"{name}: connection closed with code {ending.code} ({ending.reason}); not retrying"
-                )
-            attempt += 1
-            delay = cfg.rng.uniform(0.0, cfg.backoff_ceiling(attempt))
-            if ending.verdict is CloseVerdict.RETRY_SLOW:
-                delay += cfg.rate_limit_backoff
-            pause = delay
-            if self.tap is not None:
-                # A replay takes both from its recording: they depend on how long connections
-                # lasted and on the jitter, neither of which it can measure again.
-                attempt, delay, pause = await self.tap.reconnect(attempt, delay)
-            if cfg.max_attempts is not None and attempt > cfg.max_attempts:
-                tries = f"{cfg.max_attempts} reconnect attempt{'' if cfg.max_attempts == 1 else 's'}"
-                raise FeedClosed(f"{name}: gave up after {tries}; last: {ending.reason}")
-            self.stats.reconnects += 1
-            logger.warning(
-                "%s: disconnected (code %s: %s); reconnect attempt %d in %.3f s",
-                name,
-                ending.code,
-                ending.reason,
-                attempt,
-                delay,
-            )
-            self.buffer.put_event(ev.Reconnecting(attempt, delay, ending.reason))
-            await trio.sleep(pause)
+        self.last_failure = ending.reason
+        now = trio.current_time()
+        if ending.connected_at is not None:
+            self.buffer.put_event(ev.Disconnected(ending.code, ending.reason))
+            if self.account is not None:
+                self.account.disconnected(now)
+            for tracked in self.protocol.tracked():
+                tracked.disconnected(now)
+            self.execute(ending.after, None)  # e.g. the books are out of sync now
+            if ending.deliberate or now - ending.connected_at >= cfg.healthy_after:
+                attempt = 0
+        if ending.verdict is CloseVerdict.FATAL:
+            why = f"connection closed with code {ending.code} ({ending.reason})"
+            raise FeedClosed(f"{name}: {why}; not retrying")
+        attempt += 1
+        delay = cfg.rng.uniform(0.0, cfg.backoff_ceiling(attempt))
+        if ending.verdict is CloseVerdict.RETRY_SLOW:
+            delay += cfg.rate_limit_backoff
+        pause = delay
+        if self.tap is not None:
+            # A replay takes both from its recording: they depend on how long connections
+            # lasted and on the jitter, neither of which it can measure again.
+            attempt, delay, pause = await self.tap.reconnect(attempt, delay)
+        if cfg.max_attempts is not None and attempt > cfg.max_attempts:
+            tries = f"{cfg.max_attempts} reconnect attempt{'' if cfg.max_attempts == 1 else 's'}"
+            raise FeedClosed(f"{name}: gave up after {tries}; last: {ending.reason}")
+        self.stats.reconnects += 1
+        logger.warning(
+            "%s: disconnected (code %s: %s); reconnect attempt %d in %.3f s",
+            name,
+            ending.code,
+            ending.reason,
+            attempt,
+            delay,
+        )
+        self.buffer.put_event(ev.Reconnecting(attempt, delay, ending.reason))
+        await trio.sleep(pause)
+        return attempt
 
     async def connect_once(self, target: ConnectTarget) -> Ending:
-        """One connection attempt, and the whole life of the connection if it opens."""
+        """One connection attempt, and the whole life of the connection if it opens.
+
+        The connection's nursery is its session's scope: ``Session.end`` cancels it, and the
+        nursery stops that cancellation (one from outside passes on). The connection is closed
+        (bounded, shielded) whatever happens.
+        """
         cfg = self.config
+        sess: Session | None = None
         async with trio.open_nursery() as nursery:
             try:
                 try:
@@ -319,52 +318,65 @@ class Engine:
                         connect_timeout=cfg.connect_timeout,
                         max_message_size=TRANSPORT_SIZE_FACTOR * cfg.max_frame_size,
                     )
-                except HandshakeRejected as exc:
-                    if exc.status_code in (401, 403):
-                        # The credentials in the handshake were refused: retrying cannot help.
-                        raise AuthenticationError(
-                            f"{self.protocol.name}: handshake rejected with HTTP {exc.status_code}"
-                        ) from None
-                    slow = exc.status_code == 429
-                    reason = self.protocol.connect_failed(str(exc))
-                    return Ending(None, reason, CloseVerdict.RETRY_SLOW if slow else CloseVerdict.RETRY)
-                except ConnectFailed as exc:
-                    return Ending(None, self.protocol.connect_failed(str(exc)), CloseVerdict.RETRY)
-                return await self.run_session(nursery, conn, target)
+                except (HandshakeRejected, ConnectFailed) as exc:
+                    return _attempt_failed(self.protocol, exc)
+                url, now = redact_url(target.url), trio.current_time()
+                sess = Session(self, conn, nursery, url, now, is_reconnect=self.connections > 0)
+                # Everything after connect() but Session() (which only sets fields) is inside
+                # this try: the finally must close the connection (the transport's reader is
+                # shielded until then).
+                try:
+                    self.session_started(sess)
+                    await sess.read_loop()
+                finally:
+                    await self.session_over(sess)
             finally:
                 nursery.cancel_scope.cancel()
-
-    async def run_session(self, nursery: trio.Nursery, conn: Connection, target: ConnectTarget) -> Ending:
-        """Run one open connection until it ends; close it (bounded, shielded) whatever happens."""
-        protocol = self.protocol
-        now = trio.current_time()
-        sess = Session(self, conn, redact_url(target.url), now, is_reconnect=self.connections > 0)
-        try:
-            # Everything after connect() is inside this try: the finally must close the
-            # connection (the transport's reader is shielded until then).
-            self.connections += 1
-            self.session = sess
-            logger.info("%s: connected to %s", protocol.name, sess.url)
-            self.buffer.put_event(ev.Connected(sess.url))
-            sess.start(nursery)
-            with sess.scope:
-                actions = protocol.connection_made(now)
-                self.execute(actions, sess)
-                if sess.resub_started is None and protocol.ready:
-                    self.start_resubscription(sess, actions)
-                await sess.read_loop()
-        finally:
-            self.session = None
-            sess.stop_sending()
-            lost_actions = protocol.connection_lost()
-            if sess.resub_done_at is not None:
-                # Data flowed on this connection: a gap starts at its last sign of data.
-                self.gap_since = max(sess.last_frame, sess.resub_done_at)
-            ending = sess.ending
-            close_code = 1000 if ending is None else ending.close_code
-            graceful = ending is None or ending.graceful
-            with trio.CancelScope(shield=True):
-                await conn.aclose(close_code, grace=self.config.close_timeout if graceful else 0.0)
-        if sess.ending is None:  # pragma: no cover - the read loop only returns after end()
+        if sess is None or sess.ending is None:  # pragma: no cover - the read loop only returns after end()
             raise RuntimeError("connection ended without a reason")
-        return attrs.evolve(sess.ending, after=tuple(lost_actions))
+        return sess.ending
+
+    def session_started(self, sess: Session) -> None:
+        """A connection opened: report it, start its protocol and (if ready) its resubscription."""
+        protocol = self.protocol
+        self.connections += 1
+        self.session = sess
+        logger.info("%s: connected to %s", protocol.name, sess.url)
+        self.buffer.put_event(ev.Connected(sess.url))
+        sess.start()
+        actions = protocol.connection_made(sess.connected_at)
+        self.execute(actions, sess)
+        if sess.resub_started is None and protocol.ready:
+            self.start_resubscription(sess, actions)
+
+    async def session_over(self, sess: Session) -> None:
+        """A connection's session ended (or failed): close it (bounded, shielded), note the gap.
+
+        Sets ``sess.ending``'s ``after`` (the protocol's actions for after Disconnected).
+        """
+        self.session = None
+        sess.stop_sending()
+        lost_actions = self.protocol.connection_lost()
+        if sess.resub_done_at is not None:
+            # Data flowed on this connection: a gap starts at its last sign of data.
+            self.gap_since = max(sess.last_frame, sess.resub_done_at)
+        ending = sess.ending
+        close_code = 1000 if ending is None else ending.close_code
+        graceful = ending is None or ending.graceful
+        with trio.CancelScope(shield=True):
+            await sess.conn.aclose(close_code, grace=self.config.close_timeout if graceful else 0.0)
+        if ending is not None:
+            sess.ending = attrs.evolve(ending, after=tuple(lost_actions))
+
+
+def _attempt_failed(protocol: FeedProtocol, exc: HandshakeRejected | ConnectFailed) -> Ending:
+    """The ending of a connection attempt that failed; raises when retrying cannot help."""
+    verdict = CloseVerdict.RETRY
+    if isinstance(exc, HandshakeRejected):
+        status = exc.status_code
+        if status in (401, 403):
+            # The credentials in the handshake were refused: retrying cannot help.
+            raise AuthenticationError(f"{protocol.name}: handshake rejected with HTTP {status}") from None
+        if status == 429:
+            verdict = CloseVerdict.RETRY_SLOW
+    return Ending(None, protocol.connect_failed(str(exc)), verdict)

@@ -13,12 +13,17 @@ every sleeping task costs its frames, its cancel scopes and its bookkeeping. The
 (heartbeat silence, the authentication deadline, the next ping) are checked by the feed's
 one clock task (``Engine.clock``), which calls :meth:`Session.tick`.
 
-The session ends with the first reason found (:meth:`Session.end`), which cancels its scope;
-the engine then closes the connection (bounded, shielded) and acts on the :class:`Ending`.
+The session ends with the first reason found (:meth:`Session.end`), which cancels the
+connection's nursery: the reader, the writer and a ping stop at once (a writer stopped in the
+middle of a frame marks the connection broken, and its close is then not graceful). The engine
+then closes the connection (bounded, shielded) and acts on the :class:`Ending`. The nursery's
+scope is the session's: one cancel scope per connection rather than two, 0.6 KiB less per
+feed (its status keeps two sets).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -26,7 +31,7 @@ from typing import TYPE_CHECKING
 import attrs
 import trio
 
-from .._sansio._protocol import Action, CloseVerdict
+from .._sansio._protocol import Action, CloseVerdict, ProtocolClose
 from .._transports import Connection, TransportClosed
 from ..errors import DecodeError
 
@@ -34,6 +39,8 @@ if TYPE_CHECKING:
     from ._core import Engine
 
 __all__ = ["NO_REQUESTS", "Ending", "Session"]
+
+logger = logging.getLogger("trio_feeds")
 
 NO_REQUESTS: frozenset[str] = frozenset()
 """The one empty ``Session.resub_pending``, shared (Python makes a new empty frozenset each time)."""
@@ -87,20 +94,27 @@ class Session:
         "resub_errors",
         "resub_pending",
         "resub_started",
-        "scope",
         "sending",
         "url",
     )
 
-    def __init__(self, engine: Engine, conn: Connection, url: str, now: float, *, is_reconnect: bool) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        conn: Connection,
+        nursery: trio.Nursery,
+        url: str,
+        now: float,
+        *,
+        is_reconnect: bool,
+    ) -> None:
         self.engine = engine
         self.conn = conn
         self.url = url
         self.connected_at = now
         self.last_frame = now
         self.is_reconnect = is_reconnect
-        self.scope = trio.CancelScope()
-        self.nursery: trio.Nursery | None = None  # the connection's, once started
+        self.nursery = nursery  # the connection's: the writer's and pings', and the session's scope
         # Frames waiting for the writer; None while no writer runs. Unbounded on purpose: puts
         # come from synchronous code (the reader must not block); a socket that stops taking
         # writes is found dead by a ping within its timeout. A list, taken whole by the writer:
@@ -130,7 +144,17 @@ class Session:
         """End this connection (the first reason wins) and stop reading and writing."""
         if self.ending is None:
             self.ending = ending
-        self.scope.cancel()
+        self.nursery.cancel_scope.cancel()
+
+    def close_for_protocol(self, action: ProtocolClose, *, by_user: bool) -> None:
+        """End the session as the protocol asked (``by_user``: in a user's call, so deliberate)."""
+        code, reason = action.code, action.reason
+        name = self.engine.protocol.name
+        logger.info("%s: protocol closes the connection: code %s, %s", name, code, reason)
+        deliberate = by_user or action.deliberate
+        at = self.connected_at
+        ending = Ending(code, reason, action.verdict, close_code=code, connected_at=at, deliberate=deliberate)
+        self.end(ending)
 
     def end_dead(self, reason: str) -> None:
         """End a connection found dead (no pong, silence): no graceful close, then retry."""
@@ -145,7 +169,6 @@ class Session:
             return
         outbox = self.outbox
         if outbox is None:
-            assert self.nursery is not None  # start() comes before any action is executed
             self.outbox = [frame]
             self.nursery.start_soon(self.writer)
         else:
@@ -155,13 +178,12 @@ class Session:
         """The engine is done with this connection: drop frames from now on."""
         self.sending = False
 
-    def start(self, nursery: trio.Nursery) -> None:
-        """Take the connection's nursery for the writer and pings; wake the clock for our deadlines.
+    def start(self) -> None:
+        """Schedule the first ping; wake the clock for this connection's deadlines.
 
         A replay's engine has no clock (see ``_tap.py``): its recording says when a ping went
         unanswered or the server fell silent, so no ping is sent and no deadline checked.
         """
-        self.nursery = nursery
         hb = self.engine.protocol.heartbeat
         interval, _ = self.engine.config.pings(hb.ping_interval, hb.ping_timeout)
         self.next_ping = trio.current_time() + interval
@@ -240,7 +262,7 @@ class Session:
                     if self.resub_started is None and protocol.ready:
                         engine.start_resubscription(self, ())
                 if self.ending is not None:
-                    await trio.lowlevel.checkpoint()  # the session's scope is cancelled: leave
+                    await trio.lowlevel.checkpoint()  # the connection's nursery is cancelled: leave
                     return  # pragma: no cover - the checkpoint raises Cancelled
             # Not kept while the next read waits: the batch, its last frame, and the actions
             # of that frame (its decoded message, which only the consumer needs now).
@@ -335,7 +357,6 @@ class Session:
                 deadline = min(deadline, self.auth_deadline)
         if now >= self.next_ping:
             self.next_ping = math.inf  # until this ping's pong (see ping)
-            assert self.nursery is not None
             self.nursery.start_soon(self.ping)
         else:
             deadline = min(deadline, self.next_ping)

@@ -10,6 +10,7 @@ pattern of httpcore's ``map_exceptions``).
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import ssl
 import urllib.parse
@@ -156,7 +157,7 @@ async def open_stream(host: str, port: int, tls: bool, ssl_context: ssl.SSLConte
     The TLS handshake happens here, not inside the WebSocket library (where a TLS failure may
     only end a reader task). On any failure, cancellation included, the socket is closed.
     """
-    tcp = await trio.open_tcp_stream(host, port)
+    tcp = await _open_tcp(host, port)
     if not tls:
         return tcp
     stream: trio.abc.Stream = tcp
@@ -169,6 +170,32 @@ async def open_stream(host: str, port: int, tls: bool, ssl_context: ssl.SSLConte
         await trio.aclose_forcefully(stream)
         raise
     return ssl_stream
+
+
+async def _open_tcp(host: str, port: int) -> trio.SocketStream:
+    """``trio.open_tcp_stream(host, port)``; for an IP address, its one connect without the race.
+
+    With one address there is nothing for Happy Eyeballs to race, and the race's machinery (a
+    nursery, a task, events, cancel scopes) held about 3 KiB per connection while it lasted:
+    a thousand feeds connecting at once left that much more resident memory per feed behind,
+    pymalloc pools pinned by the long-lived objects made among them (benchmarks/throughput.py,
+    memory). A failure is an ``OSError`` naming the address, as trio's is.
+    """
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return await trio.open_tcp_stream(host, port)
+    family = trio.socket.AF_INET6 if address.version == 6 else trio.socket.AF_INET
+    sock = trio.socket.socket(family, trio.socket.SOCK_STREAM)
+    try:
+        await sock.connect((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(exc.errno, f"could not connect to {host}:{port}: {_os_error_text(exc)}") from None
+    except BaseException:
+        sock.close()
+        raise
+    return trio.SocketStream(sock)
 
 
 def close_args(code: int, reason: str) -> tuple[int, str]:

@@ -90,7 +90,7 @@ _INVALID_DATA = 1007
 _logger = logging.getLogger("trio_feeds.transport")
 _MAX_HANDSHAKE = 64 * 1024  # a handshake response bigger than this is not one
 _STREAM_ERROR_TYPES: tuple[type[BaseException], ...] = (*STREAM_ERRORS, OSError)  # see _stream_closed
-_POSIX = os.name == "posix"  # where a socket's fd can be read with os.read (see _read_socket)
+_POSIX = os.name == "posix"  # where a socket's fd can be read with os.read (see _read_ready)
 _CLOSED_ERRNOS = frozenset({errno.EBADF, errno.ENOTSOCK})  # trio.SocketStream's: socket closed
 
 
@@ -153,7 +153,7 @@ class FastConnection:
         fast_path: bool = True,
     ) -> None:
         self._stream = stream
-        # A plain TCP stream is read and written through its socket (see _read_socket and
+        # A plain TCP stream is read and written through its socket (see _read_ready and
         # _send_all).
         self._socket = stream.socket if isinstance(stream, trio.SocketStream) else None
         self._drained = True  # the last socket read did not fill the chunk: wait before reading
@@ -306,7 +306,19 @@ class FastConnection:
             if sock is None:
                 data = await self._stream.receive_some(self._chunk)
             elif _POSIX:
-                data = await _read_socket(self, sock, self._chunk)
+                # The socket's file descriptor read as _read_ready says. The wait is here, not
+                # in a coroutine of its own: an idle feed's reader keeps every frame of its
+                # stack, 0.25 KiB each.
+                read: bytes | None = None
+                while read is None:
+                    if sock.fileno() == -1:
+                        raise trio.ClosedResourceError("this socket was already closed")
+                    if self._drained:
+                        await trio.lowlevel.wait_readable(sock)
+                    else:
+                        await trio.lowlevel.checkpoint()
+                    read = _read_ready(self, sock, self._chunk)
+                data = read
             else:
                 # SocketStream.receive_some minus its error-translating context manager, which
                 # an idle connection keeps alive (a generator and its frames) while it waits.
@@ -403,37 +415,30 @@ class FastConnection:
                     self._broken = True  # cancelled or failed mid-frame
 
 
-async def _read_socket(conn: FastConnection, sock: trio.socket.SocketType, size: int) -> bytes:
-    """``receive_some`` of a plain TCP stream on POSIX, read from its socket ``sock`` directly.
+def _read_ready(conn: FastConnection, sock: trio.socket.SocketType, size: int) -> bytes | None:
+    """The read of ``receive_some`` on a plain TCP stream on POSIX, once ``sock`` may be ready.
 
     Trio's ``receive_some`` first tries the read: after a read that emptied the socket, as
     nearly every read of a live feed does (a message or two at a time), the try fails with
-    ``BlockingIOError`` through a context manager, and only then does it wait. Here a read that
-    did not fill ``size`` is taken to have emptied the socket, and the next one waits for
-    readability first; after a full read it reads again at once, behind a checkpoint. Either
-    way each call yields once and can be cancelled before it reads (no data is lost), as
-    ``receive_some``. Errors are the stream's: ``ClosedResourceError`` for a closed socket,
-    ``BrokenResourceError`` for a socket error (as _socket_error maps them).
+    ``BlockingIOError`` through a context manager, and only then does it wait. Instead
+    (``FastConnection._read_once``), a read that did not fill ``size`` is taken to have
+    emptied the socket, and the next one waits for readability first; after a full read it
+    reads again at once, behind a checkpoint. Either way each read yields once and can be
+    cancelled before it reads (no data is lost), as ``receive_some``. None: a wake-up with
+    nothing to read (wait again). Errors are the stream's: ``ClosedResourceError`` for a
+    closed socket, ``BrokenResourceError`` for a socket error (as _socket_error maps them).
     """
-    while True:
-        fd = sock.fileno()
-        if fd == -1:
-            raise trio.ClosedResourceError("this socket was already closed")
-        if conn._drained:
-            await trio.lowlevel.wait_readable(sock)
-        else:
-            await trio.lowlevel.checkpoint()
-        try:
-            data = os.read(fd, size)
-        except BlockingIOError:
-            conn._drained = True  # a wake-up with nothing to read: wait again
-            continue
-        except OSError as exc:
-            if sock.fileno() == -1:
-                raise trio.ClosedResourceError("this socket was already closed") from None
-            raise _socket_error(exc) from exc
-        conn._drained = len(data) < size
-        return data
+    try:
+        data = os.read(sock.fileno(), size)
+    except BlockingIOError:
+        conn._drained = True
+        return None
+    except OSError as exc:
+        if sock.fileno() == -1:
+            raise trio.ClosedResourceError("this socket was already closed") from None
+        raise _socket_error(exc) from exc
+    conn._drained = len(data) < size
+    return data
 
 
 async def _send_all(stream: trio.abc.Stream, sock: trio.socket.SocketType | None, data: bytes) -> None:
