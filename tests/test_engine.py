@@ -365,6 +365,56 @@ async def test_delivers_in_order_with_session_events() -> None:
     assert feed_tasks() == []
 
 
+def awaited_chain(task: trio.lowlevel.Task) -> list[str]:
+    """The qualified names of the coroutines (and generators) ``task`` is parked in, outermost first."""
+    names: list[str] = []
+    frame: Any = task.coro
+    while frame is not None:
+        code = getattr(frame, "cr_code", None) or frame.gi_code
+        if "trio_feeds" in code.co_filename:
+            names.append(code.co_qualname)
+        frame = getattr(frame, "cr_await", None) if hasattr(frame, "cr_await") else frame.gi_yieldfrom
+    return names
+
+
+async def test_an_idle_connection_keeps_a_short_reader_stack() -> None:
+    # Every coroutine an idle feed's reader waits in lives as long as the connection: 0.25 to
+    # 0.35 KiB each, for every one of thousands of feeds (benchmarks/throughput.py, memory).
+    # So the reconnect loop runs in Engine.run's own frame, the session in connect_once's
+    # (session_started and session_over are called around the read, not awaited over it),
+    # and the fast transport waits for its socket in _read_once itself.
+    async with (
+        serving(FakeServer()) as server,
+        open_fake_feed(FakeProtocol(server.url), fast(ping_interval=60.0)) as feed,
+    ):
+        assert await take(feed, 1) == [ev.Connected(f"ws://{HOST}:{server.port}/feed")]
+        await trio.testing.wait_all_tasks_blocked()
+        (reader,) = [t for t in all_tasks() if t.name == "trio_feeds._engine._feed.Feed._run"]
+        assert awaited_chain(reader) == [
+            "Feed._run",
+            "Engine.run",
+            "Engine.connect_once",
+            "Session._read_batches",
+            "FastConnection.receive_batch",
+            "FastConnection._read_once",
+        ]
+
+
+def all_tasks() -> list[trio.lowlevel.Task]:
+    tasks: list[trio.lowlevel.Task] = []
+
+    def walk(task: trio.lowlevel.Task) -> None:
+        tasks.append(task)
+        for nursery in task.child_nurseries:
+            for child in nursery.child_tasks:
+                walk(child)
+
+    root = trio.lowlevel.current_root_task()
+    assert root is not None
+    walk(root)
+    return tasks
+
+
 async def test_subscribe_acknowledged_refused_and_timed_out() -> None:
     server = FakeServer(refuse={"nope"}, silent={"void"})
     async with (
