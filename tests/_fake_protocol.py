@@ -206,6 +206,7 @@ class FakeConnection:
         self.code = code
         self.sent: list[str] = []
         self.closed_with: int | None = None
+        self.ping_times: list[float] = []
 
     async def send(self, text: str) -> None:
         await trio.lowlevel.checkpoint()
@@ -216,6 +217,7 @@ class FakeConnection:
         raise TransportClosed(self.code, "scripted close")
 
     async def ping(self, pong_timeout: float) -> bool:
+        self.ping_times.append(trio.current_time())
         await trio.lowlevel.checkpoint()
         return True
 

@@ -637,6 +637,28 @@ async def test_request_timeout_while_disconnected_names_the_cause(
             await feed.subscribe("a")
 
 
+async def test_the_first_ping_is_jittered_then_pings_follow_the_interval(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Feeds that connect together must not ping together for as long as they live: the first
+    # ping comes at a random point of the interval's second half (from the config's rng), the
+    # next ones an interval after each pong.
+    firsts = []
+    for seed in (1, 2, 3):
+        transport = FakeTransport([Up()])
+        cfg = FeedConfig(ping_interval=10.0, ping_timeout=1.0, rng=random.Random(seed))
+        async with open_fake_feed(FakeProtocol("ws://x/"), cfg, transport=transport):
+            await trio.sleep(35.0)
+        (conn,) = transport.connections
+        connected_at = transport.attempt_times[0]
+        first = conn.ping_times[0] - connected_at
+        assert first == pytest.approx(10.0 * (0.5 + 0.5 * random.Random(seed).random()))
+        assert [b - a for a, b in itertools.pairwise(conn.ping_times)] == pytest.approx([10.0, 10.0])
+        firsts.append(first)
+    assert all(5.0 <= f < 10.0 for f in firsts)
+    assert len(set(firsts)) == 3
+
+
 # -- backoff (pure timing: mock clock, scripted transport) ------------------------------------------
 
 

@@ -55,8 +55,10 @@ class FeedConfig:
     All durations are seconds.
 
     Attributes:
-        ping_interval: a WebSocket ping is sent this often. A ping answered in time proves the
-            connection alive, so quiet channels never cause a reconnect. ``None`` (the
+        ping_interval: a WebSocket ping is sent this often (the first one at a random point
+            of the interval's second half, so that feeds connected together do not ping
+            together). A ping answered in time proves the connection alive, so quiet channels
+            never cause a reconnect. ``None`` (the
             default): the protocol's own recommendation (``HeartbeatPolicy.ping_interval``,
             e.g. 3 s for Cryptology, as its official client), else
             :data:`DEFAULT_PING_INTERVAL`. A value set here always wins.
@@ -100,7 +102,8 @@ class FeedConfig:
             and for the answers to re-subscriptions after a reconnect.
         poll_interval: the longest the engine's per-connection check sleeps (heartbeat silence
             and the authentication deadline are also checked exactly when due).
-        rng: source of jitter; pass ``random.Random(seed)`` for reproducible delays.
+        rng: source of jitter (reconnect delays, the first ping); pass ``random.Random(seed)``
+            for reproducible delays.
     """
 
     ping_interval: float | None = attrs.field(default=None, validator=_optional_positive)
