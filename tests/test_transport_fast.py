@@ -31,6 +31,7 @@ from wsproto.events import (
 from trio_feeds import events as ev
 from trio_feeds import gateway
 from trio_feeds._sansio._protocol import ConnectTarget
+from trio_feeds._transports._base import open_stream
 from trio_feeds._transports.fast import FastConnection
 from trio_feeds.config import FeedConfig
 from trio_feeds.testing import FeedServer, open_cryptology_server, open_gateway_server
@@ -241,6 +242,40 @@ async def test_connect_failures() -> None:
         with pytest.raises(ConnectFailed, match="handshake failed"):
             async with connected(garbage.url):
                 pass
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback on this machine")
+async def test_an_ipv6_address_connects_directly(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An IP address is one connect of the address's own family: trio's Happy Eyeballs race
+    # (open_tcp_stream) is for host names only.
+    async def no_race(*args: object, **kwargs: object) -> trio.SocketStream:
+        raise AssertionError("open_tcp_stream used for an IP address")
+
+    monkeypatch.setattr(trio, "open_tcp_stream", no_race)
+    async with trio.open_nursery() as nursery:
+        accepted: list[trio.SocketStream] = []
+
+        async def handler(stream: trio.SocketStream) -> None:
+            accepted.append(stream)
+            await trio.sleep_forever()
+
+        listeners = await nursery.start(functools.partial(trio.serve_tcp, handler, 0, host="::1"))
+        port = listeners[0].socket.getsockname()[1]
+        stream = await open_stream("::1", port, False, None)
+        assert isinstance(stream, trio.SocketStream)
+        assert stream.socket.family == socket.AF_INET6
+        assert stream.socket.getpeername()[:2] == ("::1", port)
+        await stream.aclose()
+        nursery.cancel_scope.cancel()
 
 
 async def test_connect_timeout_and_no_socket_left() -> None:
