@@ -25,6 +25,7 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessage
 
 from tests._fake_protocol import Fail, FakeFeed, FakeProtocol, FakeTransport, Up, dumps, open_fake_feed
+from tests._tasks import all_tasks
 from trio_feeds import Feed, start_feed
 from trio_feeds import events as ev
 from trio_feeds._engine._buffer import Buffer, FeedStats
@@ -254,18 +255,7 @@ async def raw_serving(server: RawServer) -> AsyncIterator[RawServer]:
 
 def feed_tasks() -> list[str]:
     """Names of live tasks that belong to trio-feeds (there must be none after a feed exits)."""
-    names: list[str] = []
-
-    def walk(task: trio.lowlevel.Task) -> None:
-        names.append(task.name)
-        for nursery in task.child_nurseries:
-            for child in nursery.child_tasks:
-                walk(child)
-
-    root = trio.lowlevel.current_root_task()
-    assert root is not None
-    walk(root)
-    return [n for n in names if n.startswith("trio_feeds")]
+    return [t.name for t in all_tasks() if t.name.startswith("trio_feeds")]
 
 
 async def take(feed: Feed, n: int, *, within: float = 5.0) -> list[Any]:
@@ -398,21 +388,6 @@ async def test_an_idle_connection_keeps_a_short_reader_stack() -> None:
             "FastConnection.receive_batch",
             "FastConnection._read_once",
         ]
-
-
-def all_tasks() -> list[trio.lowlevel.Task]:
-    tasks: list[trio.lowlevel.Task] = []
-
-    def walk(task: trio.lowlevel.Task) -> None:
-        tasks.append(task)
-        for nursery in task.child_nurseries:
-            for child in nursery.child_tasks:
-                walk(child)
-
-    root = trio.lowlevel.current_root_task()
-    assert root is not None
-    walk(root)
-    return tasks
 
 
 async def test_subscribe_acknowledged_refused_and_timed_out() -> None:

@@ -34,6 +34,7 @@ import attrs
 import pytest
 import trio
 
+from tests._tasks import all_tasks
 from trio_feeds import Feed, UnknownMessage, exchanges, peatio
 from trio_feeds import events as ev
 from trio_feeds.config import FeedConfig
@@ -247,22 +248,12 @@ def delivered_sequences(server: FeedServer, segment: list[Any]) -> list[int]:
 
 def feed_tasks() -> list[str]:
     """Names of every live task of the engine or the transport, anywhere in this run."""
-    found: list[str] = []
-
-    def walk(task: trio.lowlevel.Task) -> None:
-        name = task.name
-        if (name.startswith("trio_feeds") and not name.startswith("trio_feeds.testing")) or (
-            "trio_websocket" in name
-        ):
-            found.append(name)
-        for nursery in task.child_nurseries:
-            for child in nursery.child_tasks:
-                walk(child)
-
-    root = trio.lowlevel.current_root_task()
-    assert root is not None
-    walk(root)
-    return found
+    return [
+        name
+        for name in (t.name for t in all_tasks())
+        if (name.startswith("trio_feeds") and not name.startswith("trio_feeds.testing"))
+        or "trio_websocket" in name
+    ]
 
 
 def open_fds() -> int:
