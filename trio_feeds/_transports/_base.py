@@ -189,11 +189,10 @@ async def _open_tcp(host: str, port: int) -> trio.SocketStream:
     sock = trio.socket.socket(family, trio.socket.SOCK_STREAM)
     try:
         await sock.connect((host, port))
-    except OSError as exc:
+    except BaseException as exc:  # cancellation included: the socket is closed either way
         sock.close()
-        raise OSError(exc.errno, f"could not connect to {host}:{port}: {_os_error_text(exc)}") from None
-    except BaseException:
-        sock.close()
+        if isinstance(exc, OSError):
+            raise OSError(exc.errno, f"could not connect to {host}:{port}: {_os_error_text(exc)}") from None
         raise
     return trio.SocketStream(sock)
 
