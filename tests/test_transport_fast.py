@@ -262,10 +262,8 @@ async def test_an_ipv6_address_connects_directly(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(trio, "open_tcp_stream", no_race)
     async with trio.open_nursery() as nursery:
-        accepted: list[trio.SocketStream] = []
 
         async def handler(stream: trio.SocketStream) -> None:
-            accepted.append(stream)
             await trio.sleep_forever()
 
         listeners = await nursery.start(functools.partial(trio.serve_tcp, handler, 0, host="::1"))
