@@ -71,7 +71,11 @@ def check_frame(codec: Codec, frame: str | bytes) -> bool:
     fast = codec._fast
     assert fast is not None
     message = fast(frame)
-    if message is None:
+    # Again: a codec may decode a frame it has seen the like of another way (Ranger's one-pass
+    # decoder of a stream, made at its first frame, which may refuse more). Whatever either way
+    # takes must agree with the strict path.
+    taken = [m for m in (message, fast(frame)) if m is not None]
+    if not taken:
         return False
     try:
         strict = codec.decode_strict(frame)
@@ -80,9 +84,10 @@ def check_frame(codec: Codec, frame: str | bytes) -> bool:
             f"the fast path took a frame the strict path refuses ({exc}): {frame!r}"
         ) from None
     assert not isinstance(strict, UnknownMessage), frame
-    _same(message, strict)
-    assert codec.encode(message) == codec.encode(strict)
-    return True
+    for m in taken:
+        _same(m, strict)
+        assert codec.encode(m) == codec.encode(strict)
+    return message is not None
 
 
 def _fixtures(protocol: str) -> list[Any]:
@@ -327,3 +332,98 @@ def test_every_class_gets_its_hooks(protocol: str) -> None:
     with pytest.raises(KeyError):
         codec._structure[int]
     assert int not in codec._structure
+
+
+_PEATIO_TRADES = {
+    "trades": [{"tid": 1, "taker_type": "buy", "price": "9421.5", "amount": "0.01", "date": 1559903600}]
+}
+
+
+def _counting_envelopes(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Each frame the Ranger codec reads as an envelope first (its first-sight way)."""
+    seen: list[Any] = []
+    envelope = peatio._envelope
+
+    def counted(frame: Any) -> Any:
+        seen.append(frame)
+        return envelope(frame)
+
+    monkeypatch.setattr(peatio, "_envelope", counted)
+    return seen
+
+
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_ranger_decodes_a_known_streams_frames_in_one_pass(
+    monkeypatch: pytest.MonkeyPatch, as_bytes: bool
+) -> None:
+    codec = peatio._RangerCodec()
+    envelopes = _counting_envelopes(monkeypatch)
+
+    def frame(stream: str, tid: int) -> str | bytes:
+        payload = {"trades": [{**_PEATIO_TRADES["trades"][0], "tid": tid}]}
+        text = json.dumps({stream: payload}, separators=(",", ":"))
+        return text.encode() if as_bytes else text
+
+    first = codec.decode(frame("btcusd.trades", 1))
+    assert len(envelopes) == 1
+    # Later frames of the stream, in either type, skip the envelope: one msgspec pass.
+    for tid in range(2, 5):
+        message = codec.decode(frame("btcusd.trades", tid))
+        _same(message, codec.decode_strict(frame("btcusd.trades", tid)))
+        assert message.data.trades[0].tid == tid
+    assert codec.decode(json.dumps({"btcusd.trades": _PEATIO_TRADES})).stream == "btcusd.trades"
+    assert len(envelopes) == 1
+    _same(first, codec.decode_strict(frame("btcusd.trades", 1)))
+    # Another market's stream is its own key: its first frame reads the envelope. Then frames
+    # of the two streams in turn each find their own decoder.
+    assert codec.decode(frame("ethusd.trades", 9)).stream == "ethusd.trades"
+    assert len(envelopes) == 2
+    for tid in range(10, 14):
+        stream = ("btcusd.trades", "ethusd.trades")[tid % 2]
+        message = codec.decode(frame(stream, tid))
+        assert (message.stream, message.data.trades[0].tid) == (stream, tid)
+    assert len(envelopes) == 2
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        # The key spelled with an escape: not found by its text, decoded the first-sight way.
+        '{"\\u0062tcusd.trades":' + json.dumps(_PEATIO_TRADES) + "}",
+        # The known key, then another: the one-pass decoder refuses, the strict path decides.
+        '{"btcusd.trades":' + json.dumps(_PEATIO_TRADES) + ',"x":1}',
+        # The key twice (the strict parse keeps the last): refused in one pass, decided strictly.
+        '{"btcusd.trades":true,"btcusd.trades":' + json.dumps(_PEATIO_TRADES) + "}",
+        # Blanks before the key; a payload of another stream's shape under the known key.
+        '{ "btcusd.trades":' + json.dumps(_PEATIO_TRADES) + "}",
+        '{"btcusd.trades":{"asks":[],"bids":[]}}',
+        '["btcusd.trades",' + json.dumps(_PEATIO_TRADES) + "]",
+    ],
+)
+def test_ranger_frames_near_a_known_stream_get_the_strict_answer(frame: str) -> None:
+    codec = peatio._RangerCodec()
+    codec.decode(json.dumps({"btcusd.trades": _PEATIO_TRADES}))  # the stream is known
+    for text in (frame, frame.encode()):
+        try:
+            strict = codec.decode_strict(text)
+        except DecodeError as exc:
+            with pytest.raises(DecodeError) as info:
+                codec.decode(text)
+            assert str(info.value) == str(exc)
+            continue
+        _same(codec.decode(text), strict)
+        check_frame(codec, text)
+
+
+def test_ranger_one_pass_decoders_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A server that invents stream names gets a decoder made for the first few only; the rest
+    # still decode, the first-sight way.
+    monkeypatch.setattr(peatio, "_MAX_ONE_PASS_STREAMS", 3)
+    codec = peatio._RangerCodec()
+    envelopes = _counting_envelopes(monkeypatch)
+    for _ in range(2):
+        for i in range(5):
+            message = codec.decode(json.dumps({f"m{i}.trades": _PEATIO_TRADES}))
+            assert message.stream == f"m{i}.trades"
+    assert sorted(k for k in codec._streams if type(k) is str) == ["m0.trades", "m1.trades", "m2.trades"]
+    assert len(envelopes) == 5 + 2  # the first round, then the two streams left without

@@ -483,6 +483,26 @@ class FastDecoder:
                 self.routes += ((decoder.decode, converts),)
         self.decode = self.decoder(strict_decides)
 
+    def keyed_parts(self, cls: type, key: str) -> tuple[Callable[[Any], Any], Callable[[Any], Any]] | None:
+        """``(decode, convert)`` for the one-key object ``{key: <cls>}``, or None if ``cls`` has no fast form.
+
+        ``convert(decode(text).value)`` is the ``cls`` under ``key``: as :meth:`model_parts`,
+        with the envelope checked in the same msgspec pass (a frame with another key, or more
+        keys, fails). Building it costs a struct class and a decoder: once per key.
+        """
+        built = self._builder.model(cls)
+        if built is None:
+            return None
+        struct, convert = built
+        envelope = msgspec.defstruct(
+            f"{cls.__name__}Envelope",
+            [("value", struct, msgspec.field(name=key))],
+            forbid_unknown_fields=True,
+            gc=False,
+        )
+        decode: Callable[[Any], Any] = msgspec.json.Decoder(envelope, float_hook=self._float_hook).decode
+        return decode, convert
+
     def model_parts(self, cls: type) -> tuple[Callable[[Any], Any], Callable[[Any], Any]] | None:
         """``(decode, convert)``: ``convert(decode(text))`` is ``cls`` from a JSON object's text.
 
