@@ -1126,10 +1126,11 @@ def _cpu_ticks() -> tuple[int, int] | None:
 def host_watch(results: dict[str, Any], part: str) -> Iterator[None]:
     """Record the share of the CPUs the hypervisor took away ("steal") while ``part`` ran.
 
-    On a shared virtual machine a neighbour's load shows here and nowhere else: one-process
-    figures (decode) barely move, but the two-process ones (a sender and a receiver) do: the
-    typed receiver ran at half its quiet rate or less at 12-15% steal here. A part with more
-    than 3% is flagged, so that its ratios are not read against a quiet run's.
+    On a shared virtual machine a neighbour's load shows here: the two-process figures (a
+    sender and a receiver) move most, the typed receiver ran at half its quiet rate or less at
+    12-15% steal here. A part with more than 3% is flagged, so that its ratios are not read
+    against a quiet run's. It is one sign, not proof of a quiet host: rates also fell by half
+    at 2% steal on the same machine (a slower host, not a busier one); compare ratios, not rates.
     """
     before = _cpu_ticks()
     try:
