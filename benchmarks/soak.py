@@ -28,7 +28,12 @@ for shorter runs):
 * RSS growth from the end of the warm-up to the end of the run (each the median of 3 samples)
   below ``--rss-limit-mib`` (1 MiB);
 * latency p99 of the last window <= ``--latency-ratio`` (1.2) x the p99 of the first window
-  after the warm-up;
+  after the warm-up; *inconclusive* (reported, not failed) when the host itself was slower in
+  the last window: a probe process beside the run (``HostProbe``: it only sleeps 1 ms at a
+  time) saw its lateness at least double, and more than 0.5 ms. A shared machine's neighbours
+  can slow every process for many seconds (last-window p99 6.7x the first's in a 60 s CI
+  slice, all four protocols alike), which no measurement inside our process tells from creep;
+  one outside it can;
 * no message lost or duplicated within a connection; every gap reported; every feed still
   delivering in the last window; no feed ended but by an expected ``reject-auth``.
 """
@@ -41,7 +46,9 @@ import math
 import os
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from array import array
 from collections import Counter
@@ -320,6 +327,10 @@ def rss_trend(times: Sequence[float], rss: Sequence[float], warmup: float) -> fl
     return 0.0 if not spread else sum((t - mean_t) * (r - mean_r) for t, r in points) / spread
 
 
+# A probe lateness (ms) below which the host is not called slow, however much it grew.
+HOST_SLOWER_MS = 0.5
+
+
 def evaluate(
     summary: dict[str, Any], *, rss_limit_mib: float, latency_ratio: float
 ) -> dict[str, dict[str, Any]]:
@@ -334,6 +345,21 @@ def evaluate(
         "value": None if ratio is None else round(ratio, 3),
         "limit": f"last/first <= {latency_ratio}",
     }
+    host = summary.get("host_probe_p99_ms") or {}
+    host_first, host_last = host.get("first_window"), host.get("last_window")
+    if (
+        ratio is not None
+        and not checks["latency_p99"]["ok"]
+        and host_first is not None
+        and host_last is not None
+        and host_last >= max(2 * host_first, HOST_SLOWER_MS)
+    ):
+        # The host was slower too: not a verdict on the library either way (see HostProbe).
+        checks["latency_p99"].update(
+            ok=True,
+            inconclusive=f"the host itself was slower in the last window: a probe process woke "
+            f"{host_last} ms late at p99 (median of its seconds) against {host_first} ms",
+        )
     protocols = summary["protocols"]
     for key, name in (
         ("lost", "no_loss"),
@@ -460,6 +486,62 @@ class FeedTrack:
     first_error: str | None = None
 
 
+# The probe's program: sleep 1 ms at a time, and each second write that second's p99 and
+# maximum lateness (ms past the 1 ms asked for) with the second's start on the shared
+# monotonic clock. Ends after ``until`` or when its parent is gone.
+_PROBE = """
+import os, sys, time
+until, path = float(sys.argv[1]), sys.argv[2]
+parent = os.getppid()
+with open(path, "w") as out:
+    start, late = time.monotonic(), []
+    while True:
+        before = time.monotonic()
+        time.sleep(0.001)
+        now = time.monotonic()
+        late.append(now - before - 0.001)
+        if now - start >= 1.0:
+            late.sort()
+            p99 = late[min(len(late) - 1, int(0.99 * len(late)))]
+            out.write(f"{start:.6f} {p99 * 1000:.4f} {late[-1] * 1000:.4f}\\n")
+            out.flush()
+            start, late = now, []
+            if now > until or os.getppid() != parent:
+                break
+"""
+
+
+class HostProbe:
+    """A process beside the run that only sleeps 1 ms at a time and records how late it wakes.
+
+    What it sees is the host's doing (neighbours, stolen CPU), never our library's: the soak's
+    latency check asks it whether a slower last window was the host's. Costs about 1% of a CPU.
+    """
+
+    def __init__(self, duration: float) -> None:
+        fd, self._path = tempfile.mkstemp(prefix="soak-probe-", suffix=".txt")
+        os.close(fd)
+        until = time.monotonic() + duration + 10
+        self._process = subprocess.Popen([sys.executable, "-c", _PROBE, f"{until:.3f}", self._path])
+
+    def stop(self) -> list[tuple[float, float, float]]:
+        """End the probe: ``(second's start on time.monotonic, p99 ms, max ms)`` per second."""
+        self._process.terminate()
+        self._process.wait(timeout=10)
+        try:
+            with open(self._path) as f:
+                rows = [tuple(float(x) for x in line.split()) for line in f if line.count(" ") == 2]
+        finally:
+            os.unlink(self._path)
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
+def probe_window(rows: Sequence[tuple[float, float, float]], start: float, end: float) -> float | None:
+    """The median of the probe's per-second p99 lateness (ms) over seconds that start in [start, end)."""
+    values = [p99 for t, p99, _ in rows if start <= t < end]
+    return round(statistics.median(values), 3) if values else None
+
+
 RECONCILE_EVERY = 2.0  # seconds between two loads of the open orders (see Soak.reconcile)
 
 _EVENTS = ev.FEED_EVENT_TYPES
@@ -484,6 +566,8 @@ class Soak:
         self.first = Histogram()
         self.last = Histogram()
         self.t0 = 0.0
+        self.t0_mono = 0.0  # the same moment on time.monotonic, the probe's clock
+        self.probe_rows: list[tuple[float, float, float]] = []
         self.fault_log: list[tuple[float, str, str]] = []
         self.trace = trace  # tracemalloc from the warm-up's end: what grew (slows the run)
         self.trace_start: Any = None
@@ -507,6 +591,7 @@ class Soak:
             taps = {name: ServerTap(server) for name, server in servers.items()}
             async with trio.open_nursery() as nursery:
                 self.t0 = trio.current_time()
+                self.t0_mono = time.monotonic()
                 for i, entry in enumerate(self.entries):
                     nursery.start_soon(taps[entry.name].run)
                     nursery.start_soon(self.feed_loop, entry, servers[entry.name], taps[entry.name], i)
@@ -734,6 +819,11 @@ class Soak:
                 "first_window": window(self.first, run.first_window),
                 "last_window": window(self.last, run.last_window),
             },
+            # The host's own lateness (HostProbe) in the same windows: None without a probe.
+            "host_probe_p99_ms": {
+                "first_window": probe_window(self.probe_rows, *(self.t0_mono + t for t in run.first_window)),
+                "last_window": probe_window(self.probe_rows, *(self.t0_mono + t for t in run.last_window)),
+            },
             "protocols": {
                 name: {
                     "messages": t.messages,
@@ -782,6 +872,7 @@ def _rss(page: int) -> float:
 def report(summary: dict[str, Any], checks: dict[str, dict[str, Any]]) -> str:
     """The summary in a few lines of text."""
     plan_, rss, lat = summary["plan"], summary["rss"], summary["latency"]
+    host = summary.get("host_probe_p99_ms") or {}
     lines = [
         f"soak: {plan_['duration_s']:g} s, {len(plan_['protocols'])} protocols at "
         f"{plan_['rate_per_server']:g} msg/s each, a fault every {plan_['fault_every_s']:g} s "
@@ -793,6 +884,8 @@ def report(summary: dict[str, Any], checks: dict[str, dict[str, Any]]) -> str:
         f"latency p50/p99: first window {lat['first_window']['p50_ms']}/{lat['first_window']['p99_ms']} ms "
         f"({lat['first_window']['samples']} samples), last window {lat['last_window']['p50_ms']}/"
         f"{lat['last_window']['p99_ms']} ms ({lat['last_window']['samples']} samples)",
+        "host (a probe process's lateness, p99): first window "
+        f"{host.get('first_window')} ms, last window {host.get('last_window')} ms",
         f"{'protocol':<12}{'msgs':>9}{'lost':>6}{'dup':>5}{'reconn':>8}{'gaps':>6}{'unrep':>7}{'bad':>5}"
         f"{'p99 ms':>9}  faults",
     ]
@@ -804,7 +897,9 @@ def report(summary: dict[str, Any], checks: dict[str, dict[str, Any]]) -> str:
             f"{p['p99_ms'] if p['p99_ms'] is not None else '-':>9}  {faults}"
         )
     for name, c in checks.items():
-        lines.append(f"{'PASS' if c['ok'] else 'FAIL'} {name}: {c['value']} ({c['limit']})")
+        verdict = "INCONCLUSIVE" if c.get("inconclusive") else "PASS" if c["ok"] else "FAIL"
+        why = f": {c['inconclusive']}" if c.get("inconclusive") else ""
+        lines.append(f"{verdict} {name}: {c['value']} ({c['limit']}){why}")
     return "\n".join(lines)
 
 
@@ -842,7 +937,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     soak = Soak(run, args.rate, args.seed, trace=args.tracemalloc)
     started = time.monotonic()
-    trio.run(soak.main)
+    probe = HostProbe(run.duration + 60)
+    try:
+        trio.run(soak.main)
+    finally:
+        soak.probe_rows = probe.stop()
     summary = soak.summary()
     checks = evaluate(summary, rss_limit_mib=args.rss_limit_mib, latency_ratio=args.latency_ratio)
     summary["checks"] = checks

@@ -6,8 +6,10 @@ The harness itself runs outside pytest (``nox -s soak``; a 60 s slice in ``.ci/r
 from __future__ import annotations
 
 import importlib.util
+import os
 import random
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -245,3 +247,70 @@ def test_each_check_fails_on_its_own(changes: dict[str, Any], failed: set[str]) 
     for name in failed:
         assert f"FAIL {name}:" in text
     assert text.count("PASS ") == len(checks) - len(failed)
+
+
+@pytest.mark.parametrize(
+    ("host", "verdict"),
+    [
+        ({"first_window": 0.2, "last_window": 0.9}, "inconclusive"),  # the host 4.5x slower
+        ({"first_window": 0.2, "last_window": 0.3}, "fail"),  # the host about the same
+        ({"first_window": 0.1, "last_window": 0.4}, "fail"),  # 4x, but under HOST_SLOWER_MS
+        ({"first_window": None, "last_window": 2.0}, "fail"),  # no probe seconds in a window
+        (None, "fail"),  # no probe at all
+    ],
+)
+def test_a_slower_last_window_is_inconclusive_only_when_the_host_was_slower(
+    host: dict[str, Any] | None, verdict: str
+) -> None:
+    summary = _summary(latency__last_window__p99_ms=5.0)
+    if host is not None:
+        summary["host_probe_p99_ms"] = host
+    check = soak.evaluate(summary, rss_limit_mib=1.0, latency_ratio=3.0)["latency_p99"]
+    assert check["value"] == 5.0
+    if verdict == "inconclusive":
+        assert check["ok"]
+        assert "the host itself was slower" in check["inconclusive"]
+        line = soak.report(
+            {
+                "plan": {"duration_s": 60, "protocols": [], "rate_per_server": 100, "fault_every_s": 2.5,
+                         "warmup_s": 10, "window_s": 16.7},
+                "faults": [],
+                "rss": {"first_mib": 40, "after_warmup_mib": 41, "end_mib": 41.2, "growth_mib": 0.2,
+                        "max_mib": 41.3},
+                "latency": {"first_window": {"p50_ms": 0.1, "p99_ms": 1.0, "samples": 10},
+                            "last_window": {"p50_ms": 0.1, "p99_ms": 5.0, "samples": 10}},
+                "host_probe_p99_ms": host,
+                "protocols": {},
+            },
+            {"latency_p99": check},
+        )  # fmt: skip
+        assert "INCONCLUSIVE latency_p99: 5.0" in line
+        assert "first window 0.2 ms, last window 0.9 ms" in line
+    else:
+        assert not check["ok"]
+        assert "inconclusive" not in check
+    # A last window within the ratio passes whatever the host did.
+    summary["latency"]["last_window"]["p99_ms"] = 2.0
+    assert soak.evaluate(summary, rss_limit_mib=1.0, latency_ratio=3.0)["latency_p99"] == {
+        "ok": True, "value": 2.0, "limit": "last/first <= 3.0"
+    }  # fmt: skip
+
+
+def test_probe_windows_take_the_median_of_the_seconds_in_them() -> None:
+    rows = [(100.0, 0.1, 1.0), (101.0, 0.3, 2.0), (102.0, 9.0, 9.0), (103.0, 0.2, 0.5)]
+    assert soak.probe_window(rows, 100.0, 103.0) == 0.3  # one bad second does not decide it
+    assert soak.probe_window(rows, 103.0, 104.0) == 0.2
+    assert soak.probe_window(rows, 200.0, 300.0) is None
+
+
+def test_the_host_probe_reports_each_second_and_stops() -> None:
+    start = time.monotonic()
+    probe = soak.HostProbe(30.0)
+    time.sleep(2.3)
+    rows = probe.stop()
+    assert 1 <= len(rows) <= 3
+    for second, p99, worst in rows:
+        assert start - 1 <= second <= time.monotonic()
+        assert 0 <= p99 <= worst
+    assert probe._process.returncode is not None  # ended, not left running
+    assert not os.path.exists(probe._path)
