@@ -29,8 +29,9 @@ for shorter runs):
   below ``--rss-limit-mib`` (1 MiB);
 * latency p99 of the last window <= ``--latency-ratio`` (1.2) x the p99 of the first window
   after the warm-up; *inconclusive* (reported, not failed) when the host itself was slower in
-  the last window: a probe process beside the run (``HostProbe``: it only sleeps 1 ms at a
-  time) saw its lateness at least double, and more than 0.5 ms. A shared machine's neighbours
+  the last window (``host_slower``): a probe process beside the run (``HostProbe``: it only
+  sleeps 1 ms at a time) saw its lateness at least double, past 0.5 ms, or the share of the
+  CPUs the host took away (``/proc/stat`` steal) at least doubled, past 5%. A shared machine's neighbours
   can slow every process for many seconds (last-window p99 6.7x the first's in a 60 s CI
   slice, all four protocols alike), which no measurement inside our process tells from creep;
   one outside it can;
@@ -329,6 +330,27 @@ def rss_trend(times: Sequence[float], rss: Sequence[float], warmup: float) -> fl
 
 # A probe lateness (ms) below which the host is not called slow, however much it grew.
 HOST_SLOWER_MS = 0.5
+# A share of the CPUs stolen below which the host is not called slow, however much it grew.
+HOST_STEAL = 0.05
+
+
+def host_slower(summary: dict[str, Any]) -> str | None:
+    """Why the host itself was slower in the last window than in the first, or None.
+
+    Either sign counts: the probe process woke at least twice as late (and over
+    ``HOST_SLOWER_MS``), or the host took at least twice the share of the CPUs (and over
+    ``HOST_STEAL``). Each alone can miss a slow host: a stolen CPU the probe was not on, a
+    slower host with little steal.
+    """
+    probe = summary.get("host_probe_p99_ms") or {}
+    first, last = probe.get("first_window"), probe.get("last_window")
+    if first is not None and last is not None and last >= max(2 * first, HOST_SLOWER_MS):
+        return f"a probe process woke {last} ms late at p99 (median of its seconds) against {first} ms"
+    steal = summary.get("host_steal_share") or {}
+    first, last = steal.get("first_window"), steal.get("last_window")
+    if first is not None and last is not None and last >= max(2 * first, HOST_STEAL):
+        return f"the host took {last:.0%} of the CPUs away against {first:.0%}"
+    return None
 
 
 def evaluate(
@@ -345,21 +367,13 @@ def evaluate(
         "value": None if ratio is None else round(ratio, 3),
         "limit": f"last/first <= {latency_ratio}",
     }
-    host = summary.get("host_probe_p99_ms") or {}
-    host_first, host_last = host.get("first_window"), host.get("last_window")
-    if (
-        ratio is not None
-        and not checks["latency_p99"]["ok"]
-        and host_first is not None
-        and host_last is not None
-        and host_last >= max(2 * host_first, HOST_SLOWER_MS)
-    ):
-        # The host was slower too: not a verdict on the library either way (see HostProbe).
-        checks["latency_p99"].update(
-            ok=True,
-            inconclusive=f"the host itself was slower in the last window: a probe process woke "
-            f"{host_last} ms late at p99 (median of its seconds) against {host_first} ms",
-        )
+    if ratio is not None and not checks["latency_p99"]["ok"]:
+        why = host_slower(summary)
+        if why:
+            # The host was slower too: not a verdict on the library either way (see HostProbe).
+            checks["latency_p99"].update(
+                ok=True, inconclusive=f"the host itself was slower in the last window: {why}"
+            )
     protocols = summary["protocols"]
     for key, name in (
         ("lost", "no_loss"),
@@ -559,7 +573,8 @@ class Soak:
         n = int(run.duration / run.sample_every) + 3
         # Preallocated: the time series does not grow the process while it is measured.
         self.series = {
-            k: array("d", bytes(8 * n)) for k in ("t", "rss", "p50", "p99", "max", "count", "messages")
+            k: array("d", bytes(8 * n))
+            for k in ("t", "rss", "p50", "p99", "max", "count", "messages", "steal", "ticks")
         }
         self.samples = 0
         self.interval = Histogram()
@@ -771,6 +786,7 @@ class Soak:
         s["max"][i] = h.max
         s["count"][i] = h.count
         s["messages"][i] = sum(t.messages for t in self.tracks.values())
+        s["steal"][i], s["ticks"][i] = _cpu_ticks()
         self.samples = i + 1
         h.clear()
 
@@ -779,6 +795,7 @@ class Soak:
         n = self.samples
         times = list(self.series["t"][:n])
         rss = list(self.series["rss"][:n])
+        steal, ticks = list(self.series["steal"][:n]), list(self.series["ticks"][:n])
         start_rss, end_rss = rss_growth(times, rss, run.warmup)
         mib = 1024 * 1024
 
@@ -824,6 +841,11 @@ class Soak:
                 "first_window": probe_window(self.probe_rows, *(self.t0_mono + t for t in run.first_window)),
                 "last_window": probe_window(self.probe_rows, *(self.t0_mono + t for t in run.last_window)),
             },
+            # The share of the CPUs the host took away ("steal") in the same windows.
+            "host_steal_share": {
+                "first_window": steal_share(times, steal, ticks, *run.first_window),
+                "last_window": steal_share(times, steal, ticks, *run.last_window),
+            },
             "protocols": {
                 name: {
                     "messages": t.messages,
@@ -864,6 +886,25 @@ class Soak:
         }
 
 
+def _cpu_ticks() -> tuple[float, float]:
+    """The machine's CPU ticks so far: ``(stolen by the host, all)``, from ``/proc/stat``."""
+    with open("/proc/stat") as f:
+        ticks = [float(x) for x in f.readline().split()[1:9]]  # ... irq softirq steal
+    return ticks[7], sum(ticks)
+
+
+def steal_share(
+    times: Sequence[float], steal: Sequence[float], ticks: Sequence[float], start: float, end: float
+) -> float | None:
+    """The share of the CPUs the host took away between the samples that bound [start, end]."""
+    inside = [i for i, t in enumerate(times) if start - 1e-6 <= t <= end + 1e-6]
+    if len(inside) < 2:
+        return None
+    first, last = inside[0], inside[-1]
+    spent = ticks[last] - ticks[first]
+    return round((steal[last] - steal[first]) / spent, 3) if spent > 0 else None
+
+
 def _rss(page: int) -> float:
     with open("/proc/self/statm", "rb") as f:
         return float(int(f.read().split()[1]) * page)
@@ -873,6 +914,7 @@ def report(summary: dict[str, Any], checks: dict[str, dict[str, Any]]) -> str:
     """The summary in a few lines of text."""
     plan_, rss, lat = summary["plan"], summary["rss"], summary["latency"]
     host = summary.get("host_probe_p99_ms") or {}
+    steal = summary.get("host_steal_share") or {}
     lines = [
         f"soak: {plan_['duration_s']:g} s, {len(plan_['protocols'])} protocols at "
         f"{plan_['rate_per_server']:g} msg/s each, a fault every {plan_['fault_every_s']:g} s "
@@ -885,7 +927,8 @@ def report(summary: dict[str, Any], checks: dict[str, dict[str, Any]]) -> str:
         f"({lat['first_window']['samples']} samples), last window {lat['last_window']['p50_ms']}/"
         f"{lat['last_window']['p99_ms']} ms ({lat['last_window']['samples']} samples)",
         "host (a probe process's lateness, p99): first window "
-        f"{host.get('first_window')} ms, last window {host.get('last_window')} ms",
+        f"{host.get('first_window')} ms, last window {host.get('last_window')} ms; CPU stolen: "
+        f"{steal.get('first_window')}, {steal.get('last_window')}",
         f"{'protocol':<12}{'msgs':>9}{'lost':>6}{'dup':>5}{'reconn':>8}{'gaps':>6}{'unrep':>7}{'bad':>5}"
         f"{'p99 ms':>9}  faults",
     ]

@@ -257,13 +257,18 @@ def test_each_check_fails_on_its_own(changes: dict[str, Any], failed: set[str]) 
         ({"first_window": 0.1, "last_window": 0.4}, "fail"),  # 4x, but under HOST_SLOWER_MS
         ({"first_window": None, "last_window": 2.0}, "fail"),  # no probe seconds in a window
         (None, "fail"),  # no probe at all
+        ({"steal": {"first_window": 0.01, "last_window": 0.12}}, "inconclusive"),  # 12% stolen
+        ({"steal": {"first_window": 0.08, "last_window": 0.12}}, "fail"),  # stolen alike
+        ({"steal": {"first_window": 0.0, "last_window": 0.04}}, "fail"),  # under HOST_STEAL
     ],
 )
 def test_a_slower_last_window_is_inconclusive_only_when_the_host_was_slower(
     host: dict[str, Any] | None, verdict: str
 ) -> None:
     summary = _summary(latency__last_window__p99_ms=5.0)
-    if host is not None:
+    if host is not None and "steal" in host:
+        summary["host_steal_share"] = host["steal"]
+    elif host is not None:
         summary["host_probe_p99_ms"] = host
     check = soak.evaluate(summary, rss_limit_mib=1.0, latency_ratio=3.0)["latency_p99"]
     assert check["value"] == 5.0
@@ -279,13 +284,14 @@ def test_a_slower_last_window_is_inconclusive_only_when_the_host_was_slower(
                         "max_mib": 41.3},
                 "latency": {"first_window": {"p50_ms": 0.1, "p99_ms": 1.0, "samples": 10},
                             "last_window": {"p50_ms": 0.1, "p99_ms": 5.0, "samples": 10}},
-                "host_probe_p99_ms": host,
+                "host_probe_p99_ms": None if "steal" in host else host,
+                "host_steal_share": host.get("steal"),
                 "protocols": {},
             },
             {"latency_p99": check},
         )  # fmt: skip
         assert "INCONCLUSIVE latency_p99: 5.0" in line
-        assert "first window 0.2 ms, last window 0.9 ms" in line
+        assert ("0.9 ms late" if "steal" not in host else "took 12% of the CPUs away against 1%") in line
     else:
         assert not check["ok"]
         assert "inconclusive" not in check
@@ -314,3 +320,14 @@ def test_the_host_probe_reports_each_second_and_stops() -> None:
         assert 0 <= p99 <= worst
     assert probe._process.returncode is not None  # ended, not left running
     assert not os.path.exists(probe._path)
+
+
+def test_steal_share_is_taken_between_the_samples_that_bound_the_window() -> None:
+    times = [1.0, 2.0, 3.0, 4.0, 5.0]
+    steal = [0.0, 10.0, 20.0, 20.0, 20.0]
+    ticks = [0.0, 100.0, 200.0, 300.0, 400.0]
+    assert soak.steal_share(times, steal, ticks, 1.0, 3.0) == 0.1
+    assert soak.steal_share(times, steal, ticks, 3.0, 5.0) == 0.0
+    assert soak.steal_share(times, steal, ticks, 4.5, 4.9) is None  # no two samples inside
+    first, total = soak._cpu_ticks()
+    assert 0 <= first <= total
