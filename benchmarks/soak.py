@@ -31,10 +31,10 @@ for shorter runs):
   after the warm-up; *inconclusive* (reported, not failed) when the host itself was slower in
   the last window (``host_slower``): a probe process beside the run (``HostProbe``: it only
   sleeps 1 ms at a time) saw its lateness at least double, past 0.5 ms, or the share of the
-  CPUs the host took away (``/proc/stat`` steal) at least doubled, past 5%. A shared machine's neighbours
-  can slow every process for many seconds (last-window p99 6.7x the first's in a 60 s CI
-  slice, all four protocols alike), which no measurement inside our process tells from creep;
-  one outside it can;
+  CPUs the host took away (``/proc/stat`` steal) at least doubled, past 5%. A shared
+  machine's neighbours can slow every process for many seconds (last-window p99 6.7x the
+  first's in a 60 s CI slice, all four protocols alike), which no measurement inside our
+  process tells from creep; one outside it can;
 * no message lost or duplicated within a connection; every gap reported; every feed still
   delivering in the last window; no feed ended but by an expected ``reject-auth``.
 """
@@ -66,6 +66,12 @@ from trio_feeds import events as ev
 from trio_feeds.errors import AuthenticationError
 from trio_feeds.testing import ConnectionRecord, FeedServer
 from trio_feeds.testing.faults import Fault, parse_duration, parse_fault
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.append(str(HERE))  # benchmarks/_host.py, run as a script or loaded by the tests
+
+from _host import cpu_ticks  # noqa: E402 - found through the path set just above
 
 # -- histograms ----------------------------------------------------------------------------------
 
@@ -786,7 +792,7 @@ class Soak:
         s["max"][i] = h.max
         s["count"][i] = h.count
         s["messages"][i] = sum(t.messages for t in self.tracks.values())
-        s["steal"][i], s["ticks"][i] = _cpu_ticks()
+        s["steal"][i], s["ticks"][i] = cpu_ticks() or (0, 0)  # none: no steal share reported
         self.samples = i + 1
         h.clear()
 
@@ -884,13 +890,6 @@ class Soak:
                 for i in range(n)
             ],
         }
-
-
-def _cpu_ticks() -> tuple[float, float]:
-    """The machine's CPU ticks so far: ``(stolen by the host, all)``, from ``/proc/stat``."""
-    with open("/proc/stat") as f:
-        ticks = [float(x) for x in f.readline().split()[1:9]]  # ... irq softirq steal
-    return ticks[7], sum(ticks)
 
 
 def steal_share(

@@ -55,8 +55,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-HOST = "127.0.0.1"
 HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.append(str(HERE))  # benchmarks/_host.py; also where run_decode finds decode.py
+
+from _host import cpu_ticks  # noqa: E402 - found through the path set just above
+
+HOST = "127.0.0.1"
 RESULTS = HERE / "results"
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -1085,8 +1090,7 @@ def _ratios(rows: list[dict[str, Any]]) -> None:
 
 
 def run_decode(seconds: float) -> list[dict[str, Any]]:
-    sys.path.insert(0, str(HERE))
-    import decode  # benchmarks/decode.py
+    import decode  # benchmarks/decode.py, beside this file (see HERE)
     import orjson
 
     rows = []
@@ -1109,19 +1113,6 @@ def run_decode(seconds: float) -> list[dict[str, Any]]:
 # ============================================================================================
 
 
-def _cpu_ticks() -> tuple[int, int] | None:
-    """``(steal, total)`` CPU ticks of the whole machine so far, from ``/proc/stat``; None elsewhere."""
-    try:
-        with open("/proc/stat") as f:
-            fields = f.readline().split()
-    except OSError:
-        return None
-    if fields[:1] != ["cpu"] or len(fields) < 9:
-        return None
-    ticks = [int(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
-    return ticks[7], sum(ticks)
-
-
 @contextlib.contextmanager
 def host_watch(results: dict[str, Any], part: str) -> Iterator[None]:
     """Record the share of the CPUs the hypervisor took away ("steal") while ``part`` ran.
@@ -1132,11 +1123,11 @@ def host_watch(results: dict[str, Any], part: str) -> Iterator[None]:
     against a quiet run's. It is one sign, not proof of a quiet host: rates also fell by half
     at 2% steal on the same machine (a slower host, not a busier one); compare ratios, not rates.
     """
-    before = _cpu_ticks()
+    before = cpu_ticks()
     try:
         yield
     finally:
-        after = _cpu_ticks()
+        after = cpu_ticks()
         if before is not None and after is not None and after[1] > before[1]:
             share = round((after[0] - before[0]) / (after[1] - before[1]), 3)
             results.setdefault("steal_share", {})[part] = share
