@@ -17,3 +17,9 @@ def cpu_ticks() -> tuple[int, int] | None:
         return None
     ticks = [int(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
     return ticks[7], sum(ticks)
+
+
+def stolen_share(before: tuple[float, float], after: tuple[float, float]) -> float | None:
+    """The share of the CPUs the host took away between two ``cpu_ticks()``; None if no time passed."""
+    spent = after[1] - before[1]
+    return round((after[0] - before[0]) / spent, 3) if spent > 0 else None

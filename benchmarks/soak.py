@@ -71,7 +71,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.append(str(HERE))  # benchmarks/_host.py, run as a script or loaded by the tests
 
-from _host import cpu_ticks  # noqa: E402 - found through the path set just above
+from _host import cpu_ticks, stolen_share  # noqa: E402 - found through the path set just above
 
 # -- histograms ----------------------------------------------------------------------------------
 
@@ -539,21 +539,26 @@ class HostProbe:
     """
 
     def __init__(self, duration: float) -> None:
+        # duration: the longest it runs if never stopped (its parent gone unnoticed).
         fd, self._path = tempfile.mkstemp(prefix="soak-probe-", suffix=".txt")
         os.close(fd)
-        until = time.monotonic() + duration + 10
+        until = time.monotonic() + duration
         self._process = subprocess.Popen([sys.executable, "-c", _PROBE, f"{until:.3f}", self._path])
 
     def stop(self) -> list[tuple[float, float, float]]:
         """End the probe: ``(second's start on time.monotonic, p99 ms, max ms)`` per second."""
         self._process.terminate()
         self._process.wait(timeout=10)
+        rows = []
         try:
             with open(self._path) as f:
-                rows = [tuple(float(x) for x in line.split()) for line in f if line.count(" ") == 2]
+                for line in f:
+                    fields = line.split()
+                    if len(fields) == 3:  # a line cut short by terminate() is left out
+                        rows.append((float(fields[0]), float(fields[1]), float(fields[2])))
         finally:
             os.unlink(self._path)
-        return [(r[0], r[1], r[2]) for r in rows]
+        return rows
 
 
 def probe_window(rows: Sequence[tuple[float, float, float]], start: float, end: float) -> float | None:
@@ -900,8 +905,7 @@ def steal_share(
     if len(inside) < 2:
         return None
     first, last = inside[0], inside[-1]
-    spent = ticks[last] - ticks[first]
-    return round((steal[last] - steal[first]) / spent, 3) if spent > 0 else None
+    return stolen_share((steal[first], ticks[first]), (steal[last], ticks[last]))
 
 
 def _rss(page: int) -> float:

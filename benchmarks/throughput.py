@@ -59,7 +59,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.append(str(HERE))  # benchmarks/_host.py; also where run_decode finds decode.py
 
-from _host import cpu_ticks  # noqa: E402 - found through the path set just above
+from _host import cpu_ticks, stolen_share  # noqa: E402 - found through the path set just above
 
 HOST = "127.0.0.1"
 RESULTS = HERE / "results"
@@ -1128,8 +1128,8 @@ def host_watch(results: dict[str, Any], part: str) -> Iterator[None]:
         yield
     finally:
         after = cpu_ticks()
-        if before is not None and after is not None and after[1] > before[1]:
-            share = round((after[0] - before[0]) / (after[1] - before[1]), 3)
+        share = None if before is None or after is None else stolen_share(before, after)
+        if share is not None:
             results.setdefault("steal_share", {})[part] = share
             if share > 0.03:
                 print(f"  ! the host took {share:.0%} of the CPUs away during this part", flush=True)
